@@ -1,0 +1,122 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import {
+  assertValidKey,
+  ObjectNotFoundError,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectStore,
+} from '../ports/object-store';
+
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/** S3 and S3-compatible stores (MinIO, s3rver, ...); keys are relative to an optional prefix. */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  private readonly client: S3Client;
+
+  constructor(private readonly settings: S3Settings, client?: S3Client) {
+    this.location = `s3://${settings.bucket}/${settings.prefix}`;
+    this.client =
+      client ??
+      new S3Client({
+        region: settings.region,
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle,
+      });
+  }
+
+  private fullKey(key: string): string {
+    assertValidKey(key);
+    return this.settings.prefix + key;
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: 1000 },
+      { Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix },
+    );
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || object.Key.endsWith('/')) continue;
+        yield {
+          key: object.Key.slice(this.settings.prefix.length),
+          size: object.Size ?? 0,
+          etag: stripQuotes(object.ETag ?? ''),
+          lastModified: object.LastModified ?? new Date(0),
+        };
+      }
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+      if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${key}`);
+      return response.Body;
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(this.location, key);
+      throw error;
+    }
+  }
+
+  async put(key: string, body: ObjectBody, options?: { contentType?: string }): Promise<void> {
+    // lib-storage switches to multipart above one part (5 MiB) and streams without buffering it all.
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.settings.bucket,
+        Key: this.fullKey(key),
+        Body: body,
+        ContentType: options?.contentType ?? 'application/octet-stream',
+      },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+    });
+    await upload.done();
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+      return {
+        key,
+        size: response.ContentLength ?? 0,
+        etag: stripQuotes(response.ETag ?? ''),
+        lastModified: response.LastModified ?? new Date(0),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+  }
+}
+
+function stripQuotes(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
+  }
+  return false;
+}

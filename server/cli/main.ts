@@ -1,0 +1,162 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../config';
+import { KEYS } from '../pipeline/context';
+import { runPipeline, newRunId } from '../pipeline/run-pipeline';
+import { isStepName, runStep, STEP_NAMES } from '../pipeline/steps';
+import { summarizeRun, type RunSummary } from '../pipeline/summary';
+import { seedFromFolder } from '../seed/from-folder';
+import { seedSynthetic } from '../seed/synthetic';
+import { openServices, type Services } from '../services';
+import { consoleLogger } from './console-logger';
+import { createProgressBar } from './progress-bar';
+
+const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
+
+Usage:
+  stockflow run [--json]                          run discover, transform, load, notify
+  stockflow step <${STEP_NAMES.join('|')}> --run-id ID   run one step of a run (Airflow tasks call this)
+  stockflow seed --from DIR                       copy DIR/stocks/*.csv and DIR/top_companies.txt into the source bucket
+  stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
+  stockflow migrate                               create or upgrade the database schema
+  stockflow start                                 the whole product on this machine (embedded defaults)
+
+Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKFLOW_MONITORED,
+S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
+
+export class UsageError extends Error {}
+
+const runIdSchema = z
+  .string({ message: '--run-id is required' })
+  .regex(/^[A-Za-z0-9_.:+-]{1,250}$/, '--run-id may hold letters, digits and _ . : + - only');
+
+type Command = (args: string[], services: () => Promise<Services>) => Promise<number>;
+
+function printSummary(summary: RunSummary, json: boolean): void {
+  if (json) {
+    const { runId, status, files, rows, companies, durationMs } = summary;
+    process.stdout.write(`${JSON.stringify({ runId, status, files, rows, companies, durationMs, error: summary.error })}\n`);
+    return;
+  }
+  const lines = [
+    `Run ${summary.runId}: ${summary.status.toUpperCase()} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} unreadable`,
+    `  rows      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
+    `  companies ${summary.companies}`,
+  ];
+  if (summary.error) lines.push(`  error     ${summary.error.step}: ${summary.error.message}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const commands: Record<string, Command> = {
+  async run(args, services) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' } } });
+    const runId = runIdSchema.parse(values['run-id'] ?? newRunId());
+    const opened = await services();
+    const bar = createProgressBar();
+    const log = consoleLogger('info', () => bar.done());
+    const summary = await runPipeline(opened.pipelineContext(runId, log, (event) => bar.update(event)));
+    bar.done();
+    printSummary(summary, values.json);
+    return summary.status === 'success' ? 0 : 1;
+  },
+
+  async step(args, services) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'run-id': { type: 'string' } } });
+    const step = positionals[0];
+    if (!step || !isStepName(step)) throw new UsageError(`step must be one of ${STEP_NAMES.join(', ')}`);
+    const runId = runIdSchema.parse(values['run-id']);
+    const opened = await services();
+    const bar = createProgressBar();
+    const log = consoleLogger('info', () => bar.done());
+    try {
+      await runStep(opened.pipelineContext(runId, log, (event) => bar.update(event)), step);
+    } catch {
+      bar.done();
+      return 1;
+    }
+    bar.done();
+    if (step === 'notify') printSummary(summarizeRun(runId, await opened.pipelineContext(runId, log).results.list(runId)), false);
+    return 0;
+  },
+
+  async seed(args, services) {
+    const { values } = parseArgs({ args, options: { from: { type: 'string' }, synthetic: { type: 'string' }, seed: { type: 'string' } } });
+    if (values.from === undefined === (values.synthetic === undefined)) throw new UsageError('seed takes either --from DIR or --synthetic N');
+    const opened = await services();
+    if (values.from !== undefined) {
+      const bar = createProgressBar();
+      const result = await seedFromFolder(opened.source, values.from, (done, total) => bar.update({ step: 'seed', done, total, rows: 0 }));
+      bar.done();
+      process.stdout.write(`Copied ${result.files} files and the company list into ${opened.source.location}\n`);
+    } else {
+      const count = z.coerce.number().int().min(1).max(100_000).parse(values.synthetic);
+      const seed = values.seed === undefined ? undefined : z.coerce.number().int().parse(values.seed);
+      const result = await seedSynthetic(opened.source, count, seed);
+      process.stdout.write(`Wrote ${result.files} synthetic files and a list of ${result.listed} companies into ${opened.source.location}\n`);
+    }
+    return 0;
+  },
+
+  async migrate(_args, services) {
+    await services();
+    process.stdout.write('Database schema is up to date\n');
+    return 0;
+  },
+
+  async start(_args, services) {
+    // Until the control panel exists: embedded defaults, sample data on first start, one run.
+    const opened = await services();
+    if (!(await opened.source.head(KEYS.companyList))) {
+      const seeded = await seedSynthetic(opened.source, 200);
+      process.stdout.write(`Seeded ${seeded.files} synthetic files into ${opened.source.location}\n`);
+    }
+    return commands.run!([], async () => opened);
+  },
+};
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${USAGE}\n`);
+    return 2;
+  }
+  let opened: Services | null = null;
+  const services = async (): Promise<Services> => {
+    opened ??= await openServices(loadConfig(), { log: (line) => process.stderr.write(`${line}\n`) });
+    return opened;
+  };
+  const stop = (): void => {
+    void (opened as Services | null)?.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await command(args, services);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof z.ZodError) {
+      process.stderr.write(`${error.issues.map((issue) => issue.message).join('\n')}\n`);
+      return 2;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`stockflow ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await (opened as Services | null)?.close();
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}

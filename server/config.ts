@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The one reader of the environment: every setting the product takes, validated at start. */
+
+const identityPart = z
+  .string()
+  .trim()
+  .min(1)
+  .max(30)
+  .regex(/^[A-Za-z0-9-]+$/, 'use ASCII letters, digits and "-" only (it goes into an e-mail subject)');
+
+const bucketLocation = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((value) => !value.startsWith('s3://') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value), {
+    message: 'expected s3://bucket[/prefix] with a valid bucket name, or a folder path',
+  });
+
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  STOCKFLOW_DATA_DIR: z.string().trim().min(1).default('.stockflow'),
+  STOCKFLOW_SOURCE: bucketLocation.optional(),
+  STOCKFLOW_MONITORED: bucketLocation.optional(),
+  S3_ENDPOINT: z.url({ message: 'expected an http(s) URL' }).optional(),
+  S3_FORCE_PATH_STYLE: booleanFlag.optional(),
+  AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  STOCKFLOW_COHORT: identityPart.default('Cohort'),
+  STOCKFLOW_FIRST_NAME: identityPart.default('Stock'),
+  STOCKFLOW_SURNAME: identityPart.default('Flow'),
+  STOCKFLOW_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).refine((port) => port !== 5432, {
+    message: '5432 belongs to the system PostgreSQL; the embedded one needs another port',
+  }).default(54329),
+  STOCKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+});
+
+export interface BucketLocation {
+  kind: 's3' | 'folder';
+  /** For s3: the bucket name; for folder: the absolute folder path. */
+  bucket: string;
+  /** Key prefix inside the bucket ('' or ending in '/'). */
+  prefix: string;
+  /** As the operator wrote it, for messages. */
+  display: string;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  source: BucketLocation;
+  monitored: BucketLocation;
+  s3: { endpoint: string | undefined; forcePathStyle: boolean; region: string };
+  identity: { cohort: string; firstName: string; surname: string };
+  embeddedPostgresPort: number;
+  concurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseBucketLocation(value: string, baseDir = process.cwd()): BucketLocation {
+  if (value.startsWith('s3://')) {
+    const rest = value.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    let prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/^\/+/, '');
+    if (prefix && !prefix.endsWith('/')) prefix += '/';
+    return { kind: 's3', bucket, prefix, display: value };
+  }
+  return { kind: 'folder', bucket: resolve(baseDir, value), prefix: '', display: value };
+}
+
+/** Reads and validates the environment; throws one ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankAsUnset = Object.fromEntries(
+    Object.keys(envSchema.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
+  );
+  const parsed = envSchema.safeParse(blankAsUnset);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const values = parsed.data;
+  const dataDir = resolve(values.STOCKFLOW_DATA_DIR);
+  return {
+    databaseUrl: values.DATABASE_URL,
+    dataDir,
+    source: parseBucketLocation(values.STOCKFLOW_SOURCE ?? resolve(dataDir, 'buckets/source')),
+    monitored: parseBucketLocation(values.STOCKFLOW_MONITORED ?? resolve(dataDir, 'buckets/monitored')),
+    s3: {
+      endpoint: values.S3_ENDPOINT,
+      // S3-compatible servers rarely support virtual-hosted buckets; AWS itself wants them.
+      forcePathStyle: values.S3_FORCE_PATH_STYLE ?? values.S3_ENDPOINT !== undefined,
+      region: values.AWS_REGION,
+    },
+    identity: {
+      cohort: values.STOCKFLOW_COHORT,
+      firstName: values.STOCKFLOW_FIRST_NAME,
+      surname: values.STOCKFLOW_SURNAME,
+    },
+    embeddedPostgresPort: values.STOCKFLOW_EMBEDDED_PG_PORT,
+    concurrency: values.STOCKFLOW_CONCURRENCY,
+  };
+}

@@ -1,0 +1,9 @@
+import pg from 'pg';
+
+// numeric and bigint arrive as strings by default; keep them exact, parse where needed.
+export function createPool(connectionString: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'stockflow' });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', (error) => console.error(`PostgreSQL pool: ${error.message}`));
+  return pool;
+}

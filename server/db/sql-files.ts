@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's sql/ folder, wherever the process was started from. */
+export const SQL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sql');
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function readMigrations(folder = join(SQL_DIR, 'migrations')): Migration[] {
+  return readdirSync(folder)
+    .filter((file) => /^\d+_[\w-]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, file.indexOf('_'))),
+      name: file.replace(/\.sql$/, ''),
+      sql: readFileSync(join(folder, file), 'utf8'),
+    }));
+}
+
+/** Splits a file of `-- name: x` sections into named statements. */
+export function readNamedQueries(file: string): Record<string, string> {
+  const text = readFileSync(join(SQL_DIR, file), 'utf8');
+  const queries: Record<string, string> = {};
+  let current: string | null = null;
+  for (const line of text.split('\n')) {
+    const header = /^--\s*name:\s*(\w+)\s*$/.exec(line);
+    if (header) {
+      current = header[1]!;
+      queries[current] = '';
+    } else if (current !== null && !line.startsWith('--')) {
+      queries[current] += `${line}\n`;
+    }
+  }
+  for (const [name, sql] of Object.entries(queries)) queries[name] = sql.trim().replace(/;$/, '');
+  return queries;
+}

@@ -1,0 +1,48 @@
+import type { Logger } from '../ports/logger';
+import type { Notifier } from '../ports/notifier';
+import type { ObjectStore } from '../ports/object-store';
+import type { StepResultStore } from '../ports/step-results';
+import type { StockTable } from '../ports/stock-table';
+
+export interface Identity {
+  cohort: string;
+  firstName: string;
+  surname: string;
+}
+
+export interface ProgressEvent {
+  step: string;
+  done: number;
+  total: number;
+  rows: number;
+}
+
+/** Everything a pipeline step may touch, handed in by whoever runs it (CLI, runner, tests). */
+export interface PipelineContext {
+  runId: string;
+  source: ObjectStore;
+  stocks: StockTable;
+  results: StepResultStore;
+  notifier: Notifier;
+  identity: Identity;
+  /** How many source files are read at once. */
+  concurrency: number;
+  log: Logger;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Fixed layout of the source bucket (the seed's names). */
+export const KEYS = {
+  stocksPrefix: 'Stocks/',
+  companyList: 'CompanyNames/top_companies.txt',
+  output: 'Output/historical_stock_data.csv',
+  rejects: 'Output/rejects.csv',
+  manifest: 'Output/manifest.json',
+} as const;
+
+export class StepInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepInputError';
+  }
+}

@@ -1,0 +1,89 @@
+import { ObjectNotFoundError } from '../ports/object-store';
+import { parseCompanyList } from './company-list';
+import { KEYS, StepInputError, type PipelineContext } from './context';
+import { streamToString } from './streams';
+
+export interface DiscoveredFile {
+  company: string;
+  key: string;
+  size: number;
+}
+
+export interface DiscoveryResult {
+  listKey: string;
+  listed: number;
+  files: DiscoveredFile[];
+  /** Listed companies with no file under Stocks/. */
+  missing: string[];
+  /** Names listed twice or more (processed once). */
+  duplicates: string[];
+  /** List entries that name no company. */
+  invalid: Array<{ line: number; raw: string; reason: string }>;
+  /** Files under Stocks/ that the list does not name (skipped). */
+  unlistedFiles: number;
+}
+
+/** File names tried for a company, in order of preference. */
+export function candidateFileNames(company: string): string[] {
+  return [`${company}.us.csv`, `${company}.us.txt`, `${company}.csv`];
+}
+
+/** Step 1: read the company list and resolve each name to its file under Stocks/. */
+export async function discover(context: PipelineContext): Promise<DiscoveryResult> {
+  let listText: string;
+  try {
+    listText = await streamToString(await context.source.get(KEYS.companyList));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) {
+      throw new StepInputError(`Company list ${KEYS.companyList} not found in ${context.source.location}`);
+    }
+    throw error;
+  }
+  const list = parseCompanyList(listText);
+
+  const filesByName = new Map<string, { key: string; size: number }>();
+  for await (const object of context.source.list(KEYS.stocksPrefix)) {
+    const name = object.key.slice(KEYS.stocksPrefix.length);
+    if (name.includes('/')) continue;
+    filesByName.set(name.toLowerCase(), { key: object.key, size: object.size });
+  }
+
+  const files: DiscoveredFile[] = [];
+  const missing: string[] = [];
+  const used = new Set<string>();
+  for (const { company } of list.companies) {
+    const name = candidateFileNames(company).find((candidate) => filesByName.has(candidate));
+    if (!name) {
+      missing.push(company);
+      continue;
+    }
+    used.add(name);
+    const file = filesByName.get(name)!;
+    files.push({ company, key: file.key, size: file.size });
+  }
+
+  const result: DiscoveryResult = {
+    listKey: KEYS.companyList,
+    listed: list.companies.length,
+    files,
+    missing,
+    duplicates: list.duplicates.map((entry) => entry.company),
+    invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw, reason })),
+    unlistedFiles: filesByName.size - used.size,
+  };
+  context.log.log(
+    'info',
+    `discover: ${result.listed} companies listed, ${files.length} files found, ${missing.length} missing, ` +
+      `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
+  );
+  if (missing.length > 0) context.log.log('warn', `discover: no file for ${preview(missing)}`);
+  if (result.duplicates.length > 0) context.log.log('warn', `discover: listed more than once: ${preview(result.duplicates)}`);
+  for (const entry of result.invalid.slice(0, 10)) {
+    context.log.log('warn', `discover: ${KEYS.companyList} line ${entry.line}: ${entry.raw}: ${entry.reason}`);
+  }
+  return result;
+}
+
+function preview(names: string[], limit = 20): string {
+  return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')} and ${names.length - limit} more`;
+}

@@ -1,0 +1,45 @@
+import type { StepRecord } from '../ports/step-results';
+import { StepInputError, type PipelineContext } from './context';
+import { discover, type DiscoveryResult } from './discover';
+import { load } from './load';
+import { notify } from './notify';
+import { resultOf } from './summary';
+import { transform, type Manifest } from './transform';
+
+/** The pipeline, one definition for every engine (CLI run, embedded runner, Airflow tasks). */
+export const STEP_NAMES = ['discover', 'transform', 'load', 'notify'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export function isStepName(value: string): value is StepName {
+  return (STEP_NAMES as readonly string[]).includes(value);
+}
+
+async function requireResult<T>(context: PipelineContext, step: StepName): Promise<T> {
+  const record = await context.results.get(context.runId, step);
+  const result = record ? resultOf<T>([record], step) : null;
+  if (result === null) throw new StepInputError(`Run ${context.runId} has no successful ${step} step to build on`);
+  return result;
+}
+
+const stepBodies: Record<StepName, (context: PipelineContext) => Promise<unknown>> = {
+  discover: (context) => discover(context),
+  transform: async (context) => transform(context, await requireResult<DiscoveryResult>(context, 'discover')),
+  load: async (context) => load(context, await requireResult<Manifest>(context, 'transform')),
+  notify: (context) => notify(context),
+};
+
+/** Runs one step and records its result (or its error) for the steps after it. */
+export async function runStep(context: PipelineContext, step: StepName): Promise<StepRecord> {
+  const startedAt = new Date().toISOString();
+  try {
+    const result = await stepBodies[step](context);
+    const record: StepRecord = { runId: context.runId, step, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
+    await context.results.save(record);
+    return record;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    context.log.log('error', `${step}: ${message}`);
+    await context.results.save({ runId: context.runId, step, status: 'failed', startedAt, finishedAt: new Date().toISOString(), result: null, error: message });
+    throw error;
+  }
+}

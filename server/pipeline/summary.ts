@@ -1,0 +1,55 @@
+import type { StepRecord } from '../ports/step-results';
+import type { LoadResult } from '../ports/stock-table';
+import type { DiscoveryResult } from './discover';
+import type { Manifest } from './transform';
+
+/** What `stockflow run --json` prints and what the notification reports. */
+export interface RunSummary {
+  runId: string;
+  status: 'success' | 'failed';
+  files: { listed: number; found: number; missing: number; empty: number; failed: number };
+  rows: { read: number; loaded: number; rejected: number };
+  companies: number;
+  durationMs: number;
+  /** The failed step and its error, when the run failed. */
+  error: { step: string; message: string } | null;
+  warnings: number;
+  firstRejects: Manifest['firstRejects'];
+}
+
+export function resultOf<T>(records: StepRecord[], step: StepRecord['step']): T | null {
+  const record = records.find((candidate) => candidate.step === step && candidate.status === 'success');
+  return record ? (record.result as T) : null;
+}
+
+/** Builds the run's summary from whatever step records exist (a failed run has fewer). */
+export function summarizeRun(runId: string, records: StepRecord[], now = new Date()): RunSummary {
+  const discovery = resultOf<DiscoveryResult>(records, 'discover');
+  const manifest = resultOf<Manifest>(records, 'transform');
+  const loaded = resultOf<LoadResult>(records, 'load');
+  const failure = records.find((record) => record.status === 'failed');
+  const startedAt = records.reduce((earliest, record) => Math.min(earliest, Date.parse(record.startedAt)), now.getTime());
+  const dataSteps = records.filter((record) => record.step !== 'notify');
+  const finishedAt = dataSteps.reduce((latest, record) => Math.max(latest, Date.parse(record.finishedAt)), startedAt);
+  return {
+    runId,
+    status: failure || !loaded ? 'failed' : 'success',
+    files: {
+      listed: discovery?.listed ?? 0,
+      found: discovery?.files.length ?? 0,
+      missing: discovery?.missing.length ?? 0,
+      empty: manifest?.totals.filesEmpty ?? 0,
+      failed: manifest?.totals.filesFailed ?? 0,
+    },
+    rows: {
+      read: manifest?.totals.rowsRead ?? 0,
+      loaded: loaded?.rowsLoaded ?? 0,
+      rejected: manifest?.totals.rowsRejected ?? 0,
+    },
+    companies: loaded?.companies ?? 0,
+    durationMs: finishedAt - startedAt,
+    error: failure ? { step: failure.step, message: failure.error ?? 'unknown error' } : loaded ? null : { step: 'load', message: 'the load step has not run' },
+    warnings: manifest?.totals.warnings ?? 0,
+    firstRejects: manifest?.firstRejects ?? [],
+  };
+}
