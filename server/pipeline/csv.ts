@@ -10,36 +10,50 @@ export interface SourceLine {
   text: string;
 }
 
-/** Splits a byte stream into lines (LF or CRLF), decoding UTF-8 across chunk boundaries. */
-export async function* readLines(stream: Readable, onBytes?: (chunk: Buffer) => void): AsyncGenerator<SourceLine> {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
-  let number = 0;
-  for await (const data of stream) {
-    const chunk = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
-    onBytes?.(chunk);
-    pending += decoder.write(chunk);
+/**
+ * Splits bytes into lines (LF or CRLF), decoding UTF-8 across chunk boundaries. Lines are handed
+ * to a callback synchronously: an async generator per line costs more than parsing the line.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private number = 0;
+
+  constructor(private readonly onLine: (line: SourceLine) => void) {}
+
+  push(chunk: Buffer): void {
+    const text = this.pending + this.decoder.write(chunk);
     let start = 0;
-    let newline = pending.indexOf('\n', start);
+    let newline = text.indexOf('\n');
     while (newline !== -1) {
-      number += 1;
-      yield { number, text: cleanLine(pending.slice(start, newline), number) };
+      this.emit(text.slice(start, newline));
       start = newline + 1;
-      newline = pending.indexOf('\n', start);
+      newline = text.indexOf('\n', start);
     }
-    pending = pending.slice(start);
+    this.pending = text.slice(start);
   }
-  pending += decoder.end();
-  if (pending.length > 0) {
-    number += 1;
-    yield { number, text: cleanLine(pending, number) };
+
+  end(): void {
+    const rest = this.pending + this.decoder.end();
+    this.pending = '';
+    if (rest.length > 0) this.emit(rest);
+  }
+
+  private emit(raw: string): void {
+    this.number += 1;
+    let text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (this.number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    this.onLine({ number: this.number, text });
   }
 }
 
-function cleanLine(text: string, number: number): string {
-  let line = text.endsWith('\r') ? text.slice(0, -1) : text;
-  if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-  return line;
+/** Every line of a stream, for callers that prefer to iterate (small inputs). */
+export async function readAllLines(stream: Readable): Promise<SourceLine[]> {
+  const lines: SourceLine[] = [];
+  const splitter = new LineSplitter((line) => lines.push(line));
+  for await (const chunk of stream) splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  splitter.end();
+  return lines;
 }
 
 export type ParsedFields = { ok: true; fields: string[] } | { ok: false; reason: string };

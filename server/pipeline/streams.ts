@@ -8,7 +8,7 @@ export async function streamToString(stream: Readable): Promise<string> {
 }
 
 /** Writes with backpressure: waits for 'drain' when the stream's buffer is full. */
-export async function writeChunk(stream: Writable, chunk: string): Promise<void> {
+export async function writeChunk(stream: Writable, chunk: string | Buffer): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain');
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { csvField, csvRecord, readLines } from './csv';
+import { csvField, csvRecord, LineSplitter } from './csv';
 import { KEYS, type PipelineContext } from './context';
 import type { DiscoveredFile, DiscoveryResult } from './discover';
-import { isHeaderLine, looksLikeHeader, parseStockLine } from './stock-row';
+import { deriveRow } from './derive-row';
+import { isHeaderLine, looksLikeHeader } from './stock-row';
 import { forEachConcurrently, writeChunk } from './streams';
 
 export interface RejectedRow {
@@ -56,7 +57,7 @@ const FIRST_REJECTS_KEPT = 20;
 interface FileOutcome {
   report: FileReport;
   /** Output CSV for this file; written only once the whole file has been read. */
-  output: string[];
+  output: Buffer[];
   rejects: RejectedRow[];
 }
 
@@ -80,9 +81,10 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
   let rowsDone = 0;
   try {
     await writeChunk(rejects, csvRecord(['file', 'line', 'raw', 'reason']));
-    await forEachConcurrently(discovery.files, context.concurrency, async (file) => {
-      const outcome = await transformFile(context, file);
-      // Each file's rows go out as one block, so a file that fails half-way leaves nothing behind.
+    // Files are read concurrently but written one at a time, each as one block, so a file that
+    // fails half-way leaves nothing behind and the streams have a single writer.
+    let writing = Promise.resolve();
+    const emit = async (outcome: FileOutcome): Promise<void> => {
       for (const block of outcome.output) await writeChunk(output, block);
       for (const reject of outcome.rejects) {
         await writeChunk(rejects, csvRecord([reject.file, String(reject.line), reject.raw, reject.reason]));
@@ -91,6 +93,11 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       reports.push(outcome.report);
       rowsDone += outcome.report.rowsRead;
       context.onProgress?.({ step: 'transform', done: reports.length, total: discovery.files.length, rows: rowsDone });
+    };
+    await forEachConcurrently(discovery.files, context.concurrency, async (file) => {
+      const outcome = await transformFile(context, file);
+      writing = writing.then(() => emit(outcome));
+      await writing;
     });
     output.end();
     rejects.end();
@@ -152,7 +159,7 @@ async function transformFile(context: PipelineContext, file: DiscoveredFile): Pr
     sha256: '',
     error: null,
   };
-  const output: string[] = [];
+  const output: Buffer[] = [];
   const rejects: RejectedRow[] = [];
   const companyField = `,${csvField(file.company)}\n`;
   const firstLineOfDate = new Map<string, number>();
@@ -160,44 +167,47 @@ async function transformFile(context: PipelineContext, file: DiscoveredFile): Pr
   let pending = '';
   try {
     const hash = createHash('sha256');
-    const countBytes = (chunk: Buffer): void => {
-      hash.update(chunk);
-      report.bytes += chunk.length;
-    };
     let sawFirstLine = false;
-    for await (const line of readLines(await context.source.get(file.key), countBytes)) {
-      if (line.text.trim() === '') continue;
+    const splitter = new LineSplitter((line) => {
+      if (line.text.trim() === '') return;
       if (!sawFirstLine) {
         sawFirstLine = true;
-        if (isHeaderLine(line.text)) continue;
+        if (isHeaderLine(line.text)) return;
         if (looksLikeHeader(line.text)) throw new Error(`line ${line.number}: unexpected header ${JSON.stringify(line.text)}`);
       }
       report.rowsRead += 1;
-      const parsed = parseStockLine(line.text);
-      let reason = parsed.ok ? null : parsed.reason;
-      if (parsed.ok) {
-        const earlier = firstLineOfDate.get(parsed.row.date);
-        if (earlier !== undefined) reason = `duplicate Date ${parsed.row.date} (first at line ${earlier})`;
-        else firstLineOfDate.set(parsed.row.date, line.number);
+      const derived = deriveRow(line.text);
+      let reason = derived.ok ? null : derived.reason;
+      if (derived.ok) {
+        const earlier = firstLineOfDate.get(derived.date);
+        if (earlier !== undefined) reason = `duplicate Date ${derived.date} (first at line ${earlier})`;
+        else firstLineOfDate.set(derived.date, line.number);
       }
-      if (reason !== null || !parsed.ok) {
+      if (reason !== null || !derived.ok) {
         report.rowsRejected += 1;
         rejects.push({ file: file.key, line: line.number, raw: line.text, reason: reason ?? 'invalid row' });
-        continue;
+        return;
       }
-      const { row } = parsed;
-      if (parsed.warning) {
+      if (derived.openIsZero) {
         report.warnings += 1;
         firstWarningLine ??= line.number;
       }
       report.rowsKept += 1;
-      pending += `${row.date},${row.open},${row.high},${row.low},${row.close},${row.volume},${row.dailyPercentChange ?? ''},${row.valueChange}${companyField}`;
+      pending += derived.csv + companyField;
       if (pending.length > 64 * 1024) {
-        output.push(pending);
+        // Into off-heap memory at once: held strings would survive into V8's old space and make GC the bottleneck.
+        output.push(Buffer.from(pending, 'utf8'));
         pending = '';
       }
+    });
+    for await (const chunk of await context.source.get(file.key)) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      hash.update(bytes);
+      report.bytes += bytes.length;
+      splitter.push(bytes);
     }
-    if (pending) output.push(pending);
+    splitter.end();
+    if (pending) output.push(Buffer.from(pending, 'utf8'));
     report.sha256 = hash.digest('hex');
     if (report.rowsRead === 0) report.status = 'empty';
   } catch (error) {
