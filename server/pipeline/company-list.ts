@@ -39,7 +39,7 @@ export function parseCompanyList(text: string): ParsedCompanyList {
       if (!raw) continue;
       const unquoted = raw.replace(/^(['"])(.*)\1$/, '$2').trim();
       const entry: CompanyListEntry = { company: companyOfFileName(unquoted), line: index + 1, raw };
-      if (!entry.company || !companyName.test(entry.company) || entry.company.length > 56) {
+      if (/[\\/]/.test(unquoted) || !entry.company || !companyName.test(entry.company) || entry.company.length > 56) {
         invalid.push({ ...entry, reason: 'not a ticker file name (letters, digits, "_", "-", at most 56 characters)' });
       } else if (seen.has(entry.company)) {
         duplicates.push(entry);

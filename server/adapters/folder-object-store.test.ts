@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { streamToString } from '../pipeline/streams';
+import { InvalidKeyError, ObjectNotFoundError } from '../ports/object-store';
+import { FolderObjectStore } from './folder-object-store';
+
+describe('FolderObjectStore', () => {
+  let root: string;
+  let store: FolderObjectStore;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'stockflow-folder-'));
+    store = new FolderObjectStore(root);
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it('puts, heads, gets, lists in key order and deletes', async () => {
+    await store.put('Stocks/b.us.csv', 'b');
+    await store.put('Stocks/a.us.csv', Buffer.from('aa'));
+    await store.put('Stocks-x/c.csv', Readable.from(['c']));
+    await store.put('Stocks/sub/d.csv', 'd');
+    assert.deepEqual((await store.head('Stocks/a.us.csv'))?.size, 2);
+    assert.equal(await streamToString(await store.get('Stocks/b.us.csv')), 'b');
+    const keys: string[] = [];
+    for await (const object of store.list('Stocks/')) keys.push(object.key);
+    assert.deepEqual(keys, ['Stocks/a.us.csv', 'Stocks/b.us.csv', 'Stocks/sub/d.csv']);
+    await store.delete('Stocks/b.us.csv');
+    assert.equal(await store.head('Stocks/b.us.csv'), null);
+    await assert.rejects(store.get('Stocks/b.us.csv'), ObjectNotFoundError);
+  });
+
+  it('lists nothing under a prefix that does not exist', async () => {
+    const keys: string[] = [];
+    for await (const object of store.list('Nothing/here/')) keys.push(object.key);
+    assert.deepEqual(keys, []);
+  });
+
+  it('rejects keys that would escape the bucket folder', async () => {
+    for (const key of ['', '/etc/passwd', '../outside', 'a/../../b', 'a//b', 'dir/']) {
+      await assert.rejects(store.put(key, 'x'), InvalidKeyError, key);
+    }
+    assert.deepEqual((await readdir(join(root, '..'))).includes('outside'), false);
+  });
+
+  it('leaves no partial file when the body stream fails', async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('disk gone'));
+      },
+    });
+    await assert.rejects(store.put('Output/x.csv', failing), /disk gone/);
+    assert.equal(await store.head('Output/x.csv'), null);
+    assert.deepEqual(await readdir(join(root, 'Output')), []);
+  });
+
+  it('changes the etag when the content changes', async () => {
+    await store.put('m/.SUCCESS', '1');
+    const first = await store.head('m/.SUCCESS');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.put('m/.SUCCESS', '22');
+    const second = await store.head('m/.SUCCESS');
+    assert.notEqual(first?.etag, second?.etag);
+  });
+});
