@@ -4,4 +4,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../server/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// tsx's loader resets process.exitCode on its way out, so exit explicitly once output is flushed.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

