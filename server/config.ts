@@ -84,7 +84,7 @@ export function parseBucketLocation(value: string, baseDir = process.cwd()): Buc
 }
 
 /** Reads and validates the environment; throws one ConfigError listing every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const blankAsUnset = Object.fromEntries(
     Object.keys(envSchema.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
   );

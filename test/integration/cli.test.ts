@@ -14,9 +14,10 @@ interface CliResult {
   stderr: string;
 }
 
-function stockflow(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+function stockflow(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    const childEnv = { NODE_ENV: 'test', PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv;
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -29,7 +30,7 @@ function stockflow(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
 describe('the stockflow CLI', () => {
   let database: TestDatabase;
   let dataDir: string;
-  let env: NodeJS.ProcessEnv;
+  let env: Record<string, string | undefined>;
   before(async () => {
     database = await createTestDatabase('cli');
     dataDir = await mkdtemp(join(tmpdir(), 'stockflow-cli-'));

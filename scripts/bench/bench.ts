@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: the pipeline end to end on the real sample (../shared/data), from a folder and
+ * from an S3-compatible server, beside two references measured in the same run:
+ *   (a) the database's own limit: psql \copy of the produced CSV into an empty table;
+ *   (b) a pandas + psycopg2 script doing the same job.
+ * It also times the staging-table load mechanism against the direct one the pipeline uses.
+ * Prints a Markdown table to paste into BENCHMARKS.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { S3ObjectStore } from '../../server/adapters/s3-object-store';
+import { seedFromFolder } from '../../server/seed/from-folder';
+
+const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
+const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PSQL = process.env.PSQL ?? 'psql';
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+interface Measurement {
+  name: string;
+  seconds: number;
+  rows: number;
+  peakRssKb: number | null;
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return databaseUrl(name);
+}
+
+function runPipelineProcess(name: string, env: Record<string, string>): Measurement {
+  const result = spawnSync(process.execPath, ['bin/run-ts.js', 'scripts/bench/run-once.ts'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (result.status !== 0) throw new Error(`${name} failed: ${result.stderr}`);
+  const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; peakRssKb: number };
+  if (report.summary.status !== 'success') throw new Error(`${name}: run ${report.summary.status}`);
+  return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb };
+}
+
+/** Runs a psql script (SQL statements ending in ';' and \\copy lines) fed on stdin. */
+function psql(url: string, script: string): string {
+  return execFileSync(PSQL, [url, '-v', 'ON_ERROR_STOP=1', '-qAt', '-f', '-'], { encoding: 'utf8', input: script });
+}
+
+function timed<T>(work: () => T): { value: T; seconds: number } {
+  const started = performance.now();
+  const value = work();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(SAMPLE, 'stocks'))) throw new Error(`No sample at ${SAMPLE}; set STOCKFLOW_SAMPLE_DIR`);
+  const work = mkdtempSync(join(tmpdir(), 'stockflow-bench-'));
+  const results: Measurement[] = [];
+  const s3Directory = join(work, 's3');
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Directory });
+  try {
+    // 1. From a folder.
+    const folderBucket = join(work, 'folder-bucket');
+    await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
+    const folderDb = await freshDatabase('stockflow_bench_folder');
+    results.push(runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work }));
+    const producedCsv = join(folderBucket, 'Output/historical_stock_data.csv');
+
+    // 2. From the S3-compatible server.
+    const { port } = (await s3.run()) as { port: number };
+    const endpoint = `http://127.0.0.1:${port}`;
+    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+    await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
+    await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
+    const s3Db = await freshDatabase('stockflow_bench_s3');
+    results.push(runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
+      DATABASE_URL: s3Db, STOCKFLOW_SOURCE: 's3://bench-source', S3_ENDPOINT: endpoint, STOCKFLOW_DATA_DIR: work,
+      AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    }));
+
+    // (a) The database's limit: \copy of the same CSV into an empty table of the same schema.
+    const copyDb = await freshDatabase('stockflow_bench_copy');
+    execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: copyDb } });
+    const copy = timed(() => psql(copyDb, `\\copy historical_stocks_data FROM '${producedCsv}' WITH (FORMAT csv)`));
+    const copiedRows = Number(psql(copyDb, 'SELECT count(*) FROM historical_stocks_data').trim());
+    results.push({ name: '(a) psql \\copy of the produced CSV (database limit)', seconds: copy.seconds, rows: copiedRows, peakRssKb: null });
+
+    // Load mechanism: a staging table + DELETE + INSERT ... SELECT, against the direct DELETE + COPY.
+    const staging = timed(() => psql(copyDb, [
+      'BEGIN;',
+      'CREATE TEMP TABLE staging (LIKE historical_stocks_data) ON COMMIT DROP;',
+      `\\copy staging FROM '${producedCsv}' WITH (FORMAT csv)`,
+      'DELETE FROM historical_stocks_data WHERE company_name IN (SELECT DISTINCT company_name FROM staging);',
+      'INSERT INTO historical_stocks_data SELECT * FROM staging;',
+      'COMMIT;',
+    ].join('\n')));
+    results.push({ name: 'load mechanism: staging table + INSERT ... SELECT (same rows, replacing)', seconds: staging.seconds, rows: copiedRows, peakRssKb: null });
+    const direct = timed(() => psql(copyDb, [
+      'BEGIN;',
+      'DELETE FROM historical_stocks_data;',
+      `\\copy historical_stocks_data FROM '${producedCsv}' WITH (FORMAT csv)`,
+      'COMMIT;',
+    ].join('\n')));
+    results.push({ name: 'load mechanism: DELETE + COPY into the table (used; same rows, replacing)', seconds: direct.seconds, rows: copiedRows, peakRssKb: null });
+
+    // (b) pandas + psycopg2.
+    const pandasDb = await freshDatabase('stockflow_bench_pandas');
+    execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: pandasDb } });
+    const pandas = spawnSync(PYTHON, ['scripts/bench/pandas_reference.py', join(SAMPLE, 'stocks'), join(SAMPLE, 'top_companies.txt'), pandasDb, 'historical_stocks_data', join(work, 'pandas.csv')], { encoding: 'utf8' });
+    if (pandas.status !== 0) throw new Error(`pandas reference failed (needs python3-pandas and python3-psycopg2): ${pandas.stderr}`);
+    const pandasReport = JSON.parse(pandas.stdout.trim()) as { rows: number; seconds: number; peakRssKb: number };
+    results.push({ name: '(b) pandas read_csv + to_csv + COPY (psycopg2)', ...pandasReport });
+    client.destroy();
+  } finally {
+    await s3.close().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const limit = results.find((result) => result.name.startsWith('(a)'))!.seconds;
+  const pandasSeconds = results.find((result) => result.name.startsWith('(b)'))!.seconds;
+  const lines = [
+    `Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    '',
+    '| what | wall s | rows | rows/s | peak RSS MB | vs \\copy | vs pandas |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...results.map((result) => `| ${result.name} | ${result.seconds.toFixed(2)} | ${result.rows} | ${Math.round(result.rows / result.seconds)} | ${result.peakRssKb === null ? '–' : (result.peakRssKb / 1024).toFixed(0)} | ${(result.seconds / limit).toFixed(2)}× | ${(pandasSeconds / result.seconds).toFixed(2)}× faster |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();
