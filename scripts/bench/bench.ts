@@ -6,7 +6,8 @@
  * It also times the staging-table load mechanism against the direct one the pipeline uses.
  * Prints a Markdown table to paste into BENCHMARKS.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,19 +45,26 @@ async function freshDatabase(name: string): Promise<string> {
   return databaseUrl(name);
 }
 
-function runPipelineProcess(name: string, env: Record<string, string>): Measurement {
-  const result = spawnSync(process.execPath, ['bin/run-ts.js', 'scripts/bench/run-once.ts'], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (result.status !== 0) throw new Error(`${name} failed: ${result.stderr}`);
-  const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; peakRssKb: number };
+/** Async on purpose: s3rver runs in this process and must keep serving while the child runs. */
+async function runPipelineProcess(name: string, env: Record<string, string>): Promise<Measurement> {
+  progress(name);
+  const child = spawn(process.execPath, ['bin/run-ts.js', 'scripts/bench/run-once.ts'], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
+  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; peakRssKb: number };
   if (report.summary.status !== 'success') throw new Error(`${name}: run ${report.summary.status}`);
   return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb };
 }
 
 /** Runs a psql script (SQL statements ending in ';' and \\copy lines) fed on stdin. */
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
 function psql(url: string, script: string): string {
   return execFileSync(PSQL, [url, '-v', 'ON_ERROR_STOP=1', '-qAt', '-f', '-'], { encoding: 'utf8', input: script });
 }
@@ -78,7 +86,7 @@ async function main(): Promise<void> {
     const folderBucket = join(work, 'folder-bucket');
     await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
     const folderDb = await freshDatabase('stockflow_bench_folder');
-    results.push(runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work }));
+    results.push(await runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work }));
     const producedCsv = join(folderBucket, 'Output/historical_stock_data.csv');
 
     // 2. From the S3-compatible server.
@@ -90,11 +98,12 @@ async function main(): Promise<void> {
     await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
     await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
     const s3Db = await freshDatabase('stockflow_bench_s3');
-    results.push(runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
+    results.push(await runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
       DATABASE_URL: s3Db, STOCKFLOW_SOURCE: 's3://bench-source', S3_ENDPOINT: endpoint, STOCKFLOW_DATA_DIR: work,
       AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER',
     }));
 
+    progress('references: psql \\copy, load mechanisms, pandas');
     // (a) The database's limit: \copy of the same CSV into an empty table of the same schema.
     const copyDb = await freshDatabase('stockflow_bench_copy');
     execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: copyDb } });
