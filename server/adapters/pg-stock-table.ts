@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { readNamedQueries } from '../db/sql-files';
-import type { LoadResult, ReplaceCompaniesInput, StockTable } from '../ports/stock-table';
+import type { LoadResult, ReplaceCompaniesInput, ReplaceSession, StockTable } from '../ports/stock-table';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -11,27 +11,75 @@ export class PgStockTable implements StockTable {
   constructor(private readonly pool: pg.Pool) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
-    const client = await this.pool.connect();
-    let broken = false;
+    const session = await this.beginReplace(input.companies);
     try {
-      await client.query('BEGIN');
-      await client.query(queries.lock_table!);
-      const deleted = await client.query(queries.delete_batch_companies!, [input.companies]);
-      const copy = client.query(copyFrom(queries.copy_rows!));
-      await pipeline(input.rows, copy);
-      const rowsLoaded = Number(copy.rowCount);
-      if (rowsLoaded !== input.expectedRows) {
-        throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${input.expectedRows}; nothing was changed`);
-      }
-      await client.query('COMMIT');
-      return { rowsLoaded, rowsReplaced: deleted.rowCount ?? 0, companies: input.companies.length };
+      await pipeline(input.rows, session.rows);
     } catch (error) {
+      await session.abort();
+      throw error;
+    }
+    return session.commit(input.expectedRows);
+  }
+
+  async beginReplace(companies: readonly string[]): Promise<ReplaceSession> {
+    const client = await this.pool.connect();
+    let released = false;
+    const release = (broken: boolean): void => {
+      if (released) return;
+      released = true;
+      client.release(broken);
+    };
+    const rollback = async (): Promise<void> => {
+      if (released) return;
+      let broken = false;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      release(broken);
+    };
+    let rowsReplaced = 0;
+    try {
+      await client.query('BEGIN');
+      await client.query(queries.lock_table!);
+      rowsReplaced = (await client.query(queries.delete_batch_companies!, [companies])).rowCount ?? 0;
+    } catch (error) {
+      await rollback();
       throw error;
-    } finally {
-      client.release(broken);
     }
+    const copy = client.query(copyFrom(queries.copy_rows!));
+    // pg-copy-streams emits a server-side COPY error without marking the stream errored: keep the
+    // first one to report at commit (later writes fail with less telling errors).
+    let copyError: Error | null = null;
+    copy.on('error', (error: Error) => {
+      copyError ??= error;
+    });
+    return {
+      rows: copy,
+      async commit(expectedRows) {
+        try {
+          if (copyError) throw copyError;
+          if (!copy.writableEnded) copy.end();
+          await finished(copy).catch((error: unknown) => {
+            throw copyError ?? error;
+          });
+          const rowsLoaded = Number(copy.rowCount);
+          if (rowsLoaded !== expectedRows) {
+            throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
+          }
+          await client.query('COMMIT');
+          release(false);
+          return { rowsLoaded, rowsReplaced, companies: companies.length };
+        } catch (error) {
+          await rollback();
+          throw error;
+        }
+      },
+      async abort() {
+        if (!copy.destroyed) copy.destroy(new Error('load aborted'));
+        // A destroyed COPY leaves the connection mid-protocol: drop it rather than reuse it.
+        await client.query('ROLLBACK').catch(() => {});
+        release(true);
+      },
+    };
   }
 }

@@ -29,10 +29,15 @@ const stepBodies: Record<StepName, (context: PipelineContext) => Promise<unknown
 };
 
 /** Runs one step and records its result (or its error) for the steps after it. */
-export async function runStep(context: PipelineContext, step: StepName): Promise<StepRecord> {
+export function runStep(context: PipelineContext, step: StepName): Promise<StepRecord> {
+  return recordStep(context, step, () => stepBodies[step](context));
+}
+
+/** Runs a step's body and records its result or error under the step's name. */
+export async function recordStep(context: PipelineContext, step: StepName, body: () => Promise<unknown>): Promise<StepRecord> {
   const startedAt = new Date().toISOString();
   try {
-    const result = await stepBodies[step](context);
+    const result = await body();
     const record: StepRecord = { runId: context.runId, step, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
     await context.results.save(record);
     return record;

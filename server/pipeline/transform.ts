@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { csvField, csvRecord, LineSplitter } from './csv';
 import { KEYS, type PipelineContext } from './context';
 import type { DiscoveredFile, DiscoveryResult } from './discover';
@@ -61,8 +61,11 @@ interface FileOutcome {
   rejects: RejectedRow[];
 }
 
-/** Step 2: stream every listed file, validate and derive, write the output, rejects and manifest. */
-export async function transform(context: PipelineContext, discovery: DiscoveryResult): Promise<Manifest> {
+/**
+ * Step 2: stream every listed file, validate and derive, write the output, rejects and manifest.
+ * `tee`, when given, receives the output too (the runner streams it straight into the load).
+ */
+export async function transform(context: PipelineContext, discovery: DiscoveryResult, tee?: Writable): Promise<Manifest> {
   const startedAt = new Date();
   const output = new PassThrough({ highWaterMark: 1 << 20 });
   const rejects = new PassThrough();
@@ -85,7 +88,11 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     // fails half-way leaves nothing behind and the streams have a single writer.
     let writing = Promise.resolve();
     const emit = async (outcome: FileOutcome): Promise<void> => {
-      for (const block of outcome.output) await writeChunk(output, block);
+      for (const block of outcome.output) {
+        await writeChunk(output, block);
+        // A failing tee is the load's failure, reported when the load commits; the output goes on.
+        if (tee) await writeChunk(tee, block).catch(() => (tee = undefined));
+      }
       for (const reject of outcome.rejects) {
         await writeChunk(rejects, csvRecord([reject.file, String(reject.line), reject.raw, reject.reason]));
         if (firstRejects.length < FIRST_REJECTS_KEPT) firstRejects.push(reject);

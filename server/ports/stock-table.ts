@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ReplaceCompaniesInput {
   /** Every company of the batch: each ends up holding exactly the rows in `rows`. */
@@ -15,7 +15,20 @@ export interface LoadResult {
   companies: number;
 }
 
-/** The historical_stocks_data table as the load step sees it: one all-or-nothing replace. */
+/**
+ * An open, uncommitted replace: the batch's old rows are gone inside the transaction and `rows`
+ * takes the new ones as output CSV. Nothing is visible to others until commit.
+ */
+export interface ReplaceSession {
+  rows: Writable;
+  /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
+  commit(expectedRows: number): Promise<LoadResult>;
+  /** Rolls back: the table is exactly as before the session. */
+  abort(): Promise<void>;
+}
+
+/** historical_stocks_data as the load step sees it: all-or-nothing replaces of companies. */
 export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
+  beginReplace(companies: readonly string[]): Promise<ReplaceSession>;
 }

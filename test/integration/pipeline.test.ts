@@ -151,6 +151,48 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     assert.equal(kept.rows[0].n, 2);
   });
 
+  it('in one run, keeps an unreadable file\'s rows by falling back from the streamed load', async () => {
+    const real = await s3.store('awkward');
+    const before = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'bom'");
+    assert.equal(before.rows[0].n, 1);
+    // The object exists when listed but its read fails, as with a permissions or network error.
+    const flaky: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
+      get: async (key: string) => {
+        if (key === 'Stocks/bom.us.csv') throw new Error('AccessDenied');
+        return real.get(key);
+      },
+    });
+    const summary = await runPipeline(pipelineContext(database.pool, flaky, 'awkward-3'));
+    assert.equal(summary.status, 'success', JSON.stringify(summary.error));
+    assert.equal(summary.files.failed, 2); // bom, and wrongheader from the earlier test
+    const after = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'bom'");
+    assert.equal(after.rows[0].n, 1);
+    const manifest = JSON.parse(await readOutput(real, KEYS.manifest)) as Manifest;
+    assert.match(manifest.files.find((file) => file.company === 'bom')!.error!, /AccessDenied/);
+  });
+
+  it('leaves the table exactly as it was when the streamed load fails during the run', async () => {
+    const store = await s3.store('broken-stream');
+    const rows = Array.from({ length: 3000 }, (_, index) => `${new Date(Date.UTC(2000, 0, 1 + index)).toISOString().slice(0, 10)},1,1,1,2,1,0`);
+    await store.put('Stocks/ok.us.csv', `Date,Open,High,Low,Close,Volume,OpenInt\n${rows.join('\n')}\n`);
+    await store.put('Stocks/boom.us.csv', `Date,Open,High,Low,Close,Volume,OpenInt\n${rows.join('\n')}\n`);
+    await store.put(KEYS.companyList, 'ok\nboom\n');
+    const before = await tableDigest(database.pool);
+    // A rule the database enforces and the pipeline does not know: COPY fails part-way through.
+    await database.pool.query("ALTER TABLE historical_stocks_data ADD CONSTRAINT test_no_boom CHECK (company_name <> 'boom')");
+    try {
+      const summary = await runPipeline(pipelineContext(database.pool, store, 'broken-stream'));
+      assert.equal(summary.status, 'failed');
+      assert.equal(summary.error?.step, 'load');
+      assert.match(summary.error!.message, /test_no_boom/);
+      const output = await readOutput(store, KEYS.output);
+      assert.equal(output.split('\n').filter(Boolean).length, 6000);
+    } finally {
+      await database.pool.query('ALTER TABLE historical_stocks_data DROP CONSTRAINT test_no_boom');
+    }
+    assert.deepEqual(await tableDigest(database.pool), before);
+  });
+
   it('leaves the table exactly as it was when the load fails half-way', async () => {
     const store = await s3.store('synthetic-source', 'team/');
     const context = pipelineContext(database.pool, store, 'broken-load');
