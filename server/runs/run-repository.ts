@@ -1,0 +1,254 @@
+import type pg from 'pg';
+import type { LogLine, LogPage, RunPage, RunStatus, RunView, TaskStatus, TaskView, TriggerInfo } from '../ports/orchestrator';
+
+interface RunRow {
+  id: string;
+  seq: string;
+  trigger_kind: TriggerInfo['kind'];
+  triggered_by: string;
+  status: RunStatus;
+  conf: Record<string, unknown>;
+  summary: unknown;
+  error: string | null;
+  cancel_requested: boolean;
+  queued_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+interface TaskRow {
+  step: string;
+  try_number: number;
+  status: TaskStatus;
+  started_at: Date | null;
+  finished_at: Date | null;
+  progress_done: number;
+  progress_total: number;
+  progress_rows: string;
+  error: string | null;
+}
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+function toRunView(row: RunRow): RunView {
+  return {
+    id: row.id,
+    status: row.status,
+    trigger: { kind: row.trigger_kind, by: row.triggered_by },
+    conf: row.conf,
+    queuedAt: row.queued_at.toISOString(),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    summary: row.summary,
+    error: row.error,
+  };
+}
+
+function toTaskView(row: TaskRow): TaskView {
+  return {
+    step: row.step,
+    tryNumber: row.try_number,
+    status: row.status,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    progress: { done: row.progress_done, total: row.progress_total, rows: Number(row.progress_rows) },
+    error: row.error,
+  };
+}
+
+export interface NewLogLine {
+  runId: string;
+  step: string;
+  tryNumber: number;
+  level: string;
+  message: string;
+  at: Date;
+}
+
+/** stockflow.runs, task_runs and task_logs: the run history every engine and screen shares. */
+export class RunRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Queues a run; false when a run with that id exists already (idempotent triggers). */
+  async insertRun(run: { id: string; trigger: TriggerInfo; conf: Record<string, unknown>; orchestrator: string; status?: RunStatus }): Promise<boolean> {
+    const inserted = await this.pool.query(
+      `INSERT INTO stockflow.runs (id, trigger_kind, triggered_by, status, orchestrator, conf)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+      [run.id, run.trigger.kind, run.trigger.by, run.status ?? 'queued', run.orchestrator, JSON.stringify(run.conf)],
+    );
+    if ((inserted.rowCount ?? 0) > 0) await this.pool.query("SELECT pg_notify('stockflow_runs', $1)", [run.id]);
+    return (inserted.rowCount ?? 0) > 0;
+  }
+
+  async getRun(id: string): Promise<(RunView & { cancelRequested: boolean }) | null> {
+    const found = await this.pool.query<RunRow>('SELECT * FROM stockflow.runs WHERE id = $1', [id]);
+    const row = found.rows[0];
+    return row ? { ...toRunView(row), cancelRequested: row.cancel_requested } : null;
+  }
+
+  /** Newest first, keyset-paged by insertion order. */
+  async listRuns(options: { limit: number; before?: string | null; status?: RunStatus }): Promise<RunPage> {
+    const limit = Math.min(Math.max(options.limit, 1), 500);
+    const found = await this.pool.query<RunRow>(
+      `SELECT * FROM stockflow.runs
+        WHERE ($1::bigint IS NULL OR seq < $1::bigint) AND ($2::text IS NULL OR status = $2)
+        ORDER BY seq DESC LIMIT $3`,
+      [options.before ?? null, options.status ?? null, limit + 1],
+    );
+    const rows = found.rows.slice(0, limit);
+    return { runs: rows.map(toRunView), nextCursor: found.rows.length > limit ? rows[rows.length - 1]!.seq : null };
+  }
+
+  /** Takes the oldest queued run for this worker, if any. */
+  async claimNextQueued(workerId: string): Promise<RunView | null> {
+    const claimed = await this.pool.query<RunRow>(
+      `UPDATE stockflow.runs SET status = 'running', worker_id = $1, started_at = coalesce(started_at, now()), finished_at = NULL, error = NULL
+        WHERE id = (SELECT id FROM stockflow.runs WHERE status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      [workerId],
+    );
+    return claimed.rows[0] ? toRunView(claimed.rows[0]) : null;
+  }
+
+  /** Runs (and their tasks) left 'running' by a worker that is gone: failed, with the reason. */
+  async failOrphanedRuns(reason: string): Promise<string[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const runs = await client.query<{ id: string }>(
+        `UPDATE stockflow.runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running' RETURNING id`,
+        [reason],
+      );
+      await client.query(
+        `UPDATE stockflow.task_runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running'`,
+        [reason],
+      );
+      await client.query('COMMIT');
+      return runs.rows.map((row) => row.id);
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async finishRun(id: string, status: RunStatus, summary: unknown, error: string | null): Promise<void> {
+    await this.pool.query(
+      `UPDATE stockflow.runs SET status = $2, summary = $3, error = $4, finished_at = now(), cancel_requested = false WHERE id = $1`,
+      [id, status, summary === undefined ? null : JSON.stringify(summary), error],
+    );
+  }
+
+  /** Cancels a queued run at once; asks a running one to stop. */
+  async requestCancel(id: string): Promise<RunStatus | null> {
+    const updated = await this.pool.query<{ status: RunStatus }>(
+      `UPDATE stockflow.runs
+          SET status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+              finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+              cancel_requested = (status = 'running')
+        WHERE id = $1 RETURNING status`,
+      [id],
+    );
+    return updated.rows[0]?.status ?? null;
+  }
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    const found = await this.pool.query<{ cancel_requested: boolean }>('SELECT cancel_requested FROM stockflow.runs WHERE id = $1', [id]);
+    return found.rows[0]?.cancel_requested ?? false;
+  }
+
+  /** Queues a finished, unsuccessful run again; its successful steps are kept. */
+  async requeue(id: string): Promise<boolean> {
+    const updated = await this.pool.query(
+      `UPDATE stockflow.runs SET status = 'queued', cancel_requested = false, error = NULL, finished_at = NULL
+        WHERE id = $1 AND status IN ('failed', 'cancelled')`,
+      [id],
+    );
+    if ((updated.rowCount ?? 0) > 0) await this.pool.query("SELECT pg_notify('stockflow_runs', $1)", [id]);
+    return (updated.rowCount ?? 0) > 0;
+  }
+
+  async nextTryNumber(runId: string, step: string): Promise<number> {
+    const found = await this.pool.query<{ last: number | null }>(
+      'SELECT max(try_number) AS last FROM stockflow.task_runs WHERE run_id = $1 AND step = $2',
+      [runId, step],
+    );
+    return (found.rows[0]?.last ?? 0) + 1;
+  }
+
+  async startTask(runId: string, step: string, tryNumber: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO stockflow.task_runs (run_id, step, try_number, status) VALUES ($1, $2, $3, 'running')`,
+      [runId, step, tryNumber],
+    );
+  }
+
+  async finishTask(runId: string, step: string, tryNumber: number, status: TaskStatus, error: string | null): Promise<void> {
+    await this.pool.query(
+      `UPDATE stockflow.task_runs SET status = $4, error = $5, finished_at = now() WHERE run_id = $1 AND step = $2 AND try_number = $3`,
+      [runId, step, tryNumber, status, error],
+    );
+  }
+
+  async updateProgress(runId: string, step: string, tryNumber: number, progress: { done: number; total: number; rows: number }): Promise<void> {
+    await this.pool.query(
+      `UPDATE stockflow.task_runs SET progress_done = $4, progress_total = $5, progress_rows = $6
+        WHERE run_id = $1 AND step = $2 AND try_number = $3`,
+      [runId, step, tryNumber, progress.done, progress.total, progress.rows],
+    );
+  }
+
+  /** Latest try of each step, in step order of first start. */
+  async listTasks(runId: string): Promise<TaskView[]> {
+    const found = await this.pool.query<TaskRow>(
+      `SELECT DISTINCT ON (step) * FROM stockflow.task_runs WHERE run_id = $1 ORDER BY step, try_number DESC`,
+      [runId],
+    );
+    return found.rows.map(toTaskView).sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
+  }
+
+  async listTaskTries(runId: string, step: string): Promise<TaskView[]> {
+    const found = await this.pool.query<TaskRow>('SELECT * FROM stockflow.task_runs WHERE run_id = $1 AND step = $2 ORDER BY try_number', [runId, step]);
+    return found.rows.map(toTaskView);
+  }
+
+  async appendLogs(lines: NewLogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO stockflow.task_logs (run_id, step, try_number, level, message, logged_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])`,
+      [
+        lines.map((line) => line.runId),
+        lines.map((line) => line.step),
+        lines.map((line) => line.tryNumber),
+        lines.map((line) => line.level),
+        lines.map((line) => line.message),
+        lines.map((line) => line.at.toISOString()),
+      ],
+    );
+  }
+
+  /** Log lines after a cursor (all tries unless one is named), oldest first. */
+  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number }): Promise<LogPage> {
+    const limit = Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
+    const found = await this.pool.query<{ id: string; logged_at: Date; level: string; message: string; try_number: number }>(
+      `SELECT id, logged_at, level, message, try_number FROM stockflow.task_logs
+        WHERE run_id = $1 AND step = $2 AND ($3::int IS NULL OR try_number = $3) AND id > coalesce($4::bigint, 0)
+        ORDER BY id LIMIT $5`,
+      [runId, step, options.tryNumber ?? null, options.after ?? null, limit],
+    );
+    const lines: LogLine[] = found.rows.map((row) => ({ id: row.id, at: row.logged_at.toISOString(), level: row.level, message: row.message }));
+    const task = await this.pool.query<{ running: boolean }>(
+      `SELECT bool_or(status = 'running') AS running FROM stockflow.task_runs WHERE run_id = $1 AND step = $2`,
+      [runId, step],
+    );
+    const run = await this.pool.query<{ status: RunStatus }>('SELECT status FROM stockflow.runs WHERE id = $1', [runId]);
+    const runFinished = ['success', 'failed', 'cancelled'].includes(run.rows[0]?.status ?? '');
+    return {
+      lines,
+      cursor: lines.length > 0 ? lines[lines.length - 1]!.id : (options.after ?? null),
+      complete: lines.length < limit && runFinished && !task.rows[0]?.running,
+    };
+  }
+}
