@@ -22,7 +22,7 @@ const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
 
-const envSchema = z.object({
+const envShape = {
   DATABASE_URL: z
     .string()
     .trim()
@@ -41,6 +41,27 @@ const envSchema = z.object({
     message: '5432 belongs to the system PostgreSQL; the embedded one needs another port',
   }).default(54329),
   STOCKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  STOCKFLOW_ORCHESTRATOR: z.enum(['embedded', 'airflow']).default('embedded'),
+  AIRFLOW_URL: z.url({ message: 'expected the Airflow web server URL, e.g. http://airflow-host:8080' }).optional(),
+  AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
+  AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/, 'letters, digits, _ . - only').default('stockflow_pipeline'),
+  AIRFLOW_USERNAME: z.string().optional(),
+  AIRFLOW_PASSWORD: z.string().optional(),
+  STOCKFLOW_STEP_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  STOCKFLOW_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  STOCKFLOW_STEP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30 * 60_000),
+  STOCKFLOW_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(5000),
+  STOCKFLOW_EVENTS_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  STOCKFLOW_EVENTS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+};
+
+const envSchema = z.object(envShape).superRefine((values, context) => {
+  if (values.STOCKFLOW_ORCHESTRATOR === 'airflow' && !values.AIRFLOW_URL) {
+    context.addIssue({ code: 'custom', path: ['AIRFLOW_URL'], message: 'required when STOCKFLOW_ORCHESTRATOR=airflow' });
+  }
+  if (values.STOCKFLOW_EVENTS_PORT !== undefined && !values.STOCKFLOW_EVENTS_SECRET) {
+    context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_SECRET'], message: 'required when STOCKFLOW_EVENTS_PORT is set (the endpoint must authenticate callers)' });
+  }
 });
 
 export interface BucketLocation {
@@ -62,6 +83,10 @@ export interface Config {
   identity: { cohort: string; firstName: string; surname: string };
   embeddedPostgresPort: number;
   concurrency: number;
+  orchestrator: 'embedded' | 'airflow';
+  airflow: { url: string | undefined; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string | undefined; password: string | undefined };
+  runner: { retries: number; backoffMs: number; stepTimeoutMs: number };
+  watch: { intervalMs: number; eventsSecret: string | undefined; eventsPort: number | undefined };
 }
 
 export class ConfigError extends Error {
@@ -86,7 +111,7 @@ export function parseBucketLocation(value: string, baseDir = process.cwd()): Buc
 /** Reads and validates the environment; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const blankAsUnset = Object.fromEntries(
-    Object.keys(envSchema.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
+    Object.keys(envShape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
   );
   const parsed = envSchema.safeParse(blankAsUnset);
   if (!parsed.success) {
@@ -114,5 +139,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     embeddedPostgresPort: values.STOCKFLOW_EMBEDDED_PG_PORT,
     concurrency: values.STOCKFLOW_CONCURRENCY,
+    orchestrator: values.STOCKFLOW_ORCHESTRATOR,
+    airflow: {
+      url: values.AIRFLOW_URL?.replace(/\/+$/, ''),
+      apiVersion: values.AIRFLOW_API_VERSION,
+      dagId: values.AIRFLOW_DAG_ID,
+      username: values.AIRFLOW_USERNAME,
+      password: values.AIRFLOW_PASSWORD,
+    },
+    runner: { retries: values.STOCKFLOW_STEP_RETRIES, backoffMs: values.STOCKFLOW_RETRY_BACKOFF_MS, stepTimeoutMs: values.STOCKFLOW_STEP_TIMEOUT_MS },
+    watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
   };
 }

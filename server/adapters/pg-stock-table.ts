@@ -13,12 +13,12 @@ export class PgStockTable implements StockTable {
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
     const session = await this.beginReplace(input.companies);
     try {
-      await pipeline(input.rows, session.rows);
+      await pipeline(input.rows, session.rows, { signal: input.signal });
     } catch (error) {
       await session.abort();
       throw error;
     }
-    return session.commit(input.expectedRows);
+    return session.commit(input.expectedRows, input.signal);
   }
 
   async beginReplace(companies: readonly string[]): Promise<ReplaceSession> {
@@ -55,7 +55,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      async commit(expectedRows) {
+      async commit(expectedRows, signal) {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -66,6 +66,7 @@ export class PgStockTable implements StockTable {
           if (rowsLoaded !== expectedRows) {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
+          signal?.throwIfAborted();
           await client.query('COMMIT');
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length };

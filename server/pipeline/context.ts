@@ -29,6 +29,8 @@ export interface PipelineContext {
   concurrency: number;
   log: Logger;
   onProgress?: (event: ProgressEvent) => void;
+  /** Aborted when the run is cancelled or the step times out; steps stop at the next file. */
+  signal?: AbortSignal;
 }
 
 /** Fixed layout of the source bucket (the seed's names). */

@@ -11,10 +11,11 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     throw new StepInputError(`The transform result belongs to run ${manifest.runId}, not ${context.runId}`);
   }
   const expectedRows = manifest.totals.rowsKept;
+  context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
   const result = streamed
-    ? await streamed.commit(expectedRows)
-    : await context.stocks.replaceCompanies({ companies: manifest.companies, rows: await context.source.get(manifest.outputKey), expectedRows });
+    ? await streamed.commit(expectedRows, context.signal)
+    : await context.stocks.replaceCompanies({ companies: manifest.companies, rows: await context.source.get(manifest.outputKey), expectedRows, signal: context.signal });
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log(
     'info',

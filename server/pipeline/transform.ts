@@ -102,6 +102,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       context.onProgress?.({ step: 'transform', done: reports.length, total: discovery.files.length, rows: rowsDone });
     };
     await forEachConcurrently(discovery.files, context.concurrency, async (file) => {
+      context.signal?.throwIfAborted();
       const outcome = await transformFile(context, file);
       writing = writing.then(() => emit(outcome));
       await writing;

@@ -7,6 +7,8 @@ export interface ReplaceCompaniesInput {
   rows: Readable;
   /** Rows the transform step wrote; a different count aborts the load. */
   expectedRows: number;
+  /** Aborting rolls the load back, up to the moment of COMMIT. */
+  signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -22,7 +24,7 @@ export interface LoadResult {
 export interface ReplaceSession {
   rows: Writable;
   /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
-  commit(expectedRows: number): Promise<LoadResult>;
+  commit(expectedRows: number, signal?: AbortSignal): Promise<LoadResult>;
   /** Rolls back: the table is exactly as before the session. */
   abort(): Promise<void>;
 }

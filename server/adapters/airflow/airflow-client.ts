@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/**
+ * A client of Airflow's stable REST API: v1 (Airflow 2.x, basic auth) and v2 (Airflow 3.x,
+ * bearer token from POST /auth/token). Only the calls stockflow needs; responses are checked
+ * with zod at the boundary.
+ */
+
+export type AirflowApiVersion = 'v1' | 'v2';
+
+export interface AirflowClientOptions {
+  baseUrl: string;
+  /** Detected from the server (GET /api/v2/version) when not given. */
+  apiVersion?: AirflowApiVersion;
+  username?: string;
+  password?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export class AirflowApiError extends Error {
+  constructor(readonly status: number, readonly detail: string, readonly operation: string) {
+    super(`Airflow ${operation} failed: HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    this.name = 'AirflowApiError';
+  }
+}
+
+const dagRunSchema = z.object({
+  dag_run_id: z.string(),
+  dag_id: z.string(),
+  state: z.string().nullable().optional(),
+  conf: z.record(z.string(), z.unknown()).nullable().optional(),
+  start_date: z.string().nullable().optional(),
+  end_date: z.string().nullable().optional(),
+  queued_at: z.string().nullable().optional(),
+  logical_date: z.string().nullable().optional(),
+  run_type: z.string().optional(),
+  note: z.string().nullable().optional(),
+});
+export type AirflowDagRun = z.infer<typeof dagRunSchema>;
+
+const dagRunCollectionSchema = z.object({ dag_runs: z.array(dagRunSchema), total_entries: z.number() });
+
+const taskInstanceSchema = z.object({
+  task_id: z.string(),
+  state: z.string().nullable().optional(),
+  try_number: z.number().optional(),
+  start_date: z.string().nullable().optional(),
+  end_date: z.string().nullable().optional(),
+  duration: z.number().nullable().optional(),
+});
+export type AirflowTaskInstance = z.infer<typeof taskInstanceSchema>;
+
+const taskInstanceCollectionSchema = z.object({ task_instances: z.array(taskInstanceSchema), total_entries: z.number() });
+
+const logSchema = z.object({
+  continuation_token: z.string().nullable().optional(),
+  content: z.union([z.string(), z.array(z.union([z.string(), z.object({ event: z.string(), timestamp: z.string().optional(), level: z.string().optional() }).loose()]))]),
+});
+
+export interface AirflowLogChunk {
+  lines: Array<{ at: string | null; level: string | null; message: string }>;
+  continuationToken: string | null;
+}
+
+const tokenSchema = z.object({ access_token: z.string() });
+
+export class AirflowClient {
+  private version: AirflowApiVersion | undefined;
+  private token: string | null = null;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: AirflowClientOptions) {
+    this.version = options.apiVersion;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** The API version in use, asking the server once when not configured. */
+  async apiVersion(): Promise<AirflowApiVersion> {
+    if (this.version) return this.version;
+    const v2 = await this.fetchImpl(`${this.options.baseUrl}/api/v2/version`, { signal: this.timeout() }).catch(() => null);
+    this.version = v2?.ok ? 'v2' : 'v1';
+    return this.version;
+  }
+
+  private timeout(): AbortSignal {
+    return AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+  }
+
+  private async authorization(refresh = false): Promise<string | null> {
+    const version = await this.apiVersion();
+    const { username, password } = this.options;
+    if (version === 'v1') return username === undefined ? null : `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+    if (!this.token || refresh) {
+      if (username === undefined) return null;
+      const response = await this.fetchImpl(`${this.options.baseUrl}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ username, password: password ?? '' }),
+        signal: this.timeout(),
+      });
+      if (!response.ok) throw new AirflowApiError(response.status, await errorDetail(response), 'sign-in (POST /auth/token)');
+      this.token = tokenSchema.parse(await response.json()).access_token;
+    }
+    return `Bearer ${this.token}`;
+  }
+
+  private async call<T>(operation: string, method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; schema?: z.ZodType<T>; accept?: string } = {}): Promise<T> {
+    const version = await this.apiVersion();
+    const url = new URL(`${this.options.baseUrl}/api/${version}${path}`);
+    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const send = async (refresh: boolean): Promise<Response> => {
+      const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+      const authorization = await this.authorization(refresh);
+      if (authorization) headers.authorization = authorization;
+      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      return this.fetchImpl(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: this.timeout() });
+    };
+    let response = await send(false);
+    // A v2 token expires; get a new one once.
+    if (response.status === 401 && version === 'v2') response = await send(true);
+    if (!response.ok) throw new AirflowApiError(response.status, await errorDetail(response), operation);
+    if (!options.schema) return undefined as T;
+    const parsed = options.schema.safeParse(await response.json());
+    if (!parsed.success) throw new Error(`Airflow ${operation}: unexpected response: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data;
+  }
+
+  private dagPath(dagId: string, rest = ''): string {
+    return `/dags/${encodeURIComponent(dagId)}${rest}`;
+  }
+
+  /** Triggers a DAG run; created is false when that dag_run_id exists already (HTTP 409). */
+  async triggerDagRun(dagId: string, request: { dagRunId: string; conf?: Record<string, unknown>; note?: string }): Promise<{ run: AirflowDagRun | null; created: boolean }> {
+    const version = await this.apiVersion();
+    // Airflow 3 requires logical_date in the body (null: the run is not tied to a data interval).
+    const body = version === 'v2'
+      ? { dag_run_id: request.dagRunId, logical_date: null, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) }
+      : { dag_run_id: request.dagRunId, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) };
+    try {
+      const run = await this.call('trigger DAG run', 'POST', this.dagPath(dagId, '/dagRuns'), { body, schema: dagRunSchema });
+      return { run, created: true };
+    } catch (error) {
+      if (error instanceof AirflowApiError && error.status === 409) return { run: null, created: false };
+      throw error;
+    }
+  }
+
+  listDagRuns(dagId: string, options: { limit: number; offset: number; state?: string }): Promise<z.infer<typeof dagRunCollectionSchema>> {
+    return this.call('list DAG runs', 'GET', this.dagPath(dagId, '/dagRuns'), {
+      query: { limit: options.limit, offset: options.offset, order_by: '-start_date', state: options.state },
+      schema: dagRunCollectionSchema,
+    });
+  }
+
+  async getDagRun(dagId: string, dagRunId: string): Promise<AirflowDagRun | null> {
+    try {
+      return await this.call('get DAG run', 'GET', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}`), { schema: dagRunSchema });
+    } catch (error) {
+      if (error instanceof AirflowApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async listTaskInstances(dagId: string, dagRunId: string): Promise<AirflowTaskInstance[]> {
+    const collection = await this.call('list task instances', 'GET', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances`), {
+      schema: taskInstanceCollectionSchema,
+    });
+    return collection.task_instances;
+  }
+
+  /** One chunk of a task try's log; pass the continuation token back for the next chunk. */
+  async getTaskLog(dagId: string, dagRunId: string, taskId: string, tryNumber: number, continuationToken?: string | null): Promise<AirflowLogChunk> {
+    const log = await this.call('read task log', 'GET', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances/${encodeURIComponent(taskId)}/logs/${tryNumber}`), {
+      query: { full_content: false, token: continuationToken ?? undefined },
+      schema: logSchema,
+    });
+    const entries = typeof log.content === 'string' ? log.content.split('\n').filter((line) => line !== '') : log.content;
+    return {
+      lines: entries.map((entry) =>
+        typeof entry === 'string' ? { at: null, level: null, message: entry } : { at: entry.timestamp ?? null, level: entry.level ?? null, message: entry.event },
+      ),
+      continuationToken: log.continuation_token ?? null,
+    };
+  }
+
+  /** Clears a run's failed task instances so the scheduler runs them again (not a dry run). */
+  async clearFailedTasks(dagId: string, dagRunId: string): Promise<void> {
+    await this.call('clear task instances', 'POST', this.dagPath(dagId, '/clearTaskInstances'), {
+      body: { dry_run: false, only_failed: true, dag_run_id: dagRunId, reset_dag_runs: true },
+    });
+  }
+
+  async setDagRunState(dagId: string, dagRunId: string, state: 'success' | 'failed' | 'queued'): Promise<void> {
+    await this.call('update DAG run state', 'PATCH', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}`), { body: { state } });
+  }
+
+  async setPaused(dagId: string, paused: boolean): Promise<void> {
+    await this.call('pause or unpause DAG', 'PATCH', this.dagPath(dagId), { body: { is_paused: paused } });
+  }
+
+  /** Scheduler and metadatabase health as Airflow reports it. */
+  async health(): Promise<{ metadatabase: string; scheduler: string }> {
+    const version = await this.apiVersion();
+    const schema = z.object({
+      metadatabase: z.object({ status: z.string().nullable().optional() }).loose(),
+      scheduler: z.object({ status: z.string().nullable().optional() }).loose(),
+    }).loose();
+    const health = await this.call('health', 'GET', version === 'v2' ? '/monitor/health' : '/health', { schema });
+    return { metadatabase: health.metadatabase.status ?? 'unknown', scheduler: health.scheduler.status ?? 'unknown' };
+  }
+}
+
+async function errorDetail(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { detail?: unknown; title?: unknown };
+    const detail = body.detail ?? body.title;
+    return typeof detail === 'string' ? detail : JSON.stringify(detail ?? body);
+  } catch {
+    return text.slice(0, 300);
+  }
+}

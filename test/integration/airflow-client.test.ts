@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AirflowApiError, AirflowClient } from '../../server/adapters/airflow/airflow-client';
+import { startAirflowStub, STUB_USER, type AirflowStub } from '../helpers/airflow-stub';
+
+for (const version of ['v1', 'v2'] as const) {
+  describe(`Airflow client, API ${version}, against a spec-validating stub`, () => {
+    let stub: AirflowStub;
+    let client: AirflowClient;
+    before(async () => {
+      stub = await startAirflowStub(version);
+      client = new AirflowClient({ baseUrl: stub.url, ...STUB_USER });
+    });
+    after(async () => {
+      assert.deepEqual(stub.violations, [], 'every request and response must match the official OpenAPI document');
+      await stub.close();
+    });
+
+    it('detects the API version from the server', async () => {
+      assert.equal(await client.apiVersion(), version);
+    });
+
+    it('triggers a DAG run with conf, and a second trigger with the same id is a no-op (409)', async () => {
+      const first = await client.triggerDagRun('stockflow_pipeline', { dagRunId: 'event__abc', conf: { marker: { key: 'in/.SUCCESS' } } });
+      assert.equal(first.created, true);
+      assert.equal(first.run?.dag_run_id, 'event__abc');
+      assert.deepEqual(stub.runs.get('event__abc')?.conf, { marker: { key: 'in/.SUCCESS' } });
+      const again = await client.triggerDagRun('stockflow_pipeline', { dagRunId: 'event__abc' });
+      assert.equal(again.created, false);
+      assert.equal(stub.runs.size, 1);
+    });
+
+    it('lists runs page by page and gets one', async () => {
+      for (let index = 0; index < 4; index += 1) await client.triggerDagRun('stockflow_pipeline', { dagRunId: `manual__${index}` });
+      const first = await client.listDagRuns('stockflow_pipeline', { limit: 2, offset: 0 });
+      const second = await client.listDagRuns('stockflow_pipeline', { limit: 2, offset: 2 });
+      assert.equal(first.total_entries, 5);
+      assert.equal(first.dag_runs.length, 2);
+      assert.equal(new Set([...first.dag_runs, ...second.dag_runs].map((run) => run.dag_run_id)).size, 4);
+      const queued = await client.listDagRuns('stockflow_pipeline', { limit: 10, offset: 0, state: 'queued' });
+      assert.equal(queued.total_entries, 5);
+      assert.equal((await client.getDagRun('stockflow_pipeline', 'manual__1'))?.state, 'queued');
+      assert.equal(await client.getDagRun('stockflow_pipeline', 'nope'), null);
+    });
+
+    it('lists task instances and reads a log in chunks with the continuation token', async () => {
+      stub.setTask('event__abc', 'discover', 'running', ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+      const tasks = await client.listTaskInstances('stockflow_pipeline', 'event__abc');
+      assert.deepEqual(tasks.map((task) => [task.task_id, task.state ?? null]), [['discover', 'running'], ['transform', null], ['load', null], ['notify', null]]);
+      const first = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1);
+      assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3']);
+      const second = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1, first.continuationToken);
+      assert.deepEqual(second.lines.map((line) => line.message), ['line 4', 'line 5']);
+    });
+
+    it('clears failed tasks for real (dry_run false) and marks a run failed', async () => {
+      stub.setTask('event__abc', 'discover', 'failed', ['boom']);
+      await client.clearFailedTasks('stockflow_pipeline', 'event__abc');
+      assert.equal(stub.runs.get('event__abc')!.tasks[0]!.state, null);
+      assert.equal(stub.runs.get('event__abc')!.state, 'queued');
+      await client.setDagRunState('stockflow_pipeline', 'manual__0', 'failed');
+      assert.equal(stub.runs.get('manual__0')!.state, 'failed');
+    });
+
+    it('pauses and unpauses the DAG and reads health', async () => {
+      await client.setPaused('stockflow_pipeline', false);
+      assert.equal(stub.paused, false);
+      await client.setPaused('stockflow_pipeline', true);
+      assert.equal(stub.paused, true);
+      assert.deepEqual(await client.health(), { metadatabase: 'healthy', scheduler: 'healthy' });
+    });
+
+    it('reports bad credentials and unknown DAGs with the HTTP status', async () => {
+      const wrong = new AirflowClient({ baseUrl: stub.url, apiVersion: version, username: 'admin', password: 'wrong' });
+      await assert.rejects(wrong.listDagRuns('stockflow_pipeline', { limit: 1, offset: 0 }), (error: unknown) => error instanceof AirflowApiError && error.status === 401);
+      await assert.rejects(client.triggerDagRun('no_such_dag', { dagRunId: 'x' }), (error: unknown) => error instanceof AirflowApiError && error.status === 404);
+    });
+  });
+}
+
+describe('the stub catches what Airflow would refuse', () => {
+  it('flags a v2 trigger without logical_date, an unknown field and an undeclared query parameter', async () => {
+    const stub = await startAirflowStub('v2');
+    try {
+      const client = new AirflowClient({ baseUrl: stub.url, ...STUB_USER });
+      await client.apiVersion();
+      const token = (await (await fetch(`${stub.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(STUB_USER) })).json()) as { access_token: string };
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` };
+      const missing = await fetch(`${stub.url}/api/v2/dags/stockflow_pipeline/dagRuns`, { method: 'POST', headers, body: JSON.stringify({ dag_run_id: 'x' }) });
+      assert.equal(missing.status, 422);
+      await fetch(`${stub.url}/api/v2/dags/stockflow_pipeline/dagRuns`, { method: 'POST', headers, body: JSON.stringify({ dag_run_id: 'y', logical_date: null, execution_date: null }) });
+      await fetch(`${stub.url}/api/v2/dags/stockflow_pipeline/dagRuns?bogus=1`, { headers });
+      assert.equal(stub.violations.length, 3);
+      assert.match(stub.violations[0]!.problems.join(), /logical_date/);
+      assert.match(stub.violations[1]!.problems.join(), /additional/);
+      assert.match(stub.violations[2]!.problems.join(), /bogus/);
+    } finally {
+      await stub.close();
+    }
+  });
+});
