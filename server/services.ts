@@ -10,6 +10,13 @@ import { createPool } from './db/pool';
 import type { PipelineContext } from './pipeline/context';
 import type { Logger } from './ports/logger';
 import type { ObjectStore } from './ports/object-store';
+import type { Orchestrator } from './ports/orchestrator';
+import { AirflowClient } from './adapters/airflow/airflow-client';
+import { AirflowOrchestrator } from './adapters/airflow/airflow-orchestrator';
+import { EmbeddedOrchestrator } from './runs/embedded-orchestrator';
+import { EmbeddedRunner } from './runs/embedded-runner';
+import { RunRepository } from './runs/run-repository';
+import { MarkerWatcher } from './trigger/marker-watcher';
 
 /** The configured adapters behind each port, opened once per process. */
 export interface Services {
@@ -18,7 +25,12 @@ export interface Services {
   databaseUrl: string;
   source: ObjectStore;
   monitored: ObjectStore;
-  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress']): PipelineContext;
+  runs: RunRepository;
+  orchestrator: Orchestrator;
+  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal): PipelineContext;
+  /** The embedded worker (only meaningful with the embedded orchestrator). */
+  createRunner(log: Logger): EmbeddedRunner;
+  createWatcher(log: Logger): MarkerWatcher;
   close(): Promise<void>;
 }
 
@@ -43,13 +55,15 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const stocks = new PgStockTable(pool);
   const results = new PgStepResults(pool);
   const notifier = new OutboxNotifier(pool);
-  return {
-    config,
-    pool,
-    databaseUrl,
-    source,
-    monitored,
-    pipelineContext: (runId, log, onProgress) => ({
+  const runs = new RunRepository(pool);
+  const orchestrator: Orchestrator =
+    config.orchestrator === 'airflow'
+      ? new AirflowOrchestrator(
+          new AirflowClient({ baseUrl: config.airflow.url!, apiVersion: config.airflow.apiVersion, username: config.airflow.username, password: config.airflow.password }),
+          config.airflow.dagId,
+        )
+      : new EmbeddedOrchestrator(runs);
+  const pipelineContext: Services['pipelineContext'] = (runId, log, onProgress, signal) => ({
       runId,
       source,
       stocks,
@@ -59,7 +73,30 @@ export async function openServices(config: Config, options: { log?: (line: strin
       concurrency: config.concurrency,
       log,
       onProgress,
-    }),
+      signal,
+    });
+  return {
+    config,
+    pool,
+    databaseUrl,
+    source,
+    monitored,
+    runs,
+    orchestrator,
+    pipelineContext,
+    createRunner: (log) =>
+      new EmbeddedRunner({
+        pool,
+        runs,
+        results,
+        contextFor: (runId, taskLog, onProgress, signal) => pipelineContext(runId, taskLog, onProgress, signal),
+        retries: config.runner.retries,
+        backoffMs: config.runner.backoffMs,
+        stepTimeoutMs: config.runner.stepTimeoutMs,
+        pollMs: 500,
+        log,
+      }),
+    createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {
       await pool.end();
       await embedded?.stop();

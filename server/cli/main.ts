@@ -8,7 +8,11 @@ import { summarizeRun, type RunSummary } from '../pipeline/summary';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
 import { openServices, type Services } from '../services';
+import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
 import { consoleLogger } from './console-logger';
+import { runCommands } from './run-commands';
+import { runIdSchema, UsageError, type Command } from './shared';
+import { workerCommands } from './worker-commands';
 import { createProgressBar } from './progress-bar';
 
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
@@ -19,18 +23,20 @@ Usage:
   stockflow seed --from DIR                       copy DIR/stocks/*.csv and DIR/top_companies.txt into the source bucket
   stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
   stockflow migrate                               create or upgrade the database schema
+  stockflow trigger [--conf JSON] [--json]        queue a run with the configured orchestrator
+  stockflow runs [--status S] [--limit N] [--json] run history, newest first
+  stockflow status <run>                          a run and its steps
+  stockflow logs <run> [--step S] [--try N] [--follow]   a run's step logs (follows while it runs)
+  stockflow cancel <run> | retry <run>            stop a run; run a failed run's failed steps again
+  stockflow worker                                the embedded runner: executes queued runs
+  stockflow watch [--once] [--no-runner]          start a run per new .SUCCESS in the monitored bucket
   stockflow start                                 the whole product on this machine (embedded defaults)
 
 Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKFLOW_MONITORED,
 S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
 
-export class UsageError extends Error {}
-
-const runIdSchema = z
-  .string({ message: '--run-id is required' })
-  .regex(/^[A-Za-z0-9_.:+-]{1,250}$/, '--run-id may hold letters, digits and _ . : + - only');
-
-type Command = (args: string[], services: () => Promise<Services>) => Promise<number>;
+// Commands that run until Ctrl-C and stop their own workers first.
+const LONG_RUNNING = new Set(['worker', 'watch']);
 
 function printSummary(summary: RunSummary, json: boolean): void {
   if (json) {
@@ -48,7 +54,7 @@ function printSummary(summary: RunSummary, json: boolean): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const commands: Record<string, Command> = {
+const pipelineCommands: Record<string, Command> = {
   async run(args, services) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' } } });
     const runId = runIdSchema.parse(values['run-id'] ?? newRunId());
@@ -111,9 +117,11 @@ const commands: Record<string, Command> = {
       const seeded = await seedSynthetic(opened.source, 200);
       process.stdout.write(`Seeded ${seeded.files} synthetic files into ${opened.source.location}\n`);
     }
-    return commands.run!([], async () => opened);
+    return pipelineCommands.run!([], async () => opened);
   },
 };
+
+const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands };
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -135,11 +143,17 @@ export async function main(argv: string[]): Promise<number> {
   const stop = (): void => {
     void (opened as Services | null)?.close().finally(() => process.exit(130));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (!LONG_RUNNING.has(name)) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
   try {
     return await command(args, services);
   } catch (error) {
+    if (error instanceof RunNotFoundError || error instanceof RunStateError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
