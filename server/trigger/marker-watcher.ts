@@ -12,7 +12,7 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
   const runId = markerRunId(marker);
   const result = await orchestrator.trigger({
     runId,
-    trigger: { kind: 'event', by: `${marker.bucket}/${marker.key}` },
+    trigger: { kind: 'event', by: `${marker.bucket.replace(/\/+$/, '')}/${marker.key}` },
     conf: { marker },
   });
   await pool.query(
