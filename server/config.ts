@@ -151,3 +151,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
   };
 }
+
+const lambdaSchema = z.object({
+  AIRFLOW_URL: z.url({ message: 'expected the Airflow web server URL' }),
+  AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
+  AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/).default('stockflow_pipeline'),
+  AIRFLOW_USERNAME: z.string().min(1),
+  AIRFLOW_PASSWORD: z.string().min(1),
+});
+
+export interface LambdaConfig {
+  airflow: { url: string; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string; password: string };
+}
+
+/** The Lambda's settings (it deploys alone, but reads its environment here like everything else). */
+export function loadLambdaConfig(env: Record<string, string | undefined> = process.env): LambdaConfig {
+  const parsed = lambdaSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const values = parsed.data;
+  return {
+    airflow: { url: values.AIRFLOW_URL.replace(/\/+$/, ''), apiVersion: values.AIRFLOW_API_VERSION, dagId: values.AIRFLOW_DAG_ID, username: values.AIRFLOW_USERNAME, password: values.AIRFLOW_PASSWORD },
+  };
+}

@@ -1,0 +1,26 @@
+// Bundles the Lambda into one ESM file for the nodejs20.x runtime (no node_modules to upload).
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export async function buildLambda(outfile = join(here, 'dist/handler.mjs')) {
+  await build({
+    entryPoints: [join(here, 'src/handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: true,
+    // ESM bundles of CommonJS dependencies need a require().
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const outfile = await buildLambda(process.argv[2]);
+  console.log(`built ${outfile}`);
+}
