@@ -23,10 +23,14 @@ export class PgStockTable implements StockTable {
 
   async beginReplace(companies: readonly string[]): Promise<ReplaceSession> {
     const client = await this.pool.connect();
+    // Errors also reach the pending query or COPY; this only keeps a dropped connection from crashing the process.
+    const ignore = (): void => {};
+    client.on('error', ignore);
     let released = false;
     const release = (broken: boolean): void => {
       if (released) return;
       released = true;
+      client.off('error', ignore);
       client.release(broken);
     };
     const rollback = async (): Promise<void> => {

@@ -11,7 +11,7 @@ import { openServices, type Services } from '../services';
 import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
 import { consoleLogger } from './console-logger';
 import { runCommands } from './run-commands';
-import { runIdSchema, UsageError, type Command } from './shared';
+import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
 import { workerCommands } from './worker-commands';
 import { createProgressBar } from './progress-bar';
 
@@ -36,7 +36,7 @@ Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKF
 S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
 
 // Commands that run until Ctrl-C and stop their own workers first.
-const LONG_RUNNING = new Set(['worker', 'watch']);
+const LONG_RUNNING = new Set(['worker', 'watch', 'start']);
 
 function printSummary(summary: RunSummary, json: boolean): void {
   if (json) {
@@ -111,13 +111,30 @@ const pipelineCommands: Record<string, Command> = {
   },
 
   async start(_args, services) {
-    // Until the control panel exists: embedded defaults, sample data on first start, one run.
+    // The whole product on one machine until the control panel lands: embedded database and
+    // buckets, sample data on the first start, the runner and the .SUCCESS watcher.
     const opened = await services();
+    const log = consoleLogger();
     if (!(await opened.source.head(KEYS.companyList))) {
       const seeded = await seedSynthetic(opened.source, 200);
-      process.stdout.write(`Seeded ${seeded.files} synthetic files into ${opened.source.location}\n`);
+      log.log('info', `seeded ${seeded.files} synthetic files into ${opened.source.location}`);
     }
-    return pipelineCommands.run!([], async () => opened);
+    const runner = opened.config.orchestrator === 'embedded' ? opened.createRunner(log) : null;
+    const watcher = opened.createWatcher(log);
+    runner?.start();
+    watcher.start();
+    const firstRuns = await opened.orchestrator.listRuns({ limit: 1 });
+    if (firstRuns.runs.length === 0) {
+      const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: 'npm start' } });
+      log.log('info', `first start: run ${runId} queued on the sample data`);
+    }
+    const monitored = opened.config.monitored.kind === 'folder' ? opened.config.monitored.bucket : opened.monitored.location;
+    log.log('info', `stockflow is running. Drop a .SUCCESS file into ${monitored} to start a run; \`stockflow runs\` lists them. Ctrl-C stops.`);
+    await untilStopped();
+    log.log('info', 'stopping...');
+    await watcher.stop();
+    await runner?.stop();
+    return 0;
   },
 };
 

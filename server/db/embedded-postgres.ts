@@ -17,6 +17,11 @@ const DATABASE_NAME = 'stockflow';
  */
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
   const databaseDir = join(options.dataDir, 'postgres');
+  // Another stockflow process (npm start, say) already runs this cluster: share it, don't stop it.
+  if (existsSync(join(databaseDir, 'postmaster.pid')) && (await accepts(options.port))) {
+    await ensureDatabase(options.port);
+    return { url: urlFor(options.port), stop: async () => {} };
+  }
   await mkdir(options.dataDir, { recursive: true });
   const runAsPostgresUser = process.getuid?.() === 0;
   // As root the server runs as the 'postgres' user, which must be able to reach its folder.
@@ -33,8 +38,37 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     onError: (message) => options.log?.(String(message instanceof Error ? message.message : message).trimEnd()),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  const admin = new pg.Client({ host: '127.0.0.1', port: options.port, user: 'postgres', password: 'stockflow', database: 'postgres' });
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}): ${error instanceof Error ? error.message : String(error) || 'see its log above'}. Is the port taken? Set STOCKFLOW_EMBEDDED_PG_PORT or DATABASE_URL.`);
+  }
+  await ensureDatabase(options.port);
+  return { url: urlFor(options.port), stop: () => server.stop() };
+}
+
+function urlFor(port: number): string {
+  return `postgres://postgres:stockflow@127.0.0.1:${port}/${DATABASE_NAME}`;
+}
+
+function adminClient(port: number): pg.Client {
+  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'stockflow', database: 'postgres', connectionTimeoutMillis: 2000 });
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const client = adminClient(port);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function ensureDatabase(port: number): Promise<void> {
+  const admin = adminClient(port);
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE_NAME]);
@@ -42,8 +76,4 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   } finally {
     await admin.end();
   }
-  return {
-    url: `postgres://postgres:stockflow@127.0.0.1:${options.port}/${DATABASE_NAME}`,
-    stop: () => server.stop(),
-  };
 }

@@ -90,6 +90,10 @@ export class EmbeddedRunner {
 
   private async acquireLock(): Promise<boolean> {
     const client = await this.options.pool.connect();
+    // A checked-out client has no pool error handler: without one, a server shutdown crashes the process.
+    client.on('error', (error: Error & { code?: string }) => {
+      if (error.code !== '57P01') this.options.log.log('warn', `runner lock connection: ${error.message}`);
+    });
     const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUNNER_LOCK_KEY]);
     if (!locked.rows[0]?.locked) {
       client.release();
@@ -104,13 +108,16 @@ export class EmbeddedRunner {
 
   private async releaseLock(): Promise<void> {
     if (!this.lockClient) return;
-    await this.lockClient.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]).catch(() => {});
-    this.lockClient.release();
+    const unlocked = await this.lockClient.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]).then(() => true, () => false);
+    this.lockClient.release(!unlocked);
     this.lockClient = null;
   }
 
   private async run(): Promise<void> {
     const listener = await this.options.pool.connect();
+    listener.on('error', (error: Error & { code?: string }) => {
+      if (error.code !== '57P01') this.options.log.log('warn', `runner listen connection: ${error.message}`);
+    });
     listener.on('notification', () => this.wake?.());
     await listener.query('LISTEN stockflow_runs');
     try {
@@ -125,7 +132,7 @@ export class EmbeddedRunner {
       }
     } finally {
       await listener.query('UNLISTEN *').catch(() => {});
-      listener.release();
+      listener.release(true);
       await this.releaseLock();
     }
   }
