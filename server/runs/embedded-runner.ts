@@ -156,11 +156,12 @@ export class EmbeddedRunner {
     log.log('info', `run ${run.id}: started (${run.trigger.kind} by ${run.trigger.by})`);
     let outcome: StepOutcome = 'success';
     let failedStep: StepName | null = null;
+    let failure: string | null = null;
     for (const step of STEP_NAMES) {
       if (step === 'notify') break;
       const previous = await this.options.results.get(run.id, step);
       if (previous?.status === 'success') continue; // a retried run keeps its successful steps
-      outcome = await this.executeStep(run.id, step);
+      ({ outcome, error: failure } = await this.executeStep(run.id, step));
       if (outcome !== 'success') {
         failedStep = step;
         break;
@@ -177,13 +178,13 @@ export class EmbeddedRunner {
           ? `the worker ${this.workerId} shut down during step ${failedStep}`
           : outcome === 'cancelled'
             ? `cancelled during step ${failedStep}`
-            : `step ${failedStep} failed: ${summary.error?.message ?? 'unknown error'}`;
+            : `step ${failedStep} failed: ${failure ?? summary.error?.message ?? 'unknown error'}`;
     await runs.finishRun(run.id, status, summary, error);
     log.log(status === 'success' ? 'info' : 'warn', `run ${run.id}: ${status}${error ? ` (${error})` : ''}`);
   }
 
   /** One step with its tries; each try gets a fresh task run, log and timeout. */
-  private async executeStep(runId: string, step: StepName): Promise<StepOutcome> {
+  private async executeStep(runId: string, step: StepName): Promise<{ outcome: StepOutcome; error: string | null }> {
     const { runs, retries, backoffMs, stepTimeoutMs } = this.options;
     const maxTries = 1 + retries;
     for (let attempt = 1; attempt <= maxTries; attempt += 1) {
@@ -215,7 +216,7 @@ export class EmbeddedRunner {
         logs.log('info', `${step}: done`);
         await logs.close();
         await runs.finishTask(runId, step, tryNumber, 'success', null);
-        return 'success';
+        return { outcome: 'success', error: null };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const cancelled = error instanceof RunCancelledError || this.stopping;
@@ -224,17 +225,23 @@ export class EmbeddedRunner {
         if (retrying) logs.log('warn', `${step}: retrying in ${Math.round((backoffMs * 2 ** (attempt - 1)) / 1000)} s`);
         await logs.close();
         await runs.finishTask(runId, step, tryNumber, cancelled ? 'cancelled' : retrying ? 'up_for_retry' : 'failed', message);
-        if (cancelled) return 'cancelled';
-        if (!retrying) return 'failed';
+        if (controller.signal.aborted) {
+          // The step lost the race to its timeout or a cancel: record its failure now, whatever it
+          // still does in the background (it stops at its next file).
+          const now = new Date().toISOString();
+          await this.options.results.save({ runId, step, status: 'failed', startedAt: now, finishedAt: now, result: null, error: message });
+        }
+        if (cancelled) return { outcome: 'cancelled', error: message };
+        if (!retrying) return { outcome: 'failed', error: message };
         await this.sleep(backoffMs * 2 ** (attempt - 1));
-        if (this.stopping || (await runs.isCancelRequested(runId))) return 'cancelled';
+        if (this.stopping || (await runs.isCancelRequested(runId))) return { outcome: 'cancelled', error: message };
       } finally {
         clearTimeout(timeout);
         clearInterval(cancelWatch);
         this.current = null;
       }
     }
-    return 'failed';
+    return { outcome: 'failed', error: null };
   }
 }
 

@@ -4,7 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { testRunner } from '../helpers/runner';
 
 const BIN = resolve('bin/stockflow.js');
 
@@ -86,6 +88,33 @@ describe('the stockflow CLI', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /DATABASE_URL: expected a postgres/);
     assert.match(result.stderr, /STOCKFLOW_COHORT: use ASCII letters/);
+  });
+
+  it('queues, lists, shows, logs and refuses to retry runs', async () => {
+    const triggered = await stockflow(['trigger', '--json', '--conf', '{"note":"from the cli"}'], env);
+    assert.equal(triggered.code, 0, triggered.stderr);
+    const { runId } = JSON.parse(triggered.stdout) as { runId: string };
+    const queued = JSON.parse((await stockflow(['runs', '--json', '--status', 'queued'], env)).stdout) as { runs: Array<{ id: string; conf: unknown }> };
+    assert.deepEqual(queued.runs.map((run) => run.id), [runId]);
+    assert.deepEqual(queued.runs[0]!.conf, { note: 'from the cli' });
+    await testRunner(database.pool, new FolderObjectStore(join(dataDir, 'buckets/source'))).drain();
+    const status = await stockflow(['status', runId], env);
+    assert.match(status.stdout, new RegExp(`Run ${runId}: success`));
+    assert.match(status.stdout, /transform\s+success\s+try 1/);
+    const logs = await stockflow(['logs', runId, '--step', 'load', '--follow'], env);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /load: \d+ rows loaded for 30 companies/);
+    assert.match(logs.stdout, new RegExp(`Run ${runId}: success`));
+    const listed = await stockflow(['runs'], env);
+    assert.match(listed.stdout, new RegExp(`${runId}\\s+success\\s+manual`));
+    const retry = await stockflow(['retry', runId], env);
+    assert.equal(retry.code, 1);
+    assert.match(retry.stderr, /Only a failed or cancelled run can be retried/);
+    const cancel = await stockflow(['cancel', 'no-such-run'], env);
+    assert.equal(cancel.code, 1);
+    assert.match(cancel.stderr, /No run no-such-run/);
+    const badConf = await stockflow(['trigger', '--conf', '[1]'], env);
+    assert.equal(badConf.code, 2);
   });
 
   it('explains usage mistakes', async () => {

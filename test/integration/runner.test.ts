@@ -157,3 +157,27 @@ describe('the embedded runner', () => {
     assert.ok((await orchestrator.listTasks(runId)).every((task) => task.status !== 'running'));
   });
 });
+
+describe('the embedded runner, step timeout', () => {
+  it('fails a step that runs past its timeout, after its retries', async () => {
+    const database = await createTestDatabase('timeout');
+    const folder = await mkdtemp(join(tmpdir(), 'stockflow-timeout-'));
+    try {
+      await migrate(database.pool);
+      const store = new FolderObjectStore(join(folder, 'source'));
+      await seedSynthetic(store, 3);
+      const orchestrator = new EmbeddedOrchestrator(new RunRepository(database.pool));
+      const { runId } = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'ada' } });
+      const slow = slowStore(store, (key) => key.startsWith(KEYS.stocksPrefix), 2_000);
+      await testRunner(database.pool, slow, { retries: 1, stepTimeoutMs: 1000 }).drain();
+      const run = await orchestrator.getRun(runId);
+      assert.equal(run?.status, 'failed');
+      assert.match(run!.error!, /step transform failed: transform timed out after 1 s/);
+      const tries = await new RunRepository(database.pool).listTaskTries(runId, 'transform');
+      assert.deepEqual(tries.map((task) => task.status), ['up_for_retry', 'failed']);
+    } finally {
+      await database.drop();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
