@@ -17,6 +17,9 @@ import { EmbeddedOrchestrator } from './runs/embedded-orchestrator';
 import { EmbeddedRunner } from './runs/embedded-runner';
 import { RunRepository } from './runs/run-repository';
 import { MarkerWatcher } from './trigger/marker-watcher';
+import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
+import type { HostController } from './ports/host';
+import { IDENTITY_KEY, SettingsRepository } from './settings/settings-repository';
 
 /** The configured adapters behind each port, opened once per process. */
 export interface Services {
@@ -27,6 +30,8 @@ export interface Services {
   monitored: ObjectStore;
   runs: RunRepository;
   orchestrator: Orchestrator;
+  settings: SettingsRepository;
+  host: HostController;
   pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal): PipelineContext;
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
@@ -56,6 +61,8 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const results = new PgStepResults(pool);
   const notifier = new OutboxNotifier(pool);
   const runs = new RunRepository(pool);
+  const settings = new SettingsRepository(pool);
+  const host: HostController = new LocalHost(settings);
   const orchestrator: Orchestrator =
     config.orchestrator === 'airflow'
       ? new AirflowOrchestrator(
@@ -70,6 +77,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
       results,
       notifier,
       identity: config.identity,
+      resolveIdentity: async () => (await settings.get<PipelineContext['identity']>(IDENTITY_KEY)) ?? config.identity,
       concurrency: config.concurrency,
       log,
       onProgress,
@@ -83,6 +91,8 @@ export async function openServices(config: Config, options: { log?: (line: strin
     monitored,
     runs,
     orchestrator,
+    settings,
+    host,
     pipelineContext,
     createRunner: (log) =>
       new EmbeddedRunner({
@@ -95,6 +105,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
         stepTimeoutMs: config.runner.stepTimeoutMs,
         pollMs: 500,
         log,
+        isPausedByOperator: async () => (await settings.get<boolean>(WORKER_PAUSED_KEY)) === true,
       }),
     createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {

@@ -13,6 +13,9 @@ import { consoleLogger } from './console-logger';
 import { runCommands } from './run-commands';
 import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
 import { workerCommands } from './worker-commands';
+import { userCommands } from './user-commands';
+import { ensureWebBuild, startWebServer } from './web-server';
+import { UserRepository } from '../auth/users';
 import { createProgressBar } from './progress-bar';
 
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
@@ -30,7 +33,8 @@ Usage:
   stockflow cancel <run> | retry <run>            stop a run; run a failed run's failed steps again
   stockflow worker                                the embedded runner: executes queued runs
   stockflow watch [--once] [--no-runner]          start a run per new .SUCCESS in the monitored bucket
-  stockflow start                                 the whole product on this machine (embedded defaults)
+  stockflow user add|passwd|list|remove NAME [--role viewer|operator|admin]   control panel accounts
+  stockflow start [--port 3000] [--no-web]        the whole product on this machine (embedded defaults)
 
 Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKFLOW_MONITORED,
 S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
@@ -110,11 +114,15 @@ const pipelineCommands: Record<string, Command> = {
     return 0;
   },
 
-  async start(_args, services) {
-    // The whole product on one machine until the control panel lands: embedded database and
-    // buckets, sample data on the first start, the runner and the .SUCCESS watcher.
-    const opened = await services();
+  async start(args, services) {
+    // The whole product on one machine: embedded database and buckets, sample data on the first
+    // start, the runner, the .SUCCESS watcher and the control panel.
+    const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-web': { type: 'boolean', default: false } } });
+    const port = z.coerce.number().int().min(1).max(65535).parse(values.port ?? process.env.PORT ?? '3000');
     const log = consoleLogger();
+    if (!values['no-web']) ensureWebBuild(log);
+    const opened = await services();
+    const admin = await new UserRepository(opened.pool).ensureFirstAdmin();
     if (!(await opened.source.head(KEYS.companyList))) {
       const seeded = await seedSynthetic(opened.source, 200);
       log.log('info', `seeded ${seeded.files} synthetic files into ${opened.source.location}`);
@@ -128,17 +136,27 @@ const pipelineCommands: Record<string, Command> = {
       const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: 'npm start' } });
       log.log('info', `first start: run ${runId} queued on the sample data`);
     }
+    const web = values['no-web'] ? null : startWebServer({ port, databaseUrl: opened.databaseUrl, log });
     const monitored = opened.config.monitored.kind === 'folder' ? opened.config.monitored.bucket : opened.monitored.location;
-    log.log('info', `stockflow is running. Drop a .SUCCESS file into ${monitored} to start a run; \`stockflow runs\` lists them. Ctrl-C stops.`);
+    const lines = [
+      '',
+      web ? `  stockflow control panel: http://127.0.0.1:${port}` : '  stockflow is running (no web server)',
+      admin ? `  first admin: user "${admin.username}", password "${admin.password}" (shown once; change it with: stockflow user passwd admin)` : '',
+      `  drop a .SUCCESS file into ${monitored} to start a run`,
+      '  Ctrl-C stops everything; the next start keeps the data.',
+      '',
+    ].filter((line, index, all) => line !== '' || index === 0 || index === all.length - 1);
+    process.stdout.write(`${lines.join('\n')}\n`);
     await untilStopped();
     log.log('info', 'stopping...');
+    web?.kill('SIGTERM');
     await watcher.stop();
     await runner?.stop();
     return 0;
   },
 };
 
-const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands };
+const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands, ...userCommands };
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

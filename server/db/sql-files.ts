@@ -1,9 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository's sql/ folder, wherever the process was started from. */
-export const SQL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sql');
+/**
+ * The repository's sql/ folder: beside this module when run from source (CLI, tests); from the
+ * working directory when bundled (the Next.js server runs from the project root).
+ */
+export const SQL_DIR = [resolve(dirname(fileURLToPath(import.meta.url)), '../../sql'), resolve(process.cwd(), 'sql')].find((path) =>
+  existsSync(join(path, 'insert_query.sql')),
+) ?? resolve(process.cwd(), 'sql');
 
 export interface Migration {
   version: number;

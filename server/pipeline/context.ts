@@ -25,6 +25,8 @@ export interface PipelineContext {
   results: StepResultStore;
   notifier: Notifier;
   identity: Identity;
+  /** The identity as operators last set it (control panel), when it can change at run time. */
+  resolveIdentity?: () => Promise<Identity>;
   /** How many source files are read at once. */
   concurrency: number;
   log: Logger;

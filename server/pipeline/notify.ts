@@ -13,7 +13,8 @@ export interface NotifyResult {
 export async function notify(context: PipelineContext): Promise<NotifyResult> {
   const summary = summarizeRun(context.runId, await context.results.list(context.runId));
   const outcome = summary.status === 'success' ? 'success' : 'failure';
-  const subject = notificationSubject(context.identity, outcome);
+  const identity = (await context.resolveIdentity?.()) ?? context.identity;
+  const subject = notificationSubject(identity, outcome);
   const receipt = await context.notifier.send({ runId: context.runId, outcome, subject, body: notificationBody(summary) });
   context.log.log('info', `notify: ${subject} sent via ${receipt.channel} (${receipt.id})`);
   return { outcome, subject, receipt };

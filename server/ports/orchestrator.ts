@@ -71,7 +71,8 @@ export interface Orchestrator {
   listRuns(options: { limit: number; before?: string | null; status?: RunStatus }): Promise<RunPage>;
   getRun(runId: string): Promise<RunView | null>;
   listTasks(runId: string): Promise<TaskView[]>;
-  readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number }): Promise<LogPage>;
+  /** Lines after a cursor; with `tail`, the last `tail` lines (for opening a long log at its end). */
+  readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage>;
   cancel(runId: string): Promise<void>;
   /** Runs the failed steps of a finished run again. */
   retry(runId: string): Promise<void>;

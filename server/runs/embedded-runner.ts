@@ -26,6 +26,8 @@ export interface RunnerOptions {
   pollMs: number;
   log: Logger;
   workerId?: string;
+  /** The host page's stop switch (shared through the database). */
+  isPausedByOperator?: () => Promise<boolean>;
 }
 
 type StepOutcome = 'success' | 'failed' | 'cancelled';
@@ -126,7 +128,8 @@ export class EmbeddedRunner {
           await this.sleep(this.options.pollMs * 4);
           continue;
         }
-        const run = this.paused ? null : await this.options.runs.claimNextQueued(this.workerId);
+        const paused = this.paused || (await this.options.isPausedByOperator?.()) === true;
+        const run = paused ? null : await this.options.runs.claimNextQueued(this.workerId);
         if (run) await this.execute(run);
         else await this.sleep(this.options.pollMs);
       }

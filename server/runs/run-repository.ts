@@ -230,12 +230,15 @@ export class RunRepository {
   }
 
   /** Log lines after a cursor (all tries unless one is named), oldest first. */
-  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number }): Promise<LogPage> {
-    const limit = Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
+  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage> {
+    const tail = options.tail && !options.after ? Math.min(options.tail, 10_000) : null;
+    const limit = tail ?? Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
     const found = await this.pool.query<{ id: string; logged_at: Date; level: string; message: string; try_number: number }>(
-      `SELECT id, logged_at, level, message, try_number FROM stockflow.task_logs
-        WHERE run_id = $1 AND step = $2 AND ($3::int IS NULL OR try_number = $3) AND id > coalesce($4::bigint, 0)
-        ORDER BY id LIMIT $5`,
+      `SELECT * FROM (
+         SELECT id, logged_at, level, message, try_number FROM stockflow.task_logs
+          WHERE run_id = $1 AND step = $2 AND ($3::int IS NULL OR try_number = $3) AND id > coalesce($4::bigint, 0)
+          ORDER BY id ${tail ? 'DESC' : 'ASC'} LIMIT $5) page
+        ORDER BY id`,
       [runId, step, options.tryNumber ?? null, options.after ?? null, limit],
     );
     const lines: LogLine[] = found.rows.map((row) => ({ id: row.id, at: row.logged_at.toISOString(), level: row.level, message: row.message }));
@@ -248,7 +251,7 @@ export class RunRepository {
     return {
       lines,
       cursor: lines.length > 0 ? lines[lines.length - 1]!.id : (options.after ?? null),
-      complete: lines.length < limit && runFinished && !task.rows[0]?.running,
+      complete: (tail !== null || lines.length < limit) && runFinished && !task.rows[0]?.running,
     };
   }
 }

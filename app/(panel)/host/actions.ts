@@ -1,0 +1,23 @@
+'use server';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { getServices } from '../../_lib/services';
+import { ForbiddenError, requireRole } from '../../_lib/session';
+
+export interface HostActionResult {
+  ok: boolean;
+  message: string;
+}
+
+export async function changeHost(action: 'start' | 'stop'): Promise<HostActionResult> {
+  try {
+    await requireRole('operator');
+    const verb = z.enum(['start', 'stop']).parse(action);
+    const { host } = await getServices();
+    const state = verb === 'start' ? await host.start() : await host.stop();
+    revalidatePath('/host');
+    return { ok: true, message: `Host is ${state.status}.` };
+  } catch (error) {
+    return { ok: false, message: error instanceof ForbiddenError ? error.message : error instanceof Error ? error.message : 'Could not change the host.' };
+  }
+}

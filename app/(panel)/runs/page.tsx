@@ -1,0 +1,60 @@
+import Link from 'next/link';
+import { z } from 'zod';
+import { RUN_STATUSES } from '@/server/ports/orchestrator';
+import { StatusBadge } from '@/components/runs/StatusBadge';
+import { TriggerForm } from '@/components/runs/TriggerForm';
+import { formatDuration, formatNumber, formatTime } from '@/components/runs/format';
+import { hasRole } from '@/server/auth/roles';
+import { getServices } from '../../_lib/services';
+import { requireUser } from '../../_lib/session';
+
+const searchSchema = z.object({
+  status: z.enum(RUN_STATUSES).optional().catch(undefined),
+  before: z.string().regex(/^\d+$/).optional().catch(undefined),
+});
+
+export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const user = await requireUser();
+  const query = searchSchema.parse(await searchParams);
+  const page = await (await getServices()).orchestrator.listRuns({ limit: 25, status: query.status, before: query.before ?? null });
+  const statusHref = (status?: string) => (status ? `/runs?status=${status}` : '/runs');
+  return (
+    <>
+      <h1>Runs</h1>
+      {hasRole(user.role, 'operator') && <TriggerForm />}
+      <div className="tabs" role="group" aria-label="Filter by status">
+        <Link href={statusHref()} aria-current={!query.status ? 'true' : undefined}><button aria-selected={!query.status}>All</button></Link>
+        {RUN_STATUSES.map((status) => (
+          <Link key={status} href={statusHref(status)}><button aria-selected={query.status === status}>{status}</button></Link>
+        ))}
+      </div>
+      {page.runs.length === 0 ? (
+        <div className="empty">No runs{query.status ? ` with status ${query.status}` : ''} yet. Trigger one, or drop a .SUCCESS file into the monitored bucket.</div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th className="num">Duration</th><th className="num">Rows loaded</th></tr>
+            </thead>
+            <tbody>
+              {page.runs.map((run) => (
+                <tr key={run.id}>
+                  <td><Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link></td>
+                  <td><StatusBadge status={run.status} /></td>
+                  <td>{run.trigger.kind} <span className="muted">by {run.trigger.by}</span></td>
+                  <td>{formatTime(run.queuedAt)}</td>
+                  <td className="num">{formatDuration(run.startedAt, run.finishedAt)}</td>
+                  <td className="num">{formatNumber((run.summary as { rows?: { loaded?: number } } | null)?.rows?.loaded)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="pager">
+        {query.before && <Link href={statusHref(query.status)}>Newest</Link>}
+        {page.nextCursor && <Link href={`/runs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), before: page.nextCursor })}`}>Older runs →</Link>}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,19 @@
+'use client';
+import { useActionState } from 'react';
+import { triggerRun, type ActionResult } from '@/app/(panel)/runs/actions';
+
+export function TriggerForm() {
+  const [state, action, pending] = useActionState<ActionResult, FormData>(triggerRun, { ok: true, message: null });
+  return (
+    <form action={action} className="row" aria-label="Trigger a run">
+      <label className="muted">
+        Conf (JSON, optional){' '}
+        <input name="conf" placeholder='{"note":"manual rerun"}' aria-label="Run conf as JSON" style={{ width: '18rem' }} />
+      </label>
+      <button type="submit" className="primary" disabled={pending}>
+        {pending ? 'Triggering…' : 'Trigger run'}
+      </button>
+      {state.message && <p role="status" className={state.ok ? 'notice' : 'error'}>{state.message}</p>}
+    </form>
+  );
+}

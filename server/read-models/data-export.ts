@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import { csvRecord } from '../pipeline/csv';
+import { TABLE_COLUMNS } from '../pipeline/stock-row';
+import { dataQuerySchema, filterClause, orderClause, SELECT_COLUMNS, type DataRow } from './data-page';
+
+const FETCH_ROWS = 5000;
+
+/**
+ * The data page's current filtered, sorted view as CSV (header first), read through a server-side
+ * cursor so millions of rows stream without being held in memory. Errors end the stream with an
+ * error, never with a silently shortened file.
+ */
+export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | undefined>): AsyncGenerator<string> {
+  const query = dataQuerySchema.parse(raw);
+  const params: unknown[] = [];
+  const where = filterClause(query, params);
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query('BEGIN READ ONLY');
+    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR SELECT ${SELECT_COLUMNS} FROM public.historical_stocks_data WHERE ${where} ORDER BY ${orderClause(query)}`, params);
+    yield csvRecord([...TABLE_COLUMNS]);
+    while (true) {
+      const batch = await client.query<DataRow>(`FETCH ${FETCH_ROWS} FROM export_rows`);
+      if (batch.rows.length === 0) break;
+      yield batch.rows.map((row) => csvRecord(TABLE_COLUMNS.map((column) => row[column] ?? ''))).join('');
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    if (failed) await client.query('ROLLBACK').catch(() => {});
+    // A consumer that stopped early leaves the transaction open: drop the connection then.
+    const open = await client.query('SELECT 1').then(() => client.query('ROLLBACK').then(() => true, () => true), () => false);
+    client.release(!open);
+  }
+}
