@@ -13,3 +13,6 @@ DELETE FROM public.historical_stocks_data WHERE company_name = ANY($1::text[]);
 COPY public.historical_stocks_data (stock_date, open_value, high_value, low_value, close_value,
   volume_traded, daily_percent_change, value_change, company_name)
 FROM STDIN WITH (FORMAT csv, NULL '');
+
+-- name: analyze_table
+ANALYZE public.historical_stocks_data;

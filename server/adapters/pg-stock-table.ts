@@ -72,6 +72,8 @@ export class PgStockTable implements StockTable {
           }
           signal?.throwIfAborted();
           await client.query('COMMIT');
+          // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
+          await client.query(queries.analyze_table!).catch(() => {});
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length };
         } catch (error) {

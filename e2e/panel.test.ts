@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { signIn, startProduct, type RunningProduct } from './product';
+
+describe('the control panel in Chromium', { timeout: 600_000 }, () => {
+  let product: RunningProduct;
+  before(async () => {
+    product = await startProduct();
+  }, { timeout: 300_000 });
+  after(async () => {
+    await product?.stop();
+  });
+
+  it('refuses a wrong password and signs the admin in', async () => {
+    const page = await product.newPage();
+    await page.goto(`${product.url}/runs`);
+    assert.match(page.url(), /\/login$/);
+    await product.screenshot(page, 'login');
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong user name or password.' }).waitFor();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await product.screenshot(page, 'overview');
+    await page.close();
+  });
+
+  it('lets a viewer look but not act', async () => {
+    const added = await product.cli(['user', 'add', 'vera', '--role', 'viewer', '--password', 'viewer-password-1']);
+    assert.equal(added.code, 0, added.stderr);
+    const page = await product.newPage();
+    await signIn(page, product.url, 'vera', 'viewer-password-1');
+    await page.goto(`${product.url}/runs`);
+    assert.equal(await page.getByRole('button', { name: 'Trigger run' }).count(), 0);
+    await page.goto(`${product.url}/host`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('status').filter({ hasText: 'This needs the operator role.' }).waitFor();
+    assert.match(await page.getByTestId('host-status').innerText(), /running/);
+    await page.close();
+  });
+
+  it('triggers a run, watches it finish and reads its logs', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/runs`);
+    await product.screenshot(page, 'runs');
+    await page.getByLabel('Run conf as JSON').fill('{"note":"e2e"}');
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await page.waitForURL(/\/runs\/run_/);
+    // Live: the page polls until every step is done, without a reload.
+    await page.locator('.timeline-row[data-step="notify"][data-status="success"]').waitFor({ timeout: 120_000 });
+    await page.locator('h1 + .status-success').waitFor();
+    await page.getByRole('tab', { name: 'load' }).click();
+    await page.getByRole('log', { name: 'load log' }).filter({ hasText: /rows loaded for \d+ companies/ }).waitFor();
+    await product.screenshot(page, 'run-detail');
+    await page.close();
+  });
+
+  it('browses, filters, sorts and exports the data', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/data`);
+    await product.screenshot(page, 'data');
+    const company = (await page.locator('table tbody tr').first().locator('td').last().innerText()).trim();
+    await page.getByLabel('Company').fill(company);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/company=/);
+    await page.getByRole('link', { name: 'close_value' }).click();
+    await page.waitForURL(/sort=close_value/);
+    const closes = await page.locator('table tbody tr td:nth-child(5)').allInnerTexts();
+    const companies = new Set(await page.locator('table tbody tr td:nth-child(9)').allInnerTexts());
+    assert.deepEqual([...companies], [company]);
+    const numbers = closes.map(Number);
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a), 'sorted by close, descending');
+    await page.getByRole('link', { name: /close_value/ }).click();
+    await page.waitForURL(/dir=asc/);
+    const ascending = (await page.locator('table tbody tr td:nth-child(5)').allInnerTexts()).map(Number);
+    assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
+    await page.getByRole('link', { name: 'Next →' }).click();
+    await page.waitForURL(/after=/);
+    const secondPage = (await page.locator('table tbody tr td:nth-child(5)').allInnerTexts()).map(Number);
+    assert.ok(secondPage[0]! >= ascending[ascending.length - 1]!);
+
+    const exportHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    const response = await page.request.get(`${product.url}${exportHref}`);
+    assert.equal(response.status(), 200);
+    const csv = await response.text();
+    await writeFile(join('test-results', 'export.csv'), csv);
+    const lines = csv.trim().split('\n');
+    assert.equal(lines[0], 'stock_date,open_value,high_value,low_value,close_value,volume_traded,daily_percent_change,value_change,company_name');
+    const count = await product.database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = $1', [company]);
+    assert.equal(lines.length - 1, count.rows[0].n);
+    assert.ok(lines.slice(1).every((line) => line.endsWith(`,${company}`)));
+    await page.close();
+  });
+
+  it('finds a company as you type and draws its charts', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    const { rows } = await product.database.pool.query('SELECT company_name FROM historical_stocks_data ORDER BY company_name LIMIT 1');
+    const company = rows[0].company_name as string;
+    await page.goto(`${product.url}/companies`);
+    await page.getByPlaceholder('Type a ticker').fill(company.slice(0, 2));
+    await page.getByRole('link', { name: company, exact: true }).click();
+    await page.waitForURL(new RegExp(`/companies/${company}$`));
+    await page.locator('[data-testid="chart-close"] svg path.recharts-curve').first().waitFor();
+    await page.locator('[data-testid="chart-volume"] .recharts-bar-rectangle').first().waitFor();
+    const shown = Number((await page.getByTestId('company-rows').innerText()).replace(/,/g, ''));
+    const counted = await product.database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = $1', [company]);
+    assert.equal(shown, counted.rows[0].n);
+    await product.screenshot(page, 'company');
+    await page.goto(`${product.url}/companies`);
+    await product.screenshot(page, 'companies');
+    await page.close();
+  });
+
+  it('changes the notification identity and sends a test', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/notifications`);
+    await page.getByLabel('Cohort').fill('C42');
+    await page.getByLabel('First name').fill('Grace');
+    await page.getByLabel('Surname').fill('Hopper');
+    assert.equal(await page.getByTestId('subject-preview').innerText(), 'C42_Grace_Hopper_Pipeline_Success');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByRole('button', { name: 'Send test notification' }).click();
+    await page.getByRole('status').filter({ hasText: 'Test notification queued' }).waitFor();
+    await page.reload();
+    await page.locator('table tbody tr').first().filter({ hasText: 'C42_Grace_Hopper_Pipeline_Success' }).waitFor();
+    await product.screenshot(page, 'notifications');
+    await page.close();
+  });
+
+  it('stops and starts the host, and a stopped host leaves runs queued', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/host`);
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('status').filter({ hasText: 'Host is stopped.' }).waitFor();
+    const queued = await product.cli(['trigger', '--json']);
+    const { runId } = JSON.parse(queued.stdout) as { runId: string };
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    const status = await product.database.pool.query('SELECT status FROM stockflow.runs WHERE id = $1', [runId]);
+    assert.equal(status.rows[0].status, 'queued');
+    await page.reload();
+    await product.screenshot(page, 'host');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('status').filter({ hasText: 'Host is running.' }).waitFor();
+    await page.close();
+  });
+});

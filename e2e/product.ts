@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres';
+
+/** The whole product as `npm start` runs it (on a test database), and a real Chromium. */
+export interface RunningProduct {
+  url: string;
+  adminPassword: string;
+  dataDir: string;
+  database: TestDatabase;
+  browser: Browser;
+  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  newPage(): Promise<Page>;
+  screenshot(page: Page, name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SCREENSHOTS = resolve('test-results/screenshots');
+
+function env(database: TestDatabase, dataDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1' } as NodeJS.ProcessEnv;
+}
+
+export async function startProduct(): Promise<RunningProduct> {
+  const database = await createTestDatabase('e2e');
+  const dataDir = await mkdtemp(join(tmpdir(), 'stockflow-e2e-'));
+  const port = 3200 + Math.floor(Math.random() * 500);
+  const child: ChildProcess = spawn(process.execPath, [resolve('bin/stockflow.js'), 'start', '--port', String(port)], { env: env(database, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const adminPassword = await new Promise<string>((resolvePassword, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stockflow start did not come up:\n${output}`)), 280_000);
+    const check = setInterval(() => {
+      const found = /first admin: user "admin", password "([^"]+)"/.exec(output);
+      if (found && /Ready in|Local:/.test(output)) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolvePassword(found[1]!);
+      }
+    }, 200);
+    child.once('exit', (code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`stockflow start exited (${code}):\n${output}`));
+    });
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    adminPassword,
+    dataDir,
+    database,
+    browser,
+    cli: (args) =>
+      new Promise((resolveRun) => {
+        const run = spawn(process.execPath, [resolve('bin/stockflow.js'), ...args], { env: env(database, dataDir) });
+        let stdout = '';
+        let stderr = '';
+        run.stdout.on('data', (chunk) => (stdout += chunk));
+        run.stderr.on('data', (chunk) => (stderr += chunk));
+        run.on('close', (code) => resolveRun({ code, stdout, stderr }));
+      }),
+    newPage: async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(20_000);
+      return page;
+    },
+    screenshot: async (page, name) => {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    },
+    stop: async () => {
+      await browser.close().catch(() => {});
+      child.kill('SIGINT');
+      await new Promise((resolveExit) => (child.exitCode !== null ? resolveExit(null) : child.once('exit', resolveExit)));
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${url}/`);
+}
