@@ -53,11 +53,21 @@ const envShape = {
   STOCKFLOW_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(5000),
   STOCKFLOW_EVENTS_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   STOCKFLOW_EVENTS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...').optional(),
+  STOCKFLOW_MAIL_FROM: z.email({ message: 'expected an e-mail address' }).default('stockflow@localhost'),
+  STOCKFLOW_MAIL_TO: z
+    .string()
+    .transform((value) => value.split(',').map((address) => address.trim()).filter(Boolean))
+    .pipe(z.array(z.email({ message: 'expected comma-separated e-mail addresses' })))
+    .optional(),
 };
 
 const envSchema = z.object(envShape).superRefine((values, context) => {
   if (values.STOCKFLOW_ORCHESTRATOR === 'airflow' && !values.AIRFLOW_URL) {
     context.addIssue({ code: 'custom', path: ['AIRFLOW_URL'], message: 'required when STOCKFLOW_ORCHESTRATOR=airflow' });
+  }
+  if (values.SMTP_URL && !values.STOCKFLOW_MAIL_TO) {
+    context.addIssue({ code: 'custom', path: ['STOCKFLOW_MAIL_TO'], message: 'required when SMTP_URL is set (who receives the pipeline mails)' });
   }
   if (values.STOCKFLOW_EVENTS_PORT !== undefined && !values.STOCKFLOW_EVENTS_SECRET) {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_SECRET'], message: 'required when STOCKFLOW_EVENTS_PORT is set (the endpoint must authenticate callers)' });
@@ -87,6 +97,7 @@ export interface Config {
   airflow: { url: string | undefined; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string | undefined; password: string | undefined };
   runner: { retries: number; backoffMs: number; stepTimeoutMs: number };
   watch: { intervalMs: number; eventsSecret: string | undefined; eventsPort: number | undefined };
+  mail: { smtpUrl: string | undefined; from: string; to: string[] };
 }
 
 export class ConfigError extends Error {
@@ -149,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     runner: { retries: values.STOCKFLOW_STEP_RETRIES, backoffMs: values.STOCKFLOW_RETRY_BACKOFF_MS, stepTimeoutMs: values.STOCKFLOW_STEP_TIMEOUT_MS },
     watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
+    mail: { smtpUrl: values.SMTP_URL, from: values.STOCKFLOW_MAIL_FROM, to: values.STOCKFLOW_MAIL_TO ?? [] },
   };
 }
 

@@ -19,6 +19,8 @@ import { RunRepository } from './runs/run-repository';
 import { MarkerWatcher } from './trigger/marker-watcher';
 import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
 import type { HostController } from './ports/host';
+import { SmtpChannel } from './adapters/smtp-channel';
+import { OutboxDispatcher } from './notifications/outbox-dispatcher';
 import { IDENTITY_KEY, SettingsRepository } from './settings/settings-repository';
 
 /** The configured adapters behind each port, opened once per process. */
@@ -36,6 +38,8 @@ export interface Services {
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
   createWatcher(log: Logger): MarkerWatcher;
+  /** Delivers outbox mail when a mail channel is configured (null otherwise). */
+  createDispatcher(log: Logger): OutboxDispatcher | null;
   close(): Promise<void>;
 }
 
@@ -59,7 +63,8 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const monitored = openObjectStore(config.monitored, config.s3);
   const stocks = new PgStockTable(pool);
   const results = new PgStepResults(pool);
-  const notifier = new OutboxNotifier(pool);
+  const mailChannel: SmtpChannel | null = config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
+  const notifier = new OutboxNotifier(pool, mailChannel?.name ?? 'outbox');
   const runs = new RunRepository(pool);
   const settings = new SettingsRepository(pool);
   const host: HostController = new LocalHost(settings);
@@ -107,8 +112,10 @@ export async function openServices(config: Config, options: { log?: (line: strin
         log,
         isPausedByOperator: async () => (await settings.get<boolean>(WORKER_PAUSED_KEY)) === true,
       }),
+    createDispatcher: (log) => (mailChannel ? new OutboxDispatcher({ pool, channel: mailChannel, log }) : null),
     createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {
+      mailChannel?.close();
       await pool.end();
       await embedded?.stop();
     },

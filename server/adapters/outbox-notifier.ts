@@ -2,18 +2,20 @@ import type pg from 'pg';
 import type { DeliveryReceipt, Notification, Notifier } from '../ports/notifier';
 
 /**
- * The embedded default notifier: the message goes to stockflow.outbox, where the control panel
- * shows it and a mail channel (SNS or SMTP, when configured) picks it up.
+ * Every notification goes to stockflow.outbox first. With a mail channel configured it waits
+ * there as pending until the OutboxDispatcher delivers it; without one, the outbox is the
+ * destination (the control panel shows it) and it is recorded as delivered.
  */
 export class OutboxNotifier implements Notifier {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool, private readonly channel: 'outbox' | 'smtp' | 'sns' = 'outbox') {}
 
   async send(notification: Notification): Promise<DeliveryReceipt> {
+    const delivered = this.channel === 'outbox';
     const inserted = await this.pool.query<{ id: string }>(
-      `INSERT INTO stockflow.outbox (run_id, outcome, channel, subject, body, status)
-       VALUES ($1, $2, 'outbox', $3, $4, 'pending') RETURNING id`,
-      [notification.runId, notification.outcome, notification.subject, notification.body],
+      `INSERT INTO stockflow.outbox (run_id, outcome, channel, subject, body, status, sent_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [notification.runId, notification.outcome, this.channel, notification.subject, notification.body, delivered ? 'sent' : 'pending', delivered ? new Date() : null],
     );
-    return { channel: 'outbox', id: inserted.rows[0]!.id };
+    return { channel: this.channel, id: inserted.rows[0]!.id };
   }
 }

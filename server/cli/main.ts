@@ -129,8 +129,10 @@ const pipelineCommands: Record<string, Command> = {
     }
     const runner = opened.config.orchestrator === 'embedded' ? opened.createRunner(log) : null;
     const watcher = opened.createWatcher(log);
+    const dispatcher = opened.createDispatcher(log);
     runner?.start();
     watcher.start();
+    dispatcher?.start();
     const firstRuns = await opened.orchestrator.listRuns({ limit: 1 });
     if (firstRuns.runs.length === 0) {
       const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: 'npm start' } });
@@ -150,6 +152,7 @@ const pipelineCommands: Record<string, Command> = {
     await untilStopped();
     log.log('info', 'stopping...');
     web?.kill('SIGTERM');
+    await dispatcher?.stop();
     await watcher.stop();
     await runner?.stop();
     return 0;

@@ -10,9 +10,12 @@ export const workerCommands: Record<string, Command> = {
     if (opened.config.orchestrator !== 'embedded') throw new UsageError('stockflow worker runs the embedded orchestrator; with Airflow, Airflow runs the tasks');
     const log = consoleLogger();
     const runner = opened.createRunner(log);
+    const dispatcher = opened.createDispatcher(log);
     runner.start();
+    dispatcher?.start();
     log.log('info', `worker ${runner.workerId} waiting for runs (Ctrl-C to stop)`);
     await untilStopped();
+    await dispatcher?.stop();
     await runner.stop();
     return 0;
   },
