@@ -53,6 +53,9 @@ const envShape = {
   STOCKFLOW_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(5000),
   STOCKFLOW_EVENTS_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   STOCKFLOW_EVENTS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  STOCKFLOW_HOST: z.enum(['local', 'ec2']).default('local'),
+  EC2_INSTANCE_ID: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an instance id like i-0123456789abcdef0').optional(),
+  EC2_INSTANCE_NAME: z.string().trim().min(1).max(255).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...').optional(),
   STOCKFLOW_MAIL_FROM: z.email({ message: 'expected an e-mail address' }).default('stockflow@localhost'),
   STOCKFLOW_MAIL_TO: z
@@ -65,6 +68,9 @@ const envShape = {
 const envSchema = z.object(envShape).superRefine((values, context) => {
   if (values.STOCKFLOW_ORCHESTRATOR === 'airflow' && !values.AIRFLOW_URL) {
     context.addIssue({ code: 'custom', path: ['AIRFLOW_URL'], message: 'required when STOCKFLOW_ORCHESTRATOR=airflow' });
+  }
+  if (values.STOCKFLOW_HOST === 'ec2' && !values.EC2_INSTANCE_ID && !values.EC2_INSTANCE_NAME) {
+    context.addIssue({ code: 'custom', path: ['EC2_INSTANCE_ID'], message: 'set EC2_INSTANCE_ID or EC2_INSTANCE_NAME (the Name tag) when STOCKFLOW_HOST=ec2' });
   }
   if (values.SMTP_URL && !values.STOCKFLOW_MAIL_TO) {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_MAIL_TO'], message: 'required when SMTP_URL is set (who receives the pipeline mails)' });
@@ -98,6 +104,7 @@ export interface Config {
   runner: { retries: number; backoffMs: number; stepTimeoutMs: number };
   watch: { intervalMs: number; eventsSecret: string | undefined; eventsPort: number | undefined };
   mail: { smtpUrl: string | undefined; from: string; to: string[] };
+  host: { kind: 'local' | 'ec2'; instanceId: string | undefined; instanceName: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -161,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runner: { retries: values.STOCKFLOW_STEP_RETRIES, backoffMs: values.STOCKFLOW_RETRY_BACKOFF_MS, stepTimeoutMs: values.STOCKFLOW_STEP_TIMEOUT_MS },
     watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
     mail: { smtpUrl: values.SMTP_URL, from: values.STOCKFLOW_MAIL_FROM, to: values.STOCKFLOW_MAIL_TO ?? [] },
+    host: { kind: values.STOCKFLOW_HOST, instanceId: values.EC2_INSTANCE_ID, instanceName: values.EC2_INSTANCE_NAME },
   };
 }
 

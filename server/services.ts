@@ -20,6 +20,8 @@ import { MarkerWatcher } from './trigger/marker-watcher';
 import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
 import type { HostController } from './ports/host';
 import { SmtpChannel } from './adapters/smtp-channel';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2Host } from './adapters/ec2-host';
 import { OutboxDispatcher } from './notifications/outbox-dispatcher';
 import { IDENTITY_KEY, SettingsRepository } from './settings/settings-repository';
 
@@ -67,7 +69,10 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const notifier = new OutboxNotifier(pool, mailChannel?.name ?? 'outbox');
   const runs = new RunRepository(pool);
   const settings = new SettingsRepository(pool);
-  const host: HostController = new LocalHost(settings);
+  const host: HostController =
+    config.host.kind === 'ec2'
+      ? new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName })
+      : new LocalHost(settings);
   const orchestrator: Orchestrator =
     config.orchestrator === 'airflow'
       ? new AirflowOrchestrator(
