@@ -56,6 +56,9 @@ const envShape = {
   STOCKFLOW_HOST: z.enum(['local', 'ec2']).default('local'),
   EC2_INSTANCE_ID: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an instance id like i-0123456789abcdef0').optional(),
   EC2_INSTANCE_NAME: z.string().trim().min(1).max(255).optional(),
+  STOCKFLOW_NOTIFIER: z.enum(['outbox', 'smtp', 'sns']).optional(),
+  SNS_TOPIC_ARN: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN').optional(),
+  SNS_ENDPOINT: z.url().optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...').optional(),
   STOCKFLOW_MAIL_FROM: z.email({ message: 'expected an e-mail address' }).default('stockflow@localhost'),
   STOCKFLOW_MAIL_TO: z
@@ -71,6 +74,9 @@ const envSchema = z.object(envShape).superRefine((values, context) => {
   }
   if (values.STOCKFLOW_HOST === 'ec2' && !values.EC2_INSTANCE_ID && !values.EC2_INSTANCE_NAME) {
     context.addIssue({ code: 'custom', path: ['EC2_INSTANCE_ID'], message: 'set EC2_INSTANCE_ID or EC2_INSTANCE_NAME (the Name tag) when STOCKFLOW_HOST=ec2' });
+  }
+  if (values.STOCKFLOW_NOTIFIER === 'smtp' && !values.SMTP_URL) {
+    context.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'required when STOCKFLOW_NOTIFIER=smtp' });
   }
   if (values.SMTP_URL && !values.STOCKFLOW_MAIL_TO) {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_MAIL_TO'], message: 'required when SMTP_URL is set (who receives the pipeline mails)' });
@@ -103,7 +109,7 @@ export interface Config {
   airflow: { url: string | undefined; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string | undefined; password: string | undefined };
   runner: { retries: number; backoffMs: number; stepTimeoutMs: number };
   watch: { intervalMs: number; eventsSecret: string | undefined; eventsPort: number | undefined };
-  mail: { smtpUrl: string | undefined; from: string; to: string[] };
+  mail: { channel: 'outbox' | 'smtp' | 'sns'; smtpUrl: string | undefined; from: string; to: string[]; snsTopicArn: string | undefined; snsEndpoint: string | undefined };
   host: { kind: 'local' | 'ec2'; instanceId: string | undefined; instanceName: string | undefined };
 }
 
@@ -167,7 +173,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     runner: { retries: values.STOCKFLOW_STEP_RETRIES, backoffMs: values.STOCKFLOW_RETRY_BACKOFF_MS, stepTimeoutMs: values.STOCKFLOW_STEP_TIMEOUT_MS },
     watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
-    mail: { smtpUrl: values.SMTP_URL, from: values.STOCKFLOW_MAIL_FROM, to: values.STOCKFLOW_MAIL_TO ?? [] },
+    mail: {
+      channel: values.STOCKFLOW_NOTIFIER ?? (values.SMTP_URL ? 'smtp' : values.SNS_TOPIC_ARN ? 'sns' : 'outbox'),
+      smtpUrl: values.SMTP_URL,
+      from: values.STOCKFLOW_MAIL_FROM,
+      to: values.STOCKFLOW_MAIL_TO ?? [],
+      snsTopicArn: values.SNS_TOPIC_ARN,
+      snsEndpoint: values.SNS_ENDPOINT,
+    },
     host: { kind: values.STOCKFLOW_HOST, instanceId: values.EC2_INSTANCE_ID, instanceName: values.EC2_INSTANCE_NAME },
   };
 }

@@ -20,10 +20,13 @@ import { MarkerWatcher } from './trigger/marker-watcher';
 import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
 import type { HostController } from './ports/host';
 import { SmtpChannel } from './adapters/smtp-channel';
+import { SnsChannel } from './adapters/sns-channel';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { MailChannel } from './ports/mail-channel';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Host } from './adapters/ec2-host';
 import { OutboxDispatcher } from './notifications/outbox-dispatcher';
-import { IDENTITY_KEY, SettingsRepository } from './settings/settings-repository';
+import { IDENTITY_KEY, SettingsRepository, SNS_TOPIC_KEY } from './settings/settings-repository';
 
 /** The configured adapters behind each port, opened once per process. */
 export interface Services {
@@ -40,6 +43,8 @@ export interface Services {
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
   createWatcher(log: Logger): MarkerWatcher;
+  /** The SNS channel, when notifications go through SNS (topic and subscriptions admin). */
+  sns: SnsChannel | null;
   /** Delivers outbox mail when a mail channel is configured (null otherwise). */
   createDispatcher(log: Logger): OutboxDispatcher | null;
   close(): Promise<void>;
@@ -65,7 +70,12 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const monitored = openObjectStore(config.monitored, config.s3);
   const stocks = new PgStockTable(pool);
   const results = new PgStepResults(pool);
-  const mailChannel: SmtpChannel | null = config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
+  const snsChannel =
+    config.mail.channel === 'sns'
+      ? new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), (await new SettingsRepository(pool).get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null)
+      : null;
+  const smtpChannel = config.mail.channel === 'smtp' && config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
+  const mailChannel: MailChannel | null = snsChannel ?? smtpChannel;
   const notifier = new OutboxNotifier(pool, mailChannel?.name ?? 'outbox');
   const runs = new RunRepository(pool);
   const settings = new SettingsRepository(pool);
@@ -117,10 +127,12 @@ export async function openServices(config: Config, options: { log?: (line: strin
         log,
         isPausedByOperator: async () => (await settings.get<boolean>(WORKER_PAUSED_KEY)) === true,
       }),
+    sns: snsChannel,
     createDispatcher: (log) => (mailChannel ? new OutboxDispatcher({ pool, channel: mailChannel, log }) : null),
     createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {
-      mailChannel?.close();
+      smtpChannel?.close();
+      snsChannel?.close();
       await pool.end();
       await embedded?.stop();
     },

@@ -3,6 +3,9 @@ import type pg from 'pg';
 /** The notification identity set in the control panel (overrides STOCKFLOW_COHORT etc.). */
 export const IDENTITY_KEY = 'notification_identity';
 
+/** The SNS topic chosen or created in the control panel (overrides SNS_TOPIC_ARN). */
+export const SNS_TOPIC_KEY = 'sns_topic_arn';
+
 /** Small operator settings in stockflow.settings (JSON values by key). */
 export class SettingsRepository {
   constructor(private readonly pool: pg.Pool) {}

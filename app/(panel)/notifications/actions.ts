@@ -1,8 +1,9 @@
 'use server';
 import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
 import { notificationSubject } from '@/server/pipeline/subject';
 import { identitySchema } from '@/server/read-models/notifications';
-import { IDENTITY_KEY } from '@/server/settings/settings-repository';
+import { IDENTITY_KEY, SNS_TOPIC_KEY } from '@/server/settings/settings-repository';
 import { getServices } from '../../_lib/services';
 import { ForbiddenError, requireRole } from '../../_lib/session';
 
@@ -39,6 +40,66 @@ export async function sendTestNotification(): Promise<NotificationActionResult> 
     const receipt = await context.notifier.send({ runId: 'test', outcome: 'success', subject, body: `Test notification from stockflow, sent by ${user.username}.\n` });
     revalidatePath('/notifications');
     return { ok: true, message: `Test notification queued (${receipt.channel} #${receipt.id}).` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+const topicNameSchema = z.string().trim().regex(/^[A-Za-z0-9_-]{1,256}$/, 'Topic names use letters, digits, - and _.');
+const topicArnSchema = z.string().trim().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'That is not an SNS topic ARN.');
+const emailSchema = z.email('Enter an e-mail address.');
+
+async function snsChannel() {
+  const services = await getServices();
+  if (!services.sns) throw new Error('Notifications do not go through SNS here (set STOCKFLOW_NOTIFIER=sns).');
+  return { services, sns: services.sns };
+}
+
+export async function setTopic(_previous: NotificationActionResult, form: FormData): Promise<NotificationActionResult> {
+  try {
+    await requireRole('admin');
+    const { services, sns } = await snsChannel();
+    const arnText = String(form.get('arn') ?? '').trim();
+    let arn: string;
+    if (arnText) {
+      const parsed = topicArnSchema.safeParse(arnText);
+      if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
+      sns.useTopic(parsed.data);
+      arn = parsed.data;
+    } else {
+      const name = topicNameSchema.safeParse(String(form.get('name') ?? ''));
+      if (!name.success) return { ok: false, message: name.error.issues[0]!.message };
+      arn = await sns.createTopic(name.data);
+    }
+    await services.settings.set(SNS_TOPIC_KEY, arn);
+    revalidatePath('/notifications');
+    return { ok: true, message: `Notifications now go to ${arn}.` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+export async function addSubscription(_previous: NotificationActionResult, form: FormData): Promise<NotificationActionResult> {
+  try {
+    await requireRole('admin');
+    const email = emailSchema.safeParse(String(form.get('email') ?? '').trim());
+    if (!email.success) return { ok: false, message: email.error.issues[0]!.message };
+    const { sns } = await snsChannel();
+    await sns.subscribeEmail(email.data);
+    revalidatePath('/notifications');
+    return { ok: true, message: `Subscribed ${email.data}: it stays pending until they confirm the e-mail from AWS.` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+export async function removeSubscription(arn: string): Promise<NotificationActionResult> {
+  try {
+    await requireRole('admin');
+    const { sns } = await snsChannel();
+    await sns.unsubscribe(z.string().startsWith('arn:').parse(arn));
+    revalidatePath('/notifications');
+    return { ok: true, message: 'Subscription removed.' };
   } catch (error) {
     return failure(error);
   }

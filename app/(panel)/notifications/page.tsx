@@ -2,6 +2,8 @@ import { hasRole } from '@/server/auth/roles';
 import { loadNotifications } from '@/server/read-models/notifications';
 import { IdentityForm } from '@/components/notifications/IdentityForm';
 import { TestButton } from '@/components/notifications/TestButton';
+import { SnsSettings } from '@/components/notifications/SnsSettings';
+import type { TopicSubscription } from '@/server/adapters/sns-channel';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { formatTime } from '@/components/runs/format';
 import { getServices } from '../../_lib/services';
@@ -9,14 +11,32 @@ import { requireUser } from '../../_lib/session';
 
 export default async function NotificationsPage() {
   const user = await requireUser();
-  const view = await loadNotifications(await getServices());
+  const services = await getServices();
+  const view = await loadNotifications(services);
   const isAdmin = hasRole(user.role, 'admin');
+  let subscriptions: TopicSubscription[] = [];
+  let snsError: string | null = null;
+  if (services.sns?.topic) {
+    try {
+      subscriptions = await services.sns.listSubscriptions();
+    } catch (error) {
+      snsError = `Could not list the subscriptions: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
   return (
     <>
       <h1>Notifications</h1>
       <h2>Identity</h2>
       <p className="muted">The subject of every pipeline mail: &lt;Cohort&gt;_&lt;FirstName&gt;_&lt;Surname&gt;_Pipeline_Success or _Failure.{view.identityFromPanel ? '' : ' (Currently from the environment.)'}</p>
       <IdentityForm initial={view.identity} canEdit={isAdmin} />
+      <h2>Delivery</h2>
+      <p>
+        Channel: <strong>{services.config.mail.channel}</strong>{' '}
+        <span className="muted">
+          {services.config.mail.channel === 'outbox' ? '(kept in the outbox below; set SMTP_URL or STOCKFLOW_NOTIFIER=sns to send mail)' : services.config.mail.channel === 'smtp' ? `(SMTP to ${services.config.mail.to.join(', ')})` : '(SNS topic with e-mail subscriptions)'}
+        </span>
+      </p>
+      {services.sns && isAdmin && <SnsSettings topicArn={services.sns.topic} subscriptions={subscriptions} error={snsError} />}
       {isAdmin && (
         <>
           <h2>Test</h2>
