@@ -113,6 +113,13 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     const counted = await product.database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = $1', [company]);
     assert.equal(shown, counted.rows[0].n);
     await product.screenshot(page, 'company');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.locator('[data-testid="chart-close"] svg').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the company page fits a phone screen (overflow ${overflow}px)`);
+    await product.screenshot(page, 'company-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${product.url}/companies`);
     await product.screenshot(page, 'companies');
     await page.close();

@@ -68,7 +68,8 @@ export interface Orchestrator {
   readonly kind: 'embedded' | 'airflow';
   /** created is false when a run with that id already existed (nothing new was started). */
   trigger(request: TriggerRequest): Promise<{ runId: string; created: boolean }>;
-  listRuns(options: { limit: number; before?: string | null; status?: RunStatus }): Promise<RunPage>;
+  /** Newest first; `from`/`to` (YYYY-MM-DD, inclusive) bound the day the run was queued. */
+  listRuns(options: { limit: number; before?: string | null; status?: RunStatus; from?: string; to?: string }): Promise<RunPage>;
   getRun(runId: string): Promise<RunView | null>;
   listTasks(runId: string): Promise<TaskView[]>;
   /** Lines after a cursor; with `tail`, the last `tail` lines (for opening a long log at its end). */
@@ -76,6 +77,8 @@ export interface Orchestrator {
   cancel(runId: string): Promise<void>;
   /** Runs the failed steps of a finished run again. */
   retry(runId: string): Promise<void>;
+  /** Whether the engine can take runs now, in a sentence for operators. */
+  health(): Promise<{ healthy: boolean; detail: string }>;
 }
 
 export class RunNotFoundError extends Error {

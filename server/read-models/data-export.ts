@@ -18,7 +18,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | und
   let failed = false;
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR SELECT ${SELECT_COLUMNS} FROM public.historical_stocks_data WHERE ${where} ORDER BY ${orderClause(query)}`, params);
+    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR SELECT ${SELECT_COLUMNS} FROM public.historical_stocks_data t WHERE ${where} ORDER BY ${orderClause(query)}`, params);
     yield csvRecord([...TABLE_COLUMNS]);
     while (true) {
       const batch = await client.query<DataRow>(`FETCH ${FETCH_ROWS} FROM export_rows`);

@@ -73,7 +73,8 @@ export function orderClause(query: DataQuery, reverse = false): string {
   const direction = ascending ? 'ASC' : 'DESC';
   const nulls = ascending ? 'NULLS FIRST' : 'NULLS LAST';
   const keys = query.sort === 'company_name' ? ['company_name', 'stock_date'] : query.sort === 'stock_date' ? ['stock_date', 'company_name'] : [query.sort, 'company_name', 'stock_date'];
-  return keys.map((key, index) => `${key} ${direction}${index === 0 && query.sort === 'daily_percent_change' ? ` ${nulls}` : ''}`).join(', ');
+  // Qualified: a bare name in ORDER BY would mean the SELECT list's text-cast column of that name.
+  return keys.map((key, index) => `t.${key} ${direction}${index === 0 && query.sort === 'daily_percent_change' ? ` ${nulls}` : ''}`).join(', ');
 }
 
 interface Cursor {
@@ -121,8 +122,8 @@ function cursorClause(query: DataQuery, cursor: Cursor, backwards: boolean, para
   return ascending ? comparison : `(${comparison} OR ${query.sort} IS NULL)`;
 }
 
-export const SELECT_COLUMNS = `stock_date::text, open_value::text, high_value::text, low_value::text, close_value::text,
-  volume_traded::text, daily_percent_change::text, value_change::text, company_name`;
+export const SELECT_COLUMNS = `t.stock_date::text, t.open_value::text, t.high_value::text, t.low_value::text, t.close_value::text,
+  t.volume_traded::text, t.daily_percent_change::text, t.value_change::text, t.company_name`;
 
 export async function loadDataPage(pool: pg.Pool, raw: Record<string, string | undefined>): Promise<DataPage> {
   const started = performance.now();
@@ -134,7 +135,7 @@ export async function loadDataPage(pool: pg.Pool, raw: Record<string, string | u
   if (cursor) where.push(cursorClause(query, cursor, backwards, params));
   params.push(query.size + 1);
   const result = await pool.query<DataRow>(
-    `SELECT ${SELECT_COLUMNS} FROM public.historical_stocks_data WHERE ${where.join(' AND ')} ORDER BY ${orderClause(query, backwards)} LIMIT $${params.length}`,
+    `SELECT ${SELECT_COLUMNS} FROM public.historical_stocks_data t WHERE ${where.join(' AND ')} ORDER BY ${orderClause(query, backwards)} LIMIT $${params.length}`,
     params,
   );
   const hasMore = result.rows.length > query.size;

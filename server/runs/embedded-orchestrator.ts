@@ -40,6 +40,12 @@ export class EmbeddedOrchestrator implements Orchestrator {
     if (status !== 'running' && status !== 'cancelled') throw new RunStateError(`Run ${runId} has already finished (${status})`);
   }
 
+  async health(): Promise<{ healthy: boolean; detail: string }> {
+    const [queued, running] = await Promise.all([this.runs.listRuns({ limit: 100, status: 'queued' }), this.runs.listRuns({ limit: 1, status: 'running' })]);
+    const waiting = queued.runs.length;
+    return { healthy: true, detail: `${running.runs.length > 0 ? 'a run is running' : 'idle'}; ${waiting}${queued.nextCursor ? '+' : ''} queued` };
+  }
+
   async retry(runId: string): Promise<void> {
     if (await this.runs.requeue(runId)) return;
     const run = await this.runs.getRun(runId);

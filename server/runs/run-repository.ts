@@ -87,13 +87,14 @@ export class RunRepository {
   }
 
   /** Newest first, keyset-paged by insertion order. */
-  async listRuns(options: { limit: number; before?: string | null; status?: RunStatus }): Promise<RunPage> {
+  async listRuns(options: { limit: number; before?: string | null; status?: RunStatus; from?: string; to?: string }): Promise<RunPage> {
     const limit = Math.min(Math.max(options.limit, 1), 500);
     const found = await this.pool.query<RunRow>(
       `SELECT * FROM stockflow.runs
         WHERE ($1::bigint IS NULL OR seq < $1::bigint) AND ($2::text IS NULL OR status = $2)
+          AND ($4::date IS NULL OR queued_at >= $4::date) AND ($5::date IS NULL OR queued_at < $5::date + 1)
         ORDER BY seq DESC LIMIT $3`,
-      [options.before ?? null, options.status ?? null, limit + 1],
+      [options.before ?? null, options.status ?? null, limit + 1, options.from ?? null, options.to ?? null],
     );
     const rows = found.rows.slice(0, limit);
     return { runs: rows.map(toRunView), nextCursor: found.rows.length > limit ? rows[rows.length - 1]!.seq : null };

@@ -46,6 +46,9 @@ for (const version of ['v1', 'v2'] as const) {
       assert.equal(stub.runs.get(runId)!.state, 'queued');
       await orchestrator.cancel(runId);
       assert.equal(stub.runs.get(runId)!.state, 'failed');
+      assert.deepEqual(await orchestrator.health(), { healthy: true, detail: 'Airflow scheduler healthy, metadatabase healthy' });
+      const page2 = await orchestrator.listRuns({ limit: 10, from: '2000-01-01', to: '2999-12-31' });
+      assert.equal(page2.runs.length, 1);
     });
   });
 }

@@ -50,6 +50,13 @@ describe('the embedded runner', () => {
     assert.equal(tasks[1]!.progress.done, tasks[1]!.progress.total);
     assert.equal((a!.summary as { rows: { loaded: number } }).rows.loaded > 0, true);
     assert.equal((await orchestrator.trigger({ runId: first.runId, trigger: { kind: 'manual', by: 'ada' } })).created, false);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal((await orchestrator.listRuns({ limit: 10, from: today, to: today })).runs.length, 2);
+    assert.equal((await orchestrator.listRuns({ limit: 10, from: '2999-01-01' })).runs.length, 0);
+    const paged = await orchestrator.listRuns({ limit: 1 });
+    const older = await orchestrator.listRuns({ limit: 1, before: paged.nextCursor });
+    assert.deepEqual([paged.runs[0]!.id, older.runs[0]!.id], [second.runId, first.runId]);
+    assert.match((await orchestrator.health()).detail, /idle; 0 queued/);
   });
 
   it('makes a step log readable while the step is still running, with a cursor', async () => {

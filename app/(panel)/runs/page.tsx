@@ -11,17 +11,26 @@ import { requireUser } from '../../_lib/session';
 const searchSchema = z.object({
   status: z.enum(RUN_STATUSES).optional().catch(undefined),
   before: z.string().regex(/^\d+$/).optional().catch(undefined),
+  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
+  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
 });
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const user = await requireUser();
   const query = searchSchema.parse(await searchParams);
-  const page = await (await getServices()).orchestrator.listRuns({ limit: 25, status: query.status, before: query.before ?? null });
-  const statusHref = (status?: string) => (status ? `/runs?status=${status}` : '/runs');
+  const page = await (await getServices()).orchestrator.listRuns({ limit: 25, status: query.status, before: query.before ?? null, from: query.from, to: query.to });
+  const dates = { ...(query.from ? { from: query.from } : {}), ...(query.to ? { to: query.to } : {}) };
+  const statusHref = (status?: string) => `/runs?${new URLSearchParams({ ...dates, ...(status ? { status } : {}) })}`;
   return (
     <>
       <h1>Runs</h1>
       {hasRole(user.role, 'operator') && <TriggerForm />}
+      <form className="toolbar" method="get" aria-label="Filter by date">
+        {query.status && <input type="hidden" name="status" value={query.status} />}
+        <label>Queued from <input type="date" name="from" defaultValue={query.from ?? ''} /></label>
+        <label>to <input type="date" name="to" defaultValue={query.to ?? ''} /></label>
+        <button type="submit">Filter</button>
+      </form>
       <div className="tabs" role="group" aria-label="Filter by status">
         <Link href={statusHref()} aria-current={!query.status ? 'true' : undefined}><button aria-selected={!query.status}>All</button></Link>
         {RUN_STATUSES.map((status) => (
@@ -53,7 +62,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
       )}
       <div className="pager">
         {query.before && <Link href={statusHref(query.status)}>Newest</Link>}
-        {page.nextCursor && <Link href={`/runs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), before: page.nextCursor })}`}>Older runs →</Link>}
+        {page.nextCursor && <Link href={`/runs?${new URLSearchParams({ ...dates, ...(query.status ? { status: query.status } : {}), before: page.nextCursor })}`}>Older runs →</Link>}
       </div>
     </>
   );

@@ -146,9 +146,9 @@ export class AirflowClient {
     }
   }
 
-  listDagRuns(dagId: string, options: { limit: number; offset: number; state?: string }): Promise<z.infer<typeof dagRunCollectionSchema>> {
+  listDagRuns(dagId: string, options: { limit: number; offset: number; state?: string; startFrom?: string; startTo?: string }): Promise<z.infer<typeof dagRunCollectionSchema>> {
     return this.call('list DAG runs', 'GET', this.dagPath(dagId, '/dagRuns'), {
-      query: { limit: options.limit, offset: options.offset, order_by: '-start_date', state: options.state },
+      query: { limit: options.limit, offset: options.offset, order_by: '-start_date', state: options.state, start_date_gte: options.startFrom, start_date_lte: options.startTo },
       schema: dagRunCollectionSchema,
     });
   }

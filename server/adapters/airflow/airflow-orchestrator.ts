@@ -82,10 +82,16 @@ export class AirflowOrchestrator implements Orchestrator {
     return { runId, created };
   }
 
-  async listRuns(options: { limit: number; before?: string | null; status?: RunStatus }): Promise<RunPage> {
+  async listRuns(options: { limit: number; before?: string | null; status?: RunStatus; from?: string; to?: string }): Promise<RunPage> {
     // Airflow pages by offset; the cursor is the offset of the next page.
     const offset = Number(options.before ?? 0);
-    const page = await this.client.listDagRuns(this.dagId, { limit: options.limit, offset, state: options.status === 'cancelled' ? undefined : options.status });
+    const page = await this.client.listDagRuns(this.dagId, {
+      limit: options.limit,
+      offset,
+      state: options.status === 'cancelled' ? undefined : options.status,
+      startFrom: options.from ? `${options.from}T00:00:00Z` : undefined,
+      startTo: options.to ? `${options.to}T23:59:59Z` : undefined,
+    });
     const next = offset + page.dag_runs.length;
     return { runs: page.dag_runs.map((run) => this.toView(run)), nextCursor: next < page.total_entries ? String(next) : null };
   }
@@ -126,6 +132,15 @@ export class AirflowOrchestrator implements Orchestrator {
 
   async cancel(runId: string): Promise<void> {
     await this.client.setDagRunState(this.dagId, runId, 'failed');
+  }
+
+  async health(): Promise<{ healthy: boolean; detail: string }> {
+    try {
+      const health = await this.client.health();
+      return { healthy: health.scheduler === 'healthy' && health.metadatabase === 'healthy', detail: `Airflow scheduler ${health.scheduler}, metadatabase ${health.metadatabase}` };
+    } catch (error) {
+      return { healthy: false, detail: `Airflow unreachable: ${error instanceof Error ? error.message : String(error)}` };
+    }
   }
 
   async retry(runId: string): Promise<void> {
