@@ -16,3 +16,44 @@ FROM STDIN WITH (FORMAT csv, NULL '');
 
 -- name: analyze_table
 ANALYZE public.historical_stocks_data;
+
+-- Bulk path (a batch of a quarter of the table or more): build the new table without indexes,
+-- keep the companies outside the batch, then build the indexes once and swap the tables, all in
+-- the same transaction. Readers keep reading the old table until the final swap.
+
+-- name: table_size_estimate
+SELECT greatest(reltuples, 0)::bigint AS rows FROM pg_class WHERE oid = 'public.historical_stocks_data'::regclass;
+
+-- name: dependent_views
+SELECT count(*)::int AS views FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+ WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = 'public.historical_stocks_data'::regclass;
+
+-- name: create_next_table
+CREATE TABLE public.historical_stocks_data_next (LIKE public.historical_stocks_data INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+
+-- name: copy_rows_next
+COPY public.historical_stocks_data_next (stock_date, open_value, high_value, low_value, close_value,
+  volume_traded, daily_percent_change, value_change, company_name)
+FROM STDIN WITH (FORMAT csv, NULL '');
+
+-- name: keep_other_companies
+INSERT INTO public.historical_stocks_data_next
+SELECT * FROM public.historical_stocks_data WHERE company_name <> ALL($1::text[]);
+
+-- name: count_rows
+SELECT count(*)::bigint AS rows FROM public.historical_stocks_data;
+
+-- name: key_constraints
+SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+ WHERE conrelid = 'public.historical_stocks_data'::regclass AND contype IN ('p', 'u') ORDER BY conname;
+
+-- name: plain_indexes
+SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = 'public.historical_stocks_data'::regclass
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname;
+
+-- name: drop_old_table
+DROP TABLE public.historical_stocks_data;
+
+-- name: rename_next_table
+ALTER TABLE public.historical_stocks_data_next RENAME TO historical_stocks_data;

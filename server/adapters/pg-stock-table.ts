@@ -6,12 +6,16 @@ import type { LoadResult, ReplaceCompaniesInput, ReplaceSession, StockTable } fr
 
 const queries = readNamedQueries('insert_query.sql');
 
-/** historical_stocks_data in PostgreSQL: DELETE the batch's companies and COPY their rows, atomically. */
+// A batch of at least this share of the table is loaded by rebuilding it (see insert_query.sql):
+// building indexes once beats updating five of them row by row (BENCHMARKS.md).
+const BULK_SHARE = 0.25;
+
+/** historical_stocks_data in PostgreSQL: replaces the batch's companies atomically. */
 export class PgStockTable implements StockTable {
   constructor(private readonly pool: pg.Pool) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
-    const session = await this.beginReplace(input.companies);
+    const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows });
     try {
       await pipeline(input.rows, session.rows, { signal: input.signal });
     } catch (error) {
@@ -21,7 +25,7 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, input.signal);
   }
 
-  async beginReplace(companies: readonly string[]): Promise<ReplaceSession> {
+  async beginReplace(companies: readonly string[], options: { estimatedRows?: number } = {}): Promise<ReplaceSession> {
     const client = await this.pool.connect();
     // Errors also reach the pending query or COPY; this only keeps a dropped connection from crashing the process.
     const ignore = (): void => {};
@@ -41,16 +45,19 @@ export class PgStockTable implements StockTable {
       });
       release(broken);
     };
+    let bulk = false;
     let rowsReplaced = 0;
     try {
       await client.query('BEGIN');
       await client.query(queries.lock_table!);
-      rowsReplaced = (await client.query(queries.delete_batch_companies!, [companies])).rowCount ?? 0;
+      bulk = await this.shouldRebuild(client, options.estimatedRows);
+      if (bulk) await client.query(queries.create_next_table!);
+      else rowsReplaced = (await client.query(queries.delete_batch_companies!, [companies])).rowCount ?? 0;
     } catch (error) {
       await rollback();
       throw error;
     }
-    const copy = client.query(copyFrom(queries.copy_rows!));
+    const copy = client.query(copyFrom(bulk ? queries.copy_rows_next! : queries.copy_rows!));
     // pg-copy-streams emits a server-side COPY error without marking the stream errored: keep the
     // first one to report at commit (later writes fail with less telling errors).
     let copyError: Error | null = null;
@@ -59,7 +66,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      async commit(expectedRows, signal) {
+      commit: async (expectedRows, signal) => {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -70,12 +77,13 @@ export class PgStockTable implements StockTable {
           if (rowsLoaded !== expectedRows) {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
+          if (bulk) rowsReplaced = await this.swapInNextTable(client, companies);
           signal?.throwIfAborted();
           await client.query('COMMIT');
           // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
           await client.query(queries.analyze_table!).catch(() => {});
           release(false);
-          return { rowsLoaded, rowsReplaced, companies: companies.length };
+          return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental' };
         } catch (error) {
           await rollback();
           throw error;
@@ -88,5 +96,41 @@ export class PgStockTable implements StockTable {
         release(true);
       },
     };
+  }
+
+  /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
+  private async shouldRebuild(client: pg.PoolClient, estimatedRows: number | undefined): Promise<boolean> {
+    if (estimatedRows === undefined) return false;
+    const size = await client.query<{ rows: string }>(queries.table_size_estimate!);
+    if (estimatedRows < BULK_SHARE * Number(size.rows[0]?.rows ?? 0)) return false;
+    const views = await client.query<{ views: number }>(queries.dependent_views!);
+    return views.rows[0]!.views === 0;
+  }
+
+  /** Completes the new table (other companies, keys, indexes) and puts it in place of the old one. */
+  private async swapInNextTable(client: pg.PoolClient, companies: readonly string[]): Promise<number> {
+    const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
+    const kept = (await client.query(queries.keep_other_companies!, [companies])).rowCount ?? 0;
+    const constraints = (await client.query<{ name: string; definition: string }>(queries.key_constraints!)).rows;
+    const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
+    const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+    for (const constraint of constraints) {
+      await client.query(`ALTER TABLE public.historical_stocks_data_next ADD CONSTRAINT ${quote(`${constraint.name}_next`)} ${constraint.definition}`);
+    }
+    for (const index of indexes) {
+      const definition = index.definition.replace(
+        /^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?public\.historical_stocks_data /,
+        (_match, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ${quote(`${index.name}_next`)} ON public.historical_stocks_data_next `,
+      );
+      if (definition === index.definition) throw new Error(`Cannot rebuild index ${index.name}: unexpected definition ${index.definition}`);
+      await client.query(definition);
+    }
+    await client.query(queries.drop_old_table!);
+    await client.query(queries.rename_next_table!);
+    for (const constraint of constraints) {
+      await client.query(`ALTER TABLE public.historical_stocks_data RENAME CONSTRAINT ${quote(`${constraint.name}_next`)} TO ${quote(constraint.name)}`);
+    }
+    for (const index of indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
+    return before - kept;
   }
 }

@@ -19,7 +19,7 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log(
     'info',
-    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced)`,
+    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load)`,
   );
   return result;
 }

@@ -27,7 +27,9 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 }
 
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
-  const session = await context.stocks.beginReplace(discovery.files.map((file) => file.company));
+  // Source bytes over an average row's ~45 bytes: enough to tell a full batch from a few companies.
+  const estimatedRows = Math.round(discovery.files.reduce((total, file) => total + file.size, 0) / 45);
+  const session = await context.stocks.beginReplace(discovery.files.map((file) => file.company), { estimatedRows });
   let manifest: Manifest;
   try {
     manifest = (await recordStep(context, 'transform', () => transform(context, discovery, session.rows))).result as Manifest;

@@ -15,6 +15,8 @@ export interface LoadResult {
   rowsLoaded: number;
   rowsReplaced: number;
   companies: number;
+  /** incremental: DELETE + COPY into the indexed table; bulk: new table, indexes built once, swapped in. */
+  strategy: 'incremental' | 'bulk';
 }
 
 /**
@@ -32,5 +34,6 @@ export interface ReplaceSession {
 /** historical_stocks_data as the load step sees it: all-or-nothing replaces of companies. */
 export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
-  beginReplace(companies: readonly string[]): Promise<ReplaceSession>;
+  /** `estimatedRows` (when known) lets a large batch take the bulk path. */
+  beginReplace(companies: readonly string[], options?: { estimatedRows?: number }): Promise<ReplaceSession>;
 }

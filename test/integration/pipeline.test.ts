@@ -65,8 +65,16 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
   it('is idempotent: the same batch again leaves the table exactly as it was', async () => {
     const store = await s3.store('synthetic-source', 'team/');
     const before = await tableDigest(database.pool);
-    const summary = await runPipeline(pipelineContext(database.pool, store, 'synthetic-2'));
+    const indexes = async () => (await database.pool.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'historical_stocks_data' ORDER BY 1")).rows;
+    const indexesBefore = await indexes();
+    // A company outside the batch must survive the bulk (rebuild and swap) path.
+    await database.pool.query("INSERT INTO historical_stocks_data VALUES ('2001-01-02', 1, 1, 1, 1, 1, 0, 0, 'outsider')");
+    const logs: CapturedLog[] = [];
+    const summary = await runPipeline(pipelineContext(database.pool, store, 'synthetic-2', logs));
     assert.equal(summary.status, 'success');
+    assert.ok(logs.some((entry) => /bulk load/.test(entry.message)), 'a full batch takes the bulk path');
+    assert.deepEqual(await indexes(), indexesBefore, 'keys and indexes come back with their names');
+    await database.pool.query("DELETE FROM historical_stocks_data WHERE company_name = 'outsider'");
     assert.deepEqual(await tableDigest(database.pool), before);
   });
 
