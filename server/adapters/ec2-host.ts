@@ -74,24 +74,24 @@ export class Ec2Host implements HostController {
     return this.toState(await this.instance());
   }
 
-  async start(): Promise<HostState> {
-    const id = (await this.instance()).InstanceId!;
-    try {
-      await this.client.send(new StartInstancesCommand({ InstanceIds: [id] }));
-      await waitUntilInstanceRunning({ client: this.client, maxWaitTime: this.waits.maxSeconds, minDelay: this.waits.minDelay, maxDelay: this.waits.maxDelay }, { InstanceIds: [id] });
-    } catch (error) {
-      this.explain(error, 'start');
-    }
-    return this.describe();
+  start(): Promise<HostState> {
+    return this.transition('start');
   }
 
-  async stop(): Promise<HostState> {
+  stop(): Promise<HostState> {
+    return this.transition('stop');
+  }
+
+  /** Sends start or stop, then waits with the SDK's waiter until the instance gets there. */
+  private async transition(action: 'start' | 'stop'): Promise<HostState> {
     const id = (await this.instance()).InstanceId!;
     try {
-      await this.client.send(new StopInstancesCommand({ InstanceIds: [id] }));
-      await waitUntilInstanceStopped({ client: this.client, maxWaitTime: this.waits.maxSeconds, minDelay: this.waits.minDelay, maxDelay: this.waits.maxDelay }, { InstanceIds: [id] });
+      if (action === 'start') await this.client.send(new StartInstancesCommand({ InstanceIds: [id] }));
+      else await this.client.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      const waitUntil = action === 'start' ? waitUntilInstanceRunning : waitUntilInstanceStopped;
+      await waitUntil({ client: this.client, maxWaitTime: this.waits.maxSeconds, minDelay: this.waits.minDelay, maxDelay: this.waits.maxDelay }, { InstanceIds: [id] });
     } catch (error) {
-      this.explain(error, 'stop');
+      this.explain(error, action);
     }
     return this.describe();
   }

@@ -1,18 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { RUN_STATUSES, type RunView, type TaskView } from '../ports/orchestrator';
+import { runConfSchema } from '../runs/run-conf';
 import { runIdSchema, UsageError, type Command } from './shared';
-
-const confSchema = z.string().transform((text, context) => {
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  context.addIssue({ code: 'custom', message: '--conf must be a JSON object, e.g. {"note":"rerun"}' });
-  return z.NEVER;
-});
 
 function duration(run: RunView): string {
   if (!run.startedAt) return '';
@@ -39,7 +29,7 @@ function firstPositional(args: string[], what: string): { positional: string; re
 export const runCommands: Record<string, Command> = {
   async trigger(args, services) {
     const { values } = parseArgs({ args, options: { conf: { type: 'string' }, json: { type: 'boolean', default: false } } });
-    const conf = values.conf === undefined ? {} : confSchema.parse(values.conf);
+    const conf = runConfSchema.parse(values.conf ?? '');
     const opened = await services();
     const user = process.env.USER ?? 'cli';
     const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: user }, conf });
