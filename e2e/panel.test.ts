@@ -57,6 +57,10 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('tab', { name: 'load' }).click();
     await page.getByRole('log', { name: 'load log' }).filter({ hasText: /rows loaded for \d+ companies/ }).waitFor();
     await product.screenshot(page, 'run-detail');
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const rejects = await page.request.get(`${product.url}/api/runs/${encodeURIComponent(runId)}/rejects`);
+    assert.equal(rejects.status(), 200);
+    assert.match(await rejects.text(), /^file,line,raw,reason\n/);
     await page.close();
   });
 
