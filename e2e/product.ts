@@ -20,15 +20,15 @@ export interface RunningProduct {
 
 const SCREENSHOTS = resolve('test-results/screenshots');
 
-function env(database: TestDatabase, dataDir: string): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1' } as NodeJS.ProcessEnv;
+function env(database: TestDatabase, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1' } as NodeJS.ProcessEnv;
 }
 
-export async function startProduct(): Promise<RunningProduct> {
+export async function startProduct(extraEnv: Record<string, string> = {}): Promise<RunningProduct> {
   const database = await createTestDatabase('e2e');
   const dataDir = await mkdtemp(join(tmpdir(), 'stockflow-e2e-'));
   const port = 3200 + Math.floor(Math.random() * 500);
-  const child: ChildProcess = spawn(process.execPath, [resolve('bin/stockflow.js'), 'start', '--port', String(port)], { env: env(database, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [resolve('bin/stockflow.js'), 'start', '--port', String(port)], { env: env(database, dataDir, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -62,7 +62,7 @@ export async function startProduct(): Promise<RunningProduct> {
     browser,
     cli: (args) =>
       new Promise((resolveRun) => {
-        const run = spawn(process.execPath, [resolve('bin/stockflow.js'), ...args], { env: env(database, dataDir) });
+        const run = spawn(process.execPath, [resolve('bin/stockflow.js'), ...args], { env: env(database, dataDir, extraEnv) });
         let stdout = '';
         let stderr = '';
         run.stdout.on('data', (chunk) => (stdout += chunk));

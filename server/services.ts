@@ -70,15 +70,15 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const monitored = openObjectStore(config.monitored, config.s3);
   const stocks = new PgStockTable(pool);
   const results = new PgStepResults(pool);
+  const settings = new SettingsRepository(pool);
   const snsChannel =
     config.mail.channel === 'sns'
-      ? new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), (await new SettingsRepository(pool).get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null)
+      ? new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), async () => (await settings.get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null)
       : null;
   const smtpChannel = config.mail.channel === 'smtp' && config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
   const mailChannel: MailChannel | null = snsChannel ?? smtpChannel;
   const notifier = new OutboxNotifier(pool, mailChannel?.name ?? 'outbox');
   const runs = new RunRepository(pool);
-  const settings = new SettingsRepository(pool);
   const host: HostController =
     config.host.kind === 'ec2'
       ? new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName })

@@ -20,36 +20,37 @@ export interface TopicSubscription {
 export class SnsChannel implements MailChannel {
   readonly name = 'sns' as const;
 
-  constructor(private readonly client: SNSClient, private topicArn: string | null) {}
+  /**
+   * `topic` is asked on every use: the panel may choose a topic in another process (the web
+   * server) while this one (the worker) delivers.
+   */
+  constructor(private readonly client: SNSClient, private readonly topic: () => Promise<string | null>) {}
 
-  get topic(): string | null {
-    return this.topicArn;
+  currentTopic(): Promise<string | null> {
+    return this.topic();
   }
 
-  private requireTopic(): string {
-    if (!this.topicArn) throw new Error('No SNS topic yet: create one or set SNS_TOPIC_ARN');
-    return this.topicArn;
+  private async requireTopic(): Promise<string> {
+    const arn = await this.topic();
+    if (!arn) throw new Error('No SNS topic yet: create one in the panel or set SNS_TOPIC_ARN');
+    return arn;
   }
 
   async deliver(message: { subject: string; body: string }): Promise<string> {
     // SNS e-mail subjects: ASCII, under 100 characters (the subject format guarantees both).
-    const published = await this.client.send(new PublishCommand({ TopicArn: this.requireTopic(), Subject: message.subject, Message: message.body }));
+    const published = await this.client.send(new PublishCommand({ TopicArn: await this.requireTopic(), Subject: message.subject, Message: message.body }));
     return published.MessageId ?? 'unknown';
   }
 
-  /** Creates (or finds: CreateTopic is idempotent) a topic and uses it from now on. */
+  /** Creates a topic (or finds it: CreateTopic is idempotent) and returns its ARN. */
   async createTopic(name: string): Promise<string> {
     const created = await this.client.send(new CreateTopicCommand({ Name: name }));
-    this.topicArn = created.TopicArn ?? null;
-    return this.requireTopic();
-  }
-
-  useTopic(arn: string): void {
-    this.topicArn = arn;
+    if (!created.TopicArn) throw new Error(`SNS returned no ARN for topic ${name}`);
+    return created.TopicArn;
   }
 
   async subscribeEmail(address: string): Promise<string | null> {
-    const subscribed = await this.client.send(new SubscribeCommand({ TopicArn: this.requireTopic(), Protocol: 'email', Endpoint: address, ReturnSubscriptionArn: false }));
+    const subscribed = await this.client.send(new SubscribeCommand({ TopicArn: await this.requireTopic(), Protocol: 'email', Endpoint: address, ReturnSubscriptionArn: false }));
     return subscribed.SubscriptionArn ?? null;
   }
 
@@ -57,7 +58,7 @@ export class SnsChannel implements MailChannel {
     const subscriptions: TopicSubscription[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new ListSubscriptionsByTopicCommand({ TopicArn: this.requireTopic(), NextToken: nextToken }));
+      const page = await this.client.send(new ListSubscriptionsByTopicCommand({ TopicArn: await this.requireTopic(), NextToken: nextToken }));
       for (const subscription of page.Subscriptions ?? []) {
         const arn = subscription.SubscriptionArn ?? null;
         subscriptions.push({ arn: arn === 'PendingConfirmation' ? null : arn, protocol: subscription.Protocol ?? '', endpoint: subscription.Endpoint ?? '', pending: !arn || arn === 'PendingConfirmation' });

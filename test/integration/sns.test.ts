@@ -30,8 +30,11 @@ describe('notifications through SNS (fauxqs emulator)', () => {
   });
 
   it('creates a topic, manages e-mail subscriptions and publishes the outbox with its subject', async () => {
-    const channel = new SnsChannel(sns, null);
+    let chosen: string | null = null;
+    const channel = new SnsChannel(sns, async () => chosen);
+    await assert.rejects(channel.deliver({ subject: 's', body: 'b' }), /No SNS topic yet/);
     const topicArn = await channel.createTopic('stockflow-notifications');
+    chosen = topicArn;
     assert.match(topicArn, /^arn:aws:sns:us-east-1:\d+:stockflow-notifications$/);
     await channel.subscribeEmail('ops@example.com');
     // An SQS subscriber lets the test read what SNS actually delivered.

@@ -64,7 +64,6 @@ export async function setTopic(_previous: NotificationActionResult, form: FormDa
     if (arnText) {
       const parsed = topicArnSchema.safeParse(arnText);
       if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
-      sns.useTopic(parsed.data);
       arn = parsed.data;
     } else {
       const name = topicNameSchema.safeParse(String(form.get('name') ?? ''));

@@ -16,7 +16,8 @@ export default async function NotificationsPage() {
   const isAdmin = hasRole(user.role, 'admin');
   let subscriptions: TopicSubscription[] = [];
   let snsError: string | null = null;
-  if (services.sns?.topic) {
+  const topicArn = (await services.sns?.currentTopic()) ?? null;
+  if (services.sns && topicArn) {
     try {
       subscriptions = await services.sns.listSubscriptions();
     } catch (error) {
@@ -36,7 +37,7 @@ export default async function NotificationsPage() {
           {services.config.mail.channel === 'outbox' ? '(kept in the outbox below; set SMTP_URL or STOCKFLOW_NOTIFIER=sns to send mail)' : services.config.mail.channel === 'smtp' ? `(SMTP to ${services.config.mail.to.join(', ')})` : '(SNS topic with e-mail subscriptions)'}
         </span>
       </p>
-      {services.sns && isAdmin && <SnsSettings topicArn={services.sns.topic} subscriptions={subscriptions} error={snsError} />}
+      {services.sns && isAdmin && <SnsSettings topicArn={topicArn} subscriptions={subscriptions} error={snsError} />}
       {isAdmin && (
         <>
           <h2>Test</h2>
