@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../ports/logger';
 import type { MailChannel } from '../ports/mail-channel';
+import { PollingLoop } from '../util/polling-loop';
 
 const MAX_ATTEMPTS = 6;
 
@@ -10,11 +11,13 @@ const MAX_ATTEMPTS = 6;
  * marked failed. Delivery never touches a run's own outcome.
  */
 export class OutboxDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
-  constructor(private readonly options: { pool: pg.Pool; channel: MailChannel; log: Logger; intervalMs?: number; baseDelayMs?: number }) {}
+  constructor(private readonly options: { pool: pg.Pool; channel: MailChannel; log: Logger; intervalMs?: number; baseDelayMs?: number }) {
+    this.loop = new PollingLoop(() => this.dispatchDue(), options.intervalMs ?? 2000, (error) =>
+      options.log.log('error', `outbox: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
 
   /** Sends what is due now; returns how many were delivered. */
   async dispatchDue(): Promise<number> {
@@ -50,19 +53,10 @@ export class OutboxDispatcher {
   }
 
   start(): void {
-    const tick = (): void => {
-      this.running = this.dispatchDue()
-        .catch((error: unknown) => this.options.log.log('error', `outbox: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs ?? 2000);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

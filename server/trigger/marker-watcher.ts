@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../ports/logger';
 import type { ObjectStore } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
+import { PollingLoop } from '../util/polling-loop';
 import { isMarkerKey, markerRunId, type Marker } from './marker-run-id';
 
 /**
@@ -26,13 +27,15 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
 
 /** Polls the monitored bucket and starts exactly one run per new .SUCCESS object version. */
 export class MarkerWatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private scanning: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly options: { pool: pg.Pool; store: ObjectStore; orchestrator: Orchestrator; intervalMs: number; log: Logger },
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.scanOnce(), options.intervalMs, (error) =>
+      options.log.log('error', `watcher: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
 
   /** One pass over the bucket; returns the run ids it started. */
   async scanOnce(): Promise<string[]> {
@@ -59,19 +62,10 @@ export class MarkerWatcher {
   }
 
   start(): void {
-    const tick = (): void => {
-      this.scanning = this.scanOnce()
-        .catch((error: unknown) => this.options.log.log('error', `watcher: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.scanning;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
