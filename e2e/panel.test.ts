@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signIn, startProduct, type RunningProduct } from './product';
@@ -61,6 +61,22 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     const rejects = await page.request.get(`${product.url}/api/runs/${encodeURIComponent(runId)}/rejects`);
     assert.equal(rejects.status(), 200);
     assert.match(await rejects.text(), /^file,line,raw,reason\n/);
+    await page.close();
+  });
+
+  it('starts a run when a .SUCCESS file lands in the monitored folder, and shows it', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await mkdir(join(product.dataDir, 'buckets/monitored/2026-11-25'), { recursive: true });
+    await writeFile(join(product.dataDir, 'buckets/monitored/2026-11-25/.SUCCESS'), '');
+    const runLink = page.locator('table tbody tr').filter({ hasText: 'event' }).first().getByRole('link');
+    await waitUntil(async () => {
+      await page.goto(`${product.url}/runs`);
+      return (await runLink.count()) > 0;
+    });
+    await runLink.click();
+    await page.locator('.timeline-row[data-step="notify"][data-status="success"]').waitFor({ timeout: 120_000 });
+    assert.match(await page.locator('.cards').innerText(), /event by .*2026-11-25\/\.SUCCESS/);
     await page.close();
   });
 
@@ -166,3 +182,12 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.close();
   });
 });
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('timed out');
+}
