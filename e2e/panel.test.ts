@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { signIn, startProduct, type RunningProduct } from './product';
+import { E2E_EVENTS_SECRET, signIn, startProduct, type RunningProduct } from './product';
 
 describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
@@ -78,6 +78,20 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.locator('.timeline-row[data-step="notify"][data-status="success"]').waitFor({ timeout: 120_000 });
     assert.match(await page.locator('.cards').innerText(), /event by .*2026-11-25\/\.SUCCESS/);
     await page.close();
+  });
+
+  it('accepts S3 event notifications at /api/events/s3 with the shared secret', async () => {
+    const event = await readFile('test/fixtures/s3-event-put.json', 'utf8');
+    const refused = await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event });
+    assert.equal(refused.status, 401);
+    const accepted = await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event, headers: { authorization: `Bearer ${E2E_EVENTS_SECRET}` } });
+    assert.equal(accepted.status, 200);
+    const body = (await accepted.json()) as { runs: Array<{ runId: string; created: boolean }> };
+    assert.deepEqual(body.runs.map((run) => run.created), [true]);
+    const again = (await (await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event, headers: { authorization: `Bearer ${E2E_EVENTS_SECRET}` } })).json()) as { runs: Array<{ created: boolean }> };
+    assert.deepEqual(again.runs.map((run) => run.created), [false]);
+    const stored = await product.database.pool.query('SELECT trigger_kind FROM stockflow.runs WHERE id = $1', [body.runs[0]!.runId]);
+    assert.equal(stored.rows[0].trigger_kind, 'event');
   });
 
   it('browses, filters, sorts and exports the data', async () => {

@@ -19,9 +19,10 @@ export interface RunningProduct {
 }
 
 const SCREENSHOTS = resolve('test-results/screenshots');
+export const E2E_EVENTS_SECRET = 'e2e-shared-secret-0123456789';
 
 function env(database: TestDatabase, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1' } as NodeJS.ProcessEnv;
+  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1', STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET } as NodeJS.ProcessEnv;
 }
 
 export async function startProduct(extraEnv: Record<string, string> = {}): Promise<RunningProduct> {
