@@ -64,6 +64,28 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.close();
   });
 
+  it('opens a 100,000-line log at its end without freezing the page', async () => {
+    const { rows } = await product.database.pool.query("SELECT id FROM stockflow.runs WHERE status = 'success' ORDER BY seq LIMIT 1");
+    const runId = rows[0].id as string;
+    await product.database.pool.query(
+      `INSERT INTO stockflow.task_logs (run_id, step, try_number, level, message)
+       SELECT $1, 'discover', 1, 'info', 'bulk line ' || n FROM generate_series(1, 100000) n`,
+      [runId],
+    );
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/runs/${encodeURIComponent(runId)}`);
+    const started = Date.now();
+    await page.getByRole('tab', { name: 'discover' }).click();
+    await page.getByRole('log', { name: 'discover log' }).filter({ hasText: 'bulk line 100000' }).waitFor({ timeout: 10_000 });
+    const elapsed = Date.now() - started;
+    const rendered = await page.locator('[role="log"] > div').count();
+    assert.ok(rendered <= 5000, `the page keeps at most 5,000 lines (has ${rendered})`);
+    assert.ok(elapsed < 10_000);
+    await page.getByText('Showing the latest lines only').waitFor();
+    await page.close();
+  });
+
   it('starts a run when a .SUCCESS file lands in the monitored folder, and shows it', async () => {
     const page = await product.newPage();
     await signIn(page, product.url, 'admin', product.adminPassword);
