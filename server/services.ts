@@ -77,7 +77,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
       : null;
   const smtpChannel = config.mail.channel === 'smtp' && config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
   const mailChannel: MailChannel | null = snsChannel ?? smtpChannel;
-  const notifier = new OutboxNotifier(pool, mailChannel?.name ?? 'outbox');
+  const notifier = new OutboxNotifier(pool, mailChannel);
   const runs = new RunRepository(pool);
   const host: HostController =
     config.host.kind === 'ec2'

@@ -9,15 +9,39 @@ export interface NotifyResult {
   receipt: DeliveryReceipt;
 }
 
-/** Step 4: mail the run's outcome; the outcome comes from the recorded steps, never from this step. */
+/**
+ * Step 4: mail the run's outcome; the outcome comes from the recorded steps, never from this step.
+ * The mail is delivered before the step ends; one the channel did not accept fails the step (its
+ * engine runs it again, which retries the same message: the dedupe key names this outcome of
+ * these data steps, so a re-run never mails twice, while a retried run's new outcome is new news).
+ */
 export async function notify(context: PipelineContext): Promise<NotifyResult> {
-  const summary = summarizeRun(context.runId, await context.results.list(context.runId));
+  const records = await context.results.list(context.runId);
+  const summary = summarizeRun(context.runId, records);
   const outcome = summary.status === 'success' ? 'success' : 'failure';
   const identity = (await context.resolveIdentity?.()) ?? context.identity;
   const subject = notificationSubject(identity, outcome);
-  const receipt = await context.notifier.send({ runId: context.runId, outcome, subject, body: notificationBody(summary) });
-  context.log.log('info', `notify: ${subject} sent via ${receipt.channel} (${receipt.id})`);
+  const lastDataStep = records.filter((record) => record.step !== 'notify').map((record) => record.finishedAt).sort().at(-1) ?? 'none';
+  const receipt = await context.notifier.send({
+    runId: context.runId,
+    outcome,
+    subject,
+    body: notificationBody(summary),
+    dedupeKey: `${context.runId}:${outcome}:${lastDataStep}`,
+  });
+  if (!receipt.delivered) {
+    context.log.log('warn', `notify: ${subject} not delivered via ${receipt.channel} yet (outbox #${receipt.id}): ${receipt.error ?? 'unknown error'}`);
+    throw new NotificationNotDeliveredError(subject, receipt.channel, receipt.error);
+  }
+  context.log.log('info', `notify: ${subject} sent via ${receipt.channel} (outbox #${receipt.id}${receipt.deliveryId ? `, message ${receipt.deliveryId}` : ''})`);
   return { outcome, subject, receipt };
+}
+
+export class NotificationNotDeliveredError extends Error {
+  constructor(subject: string, channel: string, reason: string | null) {
+    super(`${subject} was not accepted by ${channel}: ${reason ?? 'unknown error'} (kept in the outbox; delivery is retried)`);
+    this.name = 'NotificationNotDeliveredError';
+  }
 }
 
 export function notificationBody(summary: RunSummary): string {

@@ -9,6 +9,9 @@ import { transform, type Manifest } from './transform';
 /** The pipeline, one definition for every engine (CLI run, embedded runner, Airflow tasks). */
 export const STEP_NAMES = ['discover', 'transform', 'load', 'notify'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
+/** The steps that move data, in order; notify runs after them whatever happened (Airflow: all_done). */
+export const DATA_STEPS = ['discover', 'transform', 'load'] as const satisfies readonly StepName[];
+export const NOTIFY_STEP = 'notify' satisfies StepName;
 
 export function isStepName(value: string): value is StepName {
   return (STEP_NAMES as readonly string[]).includes(value);

@@ -27,9 +27,10 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
   const discovery = resultOf<DiscoveryResult>(records, 'discover');
   const manifest = resultOf<Manifest>(records, 'transform');
   const loaded = resultOf<LoadResult>(records, 'load');
-  const failure = records.find((record) => record.status === 'failed');
-  const startedAt = records.reduce((earliest, record) => Math.min(earliest, Date.parse(record.startedAt)), now.getTime());
+  // A mail that could not be delivered is not a failed run: only the data steps decide.
   const dataSteps = records.filter((record) => record.step !== 'notify');
+  const failure = dataSteps.find((record) => record.status === 'failed');
+  const startedAt = records.reduce((earliest, record) => Math.min(earliest, Date.parse(record.startedAt)), now.getTime());
   const finishedAt = dataSteps.reduce((latest, record) => Math.max(latest, Date.parse(record.finishedAt)), startedAt);
   return {
     runId,

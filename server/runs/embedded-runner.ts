@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import { hostname } from 'node:os';
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
-import { runStep, STEP_NAMES, type StepName } from '../pipeline/steps';
-import { summarizeRun } from '../pipeline/summary';
+import { DATA_STEPS, NOTIFY_STEP, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';
 import type { RunRepository } from './run-repository';
-import { TaskLogWriter } from './task-log-writer';
+import { finishRecordedRun } from './run-outcome';
+import { runStepTry, type StepOutcome } from './step-try';
 
 // Only the holder of this lock executes runs: one run at a time across every process.
 const RUNNER_LOCK_KEY = 7_391_022_516;
@@ -29,8 +29,6 @@ export interface RunnerOptions {
   /** The host page's stop switch (shared through the database). */
   isPausedByOperator?: () => Promise<boolean>;
 }
-
-type StepOutcome = 'success' | 'failed' | 'cancelled';
 
 /**
  * The embedded orchestrator's worker: takes queued runs from PostgreSQL one at a time and runs
@@ -155,109 +153,55 @@ export class EmbeddedRunner {
   }
 
   private async execute(run: RunView): Promise<void> {
-    const { runs, log } = this.options;
+    const { log } = this.options;
     log.log('info', `run ${run.id}: started (${run.trigger.kind} by ${run.trigger.by})`);
     let outcome: StepOutcome = 'success';
-    let failedStep: StepName | null = null;
-    let failure: string | null = null;
-    for (const step of STEP_NAMES) {
-      if (step === 'notify') break;
+    for (const step of DATA_STEPS) {
       const previous = await this.options.results.get(run.id, step);
       if (previous?.status === 'success') continue; // a retried run keeps its successful steps
-      ({ outcome, error: failure } = await this.executeStep(run.id, step));
-      if (outcome !== 'success') {
-        failedStep = step;
-        break;
-      }
+      outcome = await this.executeStep(run.id, step);
+      if (outcome !== 'success') break;
     }
     // A cancelled run is not news; success and failure are mailed.
-    if (outcome !== 'cancelled' && !this.stopping) await this.executeStep(run.id, 'notify');
-    const summary = summarizeRun(run.id, await this.options.results.list(run.id));
-    const status = this.stopping && outcome !== 'success' ? 'failed' : outcome === 'success' ? 'success' : outcome === 'cancelled' ? 'cancelled' : 'failed';
-    const error =
-      status === 'success'
-        ? null
-        : this.stopping
-          ? `the worker ${this.workerId} shut down during step ${failedStep}`
-          : outcome === 'cancelled'
-            ? `cancelled during step ${failedStep}`
-            : `step ${failedStep} failed: ${failure ?? summary.error?.message ?? 'unknown error'}`;
-    await runs.finishRun(run.id, status, summary, error);
-    log.log(status === 'success' ? 'info' : 'warn', `run ${run.id}: ${status}${error ? ` (${error})` : ''}`);
+    if (outcome !== 'cancelled' && !this.stopping) await this.executeStep(run.id, NOTIFY_STEP);
+    const { ending } = await finishRecordedRun(this.options.runs, this.options.results, run.id, {
+      cancelled: outcome === 'cancelled' && !this.stopping,
+      shutdown: this.stopping ? `the worker ${this.workerId} shut down` : undefined,
+    });
+    log.log(ending.status === 'success' ? 'info' : 'warn', `run ${run.id}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
   }
 
-  /** One step with its tries; each try gets a fresh task run, log and timeout. */
-  private async executeStep(runId: string, step: StepName): Promise<{ outcome: StepOutcome; error: string | null }> {
-    const { runs, retries, backoffMs, stepTimeoutMs } = this.options;
-    const maxTries = 1 + retries;
-    for (let attempt = 1; attempt <= maxTries; attempt += 1) {
-      const tryNumber = await runs.nextTryNumber(runId, step);
-      await runs.startTask(runId, step, tryNumber);
-      const logs = new TaskLogWriter(runs, runId, step, tryNumber, this.options.log);
+  /** One step with its tries and a doubling wait between them. */
+  private async executeStep(runId: string, step: StepName): Promise<StepOutcome> {
+    const { runs, results, retries, backoffMs, stepTimeoutMs } = this.options;
+    // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
+    const lastTry = (await runs.nextTryNumber(runId, step)) + retries;
+    for (let attempt = 1; ; attempt += 1) {
       const controller = new AbortController();
       this.current = controller;
-      const timeout = setTimeout(() => controller.abort(new StepTimeoutError(step, stepTimeoutMs)), stepTimeoutMs);
-      const cancelWatch = setInterval(() => {
-        void runs.isCancelRequested(runId).then((requested) => {
-          if (requested) controller.abort(new RunCancelledError());
-        });
-      }, 500);
-      let lastProgress = 0;
-      const onProgress = (event: ProgressEvent): void => {
-        const now = Date.now();
-        if (now - lastProgress < 300 && event.done < event.total) return;
-        lastProgress = now;
-        void runs.updateProgress(runId, step, tryNumber, { done: event.done, total: event.total, rows: event.rows }).catch(() => {});
-      };
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-      });
-      aborted.catch(() => {});
+      let result;
       try {
-        logs.log('info', `${step}: attempt ${attempt} of ${maxTries} (try ${tryNumber}) started`);
-        await Promise.race([runStep(this.options.contextFor(runId, logs, onProgress, controller.signal), step), aborted]);
-        logs.log('info', `${step}: done`);
-        await logs.close();
-        await runs.finishTask(runId, step, tryNumber, 'success', null);
-        return { outcome: 'success', error: null };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const cancelled = error instanceof RunCancelledError || this.stopping;
-        const retrying = !cancelled && attempt < maxTries;
-        logs.log('error', `${step}: ${message}`);
-        if (retrying) logs.log('warn', `${step}: retrying in ${Math.round((backoffMs * 2 ** (attempt - 1)) / 1000)} s`);
-        await logs.close();
-        await runs.finishTask(runId, step, tryNumber, cancelled ? 'cancelled' : retrying ? 'up_for_retry' : 'failed', message);
-        if (controller.signal.aborted) {
-          // The step lost the race to its timeout or a cancel: record its failure now, whatever it
-          // still does in the background (it stops at its next file).
-          const now = new Date().toISOString();
-          await this.options.results.save({ runId, step, status: 'failed', startedAt: now, finishedAt: now, result: null, error: message });
-        }
-        if (cancelled) return { outcome: 'cancelled', error: message };
-        if (!retrying) return { outcome: 'failed', error: message };
-        await this.sleep(backoffMs * 2 ** (attempt - 1));
-        if (this.stopping || (await runs.isCancelRequested(runId))) return { outcome: 'cancelled', error: message };
+        result = await runStepTry({
+          runs,
+          results,
+          runId,
+          step,
+          maxTries: lastTry,
+          timeoutMs: stepTimeoutMs,
+          echo: this.options.log,
+          signal: controller.signal,
+          contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal),
+        });
       } finally {
-        clearTimeout(timeout);
-        clearInterval(cancelWatch);
         this.current = null;
       }
+      if (!result.retrying) return result.outcome;
+      const delay = backoffMs * 2 ** (attempt - 1);
+      this.options.log.log('warn', `run ${runId}: ${step} try ${result.tryNumber} failed; retrying in ${Math.round(delay / 1000)} s`);
+      await this.sleep(delay);
+      if (this.stopping || (await runs.isCancelRequested(runId))) return 'cancelled';
     }
-    return { outcome: 'failed', error: null };
   }
 }
 
-export class StepTimeoutError extends Error {
-  constructor(step: string, ms: number) {
-    super(`${step} timed out after ${Math.round(ms / 1000)} s`);
-    this.name = 'StepTimeoutError';
-  }
-}
-
-export class RunCancelledError extends Error {
-  constructor() {
-    super('cancelled by an operator');
-    this.name = 'RunCancelledError';
-  }
-}
+export { RunCancelledError, StepTimeoutError } from './step-try';

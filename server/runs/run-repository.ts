@@ -180,7 +180,10 @@ export class RunRepository {
 
   async startTask(runId: string, step: string, tryNumber: number): Promise<void> {
     await this.pool.query(
-      `INSERT INTO stockflow.task_runs (run_id, step, try_number, status) VALUES ($1, $2, $3, 'running')`,
+      // An engine may run the same try number again (Airflow clears a task): that try starts over.
+      `INSERT INTO stockflow.task_runs (run_id, step, try_number, status) VALUES ($1, $2, $3, 'running')
+       ON CONFLICT (run_id, step, try_number) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL,
+         error = NULL, progress_done = 0, progress_total = 0, progress_rows = 0`,
       [runId, step, tryNumber],
     );
   }

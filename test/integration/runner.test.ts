@@ -73,7 +73,7 @@ describe('the embedded runner', () => {
         return read.lines.length > 0 ? read : null;
       });
       assert.equal(page.complete, false);
-      assert.match(page.lines[0]!.message, /transform: attempt 1 of 3/);
+      assert.match(page.lines[0]!.message, /transform: try 1 of 3 started/);
       await waitFor('run end', async () => ['success', 'failed'].includes((await orchestrator.getRun(runId))!.status));
       const rest = await orchestrator.readLog(runId, 'transform', { after: page.cursor });
       assert.ok(rest.lines.every((line) => BigInt(line.id) > BigInt(page.cursor!)));

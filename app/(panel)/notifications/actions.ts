@@ -39,7 +39,8 @@ export async function sendTestNotification(): Promise<NotificationActionResult> 
     const subject = notificationSubject(identity, 'success');
     const receipt = await context.notifier.send({ runId: 'test', outcome: 'success', subject, body: `Test notification from stockflow, sent by ${user.username}.\n` });
     revalidatePath('/notifications');
-    return { ok: true, message: `Test notification queued (${receipt.channel} #${receipt.id}).` };
+    if (!receipt.delivered) return { ok: false, message: `Test notification not accepted by ${receipt.channel} (outbox #${receipt.id}): ${receipt.error ?? 'unknown error'}. It will be retried.` };
+    return { ok: true, message: `Test notification sent via ${receipt.channel} (outbox #${receipt.id}).` };
   } catch (error) {
     return failure(error);
   }

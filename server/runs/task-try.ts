@@ -1,0 +1,49 @@
+import type { ProgressEvent } from '../pipeline/context';
+import type { Logger } from '../ports/logger';
+import type { TaskStatus } from '../ports/orchestrator';
+import type { RunRepository } from './run-repository';
+import { TaskLogWriter } from './task-log-writer';
+
+const PROGRESS_EVERY_MS = 300;
+
+/**
+ * One try of one step as the run history records it: a task_runs row, its log lines in
+ * task_logs, throttled progress counters and the final status. Whoever executes the step (the
+ * embedded runner, `stockflow step` inside an Airflow task, `stockflow run`) records it this way,
+ * so the panel shows every run alike.
+ */
+export class TaskTry {
+  readonly log: TaskLogWriter;
+  private lastProgressAt = 0;
+
+  private constructor(
+    private readonly runs: RunRepository,
+    readonly runId: string,
+    readonly step: string,
+    readonly tryNumber: number,
+    echo?: Logger,
+  ) {
+    this.log = new TaskLogWriter(runs, runId, step, tryNumber, echo);
+  }
+
+  /** Opens a try: the next free try number unless the engine names one (Airflow's ti.try_number). */
+  static async begin(runs: RunRepository, runId: string, step: string, options: { tryNumber?: number; echo?: Logger } = {}): Promise<TaskTry> {
+    const tryNumber = options.tryNumber ?? (await runs.nextTryNumber(runId, step));
+    await runs.startTask(runId, step, tryNumber);
+    return new TaskTry(runs, runId, step, tryNumber, options.echo);
+  }
+
+  /** Progress for the panel; at most a few writes a second, but always the last one. */
+  readonly onProgress = (event: ProgressEvent): void => {
+    const now = Date.now();
+    if (now - this.lastProgressAt < PROGRESS_EVERY_MS && event.done < event.total) return;
+    this.lastProgressAt = now;
+    void this.runs.updateProgress(this.runId, this.step, this.tryNumber, { done: event.done, total: event.total, rows: event.rows }).catch(() => {});
+  };
+
+  /** Flushes the log, then records how the try ended. */
+  async finish(status: Exclude<TaskStatus, 'queued' | 'running' | 'skipped'>, error: string | null): Promise<void> {
+    await this.log.close();
+    await this.runs.finishTask(this.runId, this.step, this.tryNumber, status, error);
+  }
+}
