@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '../config';
 import { KEYS } from '../pipeline/context';
 import { runPipeline, newRunId } from '../pipeline/run-pipeline';
-import { isStepName, runStep, STEP_NAMES } from '../pipeline/steps';
-import { summarizeRun, type RunSummary } from '../pipeline/summary';
+import { STEP_NAMES } from '../pipeline/steps';
+import type { RunSummary } from '../pipeline/summary';
+import { finishRecordedRun } from '../runs/run-outcome';
+import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
 import { openServices, type Services } from '../services';
@@ -17,12 +19,14 @@ import { userCommands } from './user-commands';
 import { ensureWebBuild, startWebServer } from './web-server';
 import { UserRepository } from '../auth/users';
 import { createProgressBar } from './progress-bar';
+import { stepCommand } from './step-command';
 
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
 
 Usage:
   stockflow run [--json]                          run discover, transform, load, notify
-  stockflow step <${STEP_NAMES.join('|')}> --run-id ID   run one step of a run (Airflow tasks call this)
+  stockflow step <${STEP_NAMES.join('|')}> --run-id ID [--try N --max-tries M --conf JSON --engine airflow]
+                                                  run one step of a run, recorded (Airflow tasks call this)
   stockflow seed --from DIR                       copy DIR/stocks/*.csv and DIR/top_companies.txt into the source bucket
   stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
   stockflow migrate                               create or upgrade the database schema
@@ -39,8 +43,8 @@ Usage:
 Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKFLOW_MONITORED,
 S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
 
-// Commands that run until Ctrl-C and stop their own workers first.
-const LONG_RUNNING = new Set(['worker', 'watch', 'start']);
+// Commands that handle Ctrl-C and SIGTERM themselves: they stop their work and record it first.
+const LONG_RUNNING = new Set(['worker', 'watch', 'start', 'step']);
 
 function printSummary(summary: RunSummary, json: boolean): void {
   if (json) {
@@ -65,30 +69,17 @@ const pipelineCommands: Record<string, Command> = {
     const opened = await services();
     const bar = createProgressBar();
     const log = consoleLogger('info', () => bar.done());
-    const summary = await runPipeline(opened.pipelineContext(runId, log, (event) => bar.update(event)));
+    // Recorded like any other run, so the panel and `stockflow runs` show it.
+    await opened.runs.markRunning({ id: runId, trigger: { kind: 'manual', by: `${process.env.USER ?? 'cli'} (stockflow run)` }, conf: {}, orchestrator: 'cli' });
+    const context = { ...opened.pipelineContext(runId, log, (event) => bar.update(event)), tracker: runHistoryTracker(opened.runs, runId, log) };
+    await runPipeline(context);
     bar.done();
+    const { summary } = await finishRecordedRun(opened.runs, context.results, runId);
     printSummary(summary, values.json);
     return summary.status === 'success' ? 0 : 1;
   },
 
-  async step(args, services) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'run-id': { type: 'string' } } });
-    const step = positionals[0];
-    if (!step || !isStepName(step)) throw new UsageError(`step must be one of ${STEP_NAMES.join(', ')}`);
-    const runId = runIdSchema.parse(values['run-id']);
-    const opened = await services();
-    const bar = createProgressBar();
-    const log = consoleLogger('info', () => bar.done());
-    try {
-      await runStep(opened.pipelineContext(runId, log, (event) => bar.update(event)), step);
-    } catch {
-      bar.done();
-      return 1;
-    }
-    bar.done();
-    if (step === 'notify') printSummary(summarizeRun(runId, await opened.pipelineContext(runId, log).results.list(runId)), false);
-    return 0;
-  },
+  step: stepCommand,
 
   async seed(args, services) {
     const { values } = parseArgs({ args, options: { from: { type: 'string' }, synthetic: { type: 'string' }, seed: { type: 'string' } } });

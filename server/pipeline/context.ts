@@ -2,6 +2,7 @@ import type { Logger } from '../ports/logger';
 import type { Notifier } from '../ports/notifier';
 import type { ObjectStore } from '../ports/object-store';
 import type { StepResultStore } from '../ports/step-results';
+import type { StepTracker } from '../ports/step-tracker';
 import type { StockTable } from '../ports/stock-table';
 
 export interface Identity {
@@ -33,6 +34,8 @@ export interface PipelineContext {
   onProgress?: (event: ProgressEvent) => void;
   /** Aborted when the run is cancelled or the step times out; steps stop at the next file. */
   signal?: AbortSignal;
+  /** Records each step's try, log and progress in the run history (engines that do not record tries themselves). */
+  tracker?: StepTracker;
 }
 
 /** Fixed layout of the source bucket (the seed's names). */

@@ -32,18 +32,18 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   const session = await context.stocks.beginReplace(discovery.files.map((file) => file.company), { estimatedRows });
   let manifest: Manifest;
   try {
-    manifest = (await recordStep(context, 'transform', () => transform(context, discovery, session.rows))).result as Manifest;
+    manifest = (await recordStep(context, 'transform', (stepContext) => transform(stepContext, discovery, session.rows))).result as Manifest;
   } catch (error) {
     await session.abort();
     throw error;
   }
   const everyFileRead = manifest.companies.length === discovery.files.length;
-  await recordStep(context, 'load', async () => {
-    if (everyFileRead) return load(context, manifest, session);
+  await recordStep(context, 'load', async (stepContext) => {
+    if (everyFileRead) return load(stepContext, manifest, session);
     // An unreadable file's company must keep its rows, but the streamed session already deleted
     // them: roll it back and load the output file the ordinary way.
     await session.abort();
-    return load(context, manifest);
+    return load(stepContext, manifest);
   });
 }
 

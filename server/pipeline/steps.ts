@@ -33,21 +33,37 @@ const stepBodies: Record<StepName, (context: PipelineContext) => Promise<unknown
 
 /** Runs one step and records its result (or its error) for the steps after it. */
 export function runStep(context: PipelineContext, step: StepName): Promise<StepRecord> {
-  return recordStep(context, step, () => stepBodies[step](context));
+  return recordStep(context, step, (stepContext) => stepBodies[step](stepContext));
 }
 
-/** Runs a step's body and records its result or error under the step's name. */
-export async function recordStep(context: PipelineContext, step: StepName, body: () => Promise<unknown>): Promise<StepRecord> {
+/**
+ * Runs a step's body and records its result or error under the step's name; with a tracker, the
+ * body logs and reports progress into that step's try in the run history.
+ */
+export async function recordStep(context: PipelineContext, step: StepName, body: (stepContext: PipelineContext) => Promise<unknown>): Promise<StepRecord> {
   const startedAt = new Date().toISOString();
+  const tracked = await context.tracker?.begin(step);
+  const stepContext: PipelineContext = tracked
+    ? {
+        ...context,
+        log: tracked.log,
+        onProgress: (event) => {
+          context.onProgress?.(event);
+          tracked.onProgress(event);
+        },
+      }
+    : context;
   try {
-    const result = await body();
+    const result = await body(stepContext);
     const record: StepRecord = { runId: context.runId, step, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
     await context.results.save(record);
+    await tracked?.end('success', null);
     return record;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    context.log.log('error', `${step}: ${message}`);
+    stepContext.log.log('error', `${step}: ${message}`);
     await context.results.save({ runId: context.runId, step, status: 'failed', startedAt, finishedAt: new Date().toISOString(), result: null, error: message });
+    await tracked?.end('failed', message);
     throw error;
   }
 }

@@ -15,3 +15,18 @@ export const runConfSchema = z
     context.addIssue({ code: 'custom', message: 'Conf must be a JSON object, like {"note":"rerun"}.' });
     return z.NEVER;
   });
+
+const triggerSchema = z.object({ kind: z.enum(['manual', 'event', 'schedule']), by: z.string().min(1).max(1000) });
+const markerSchema = z.object({ bucket: z.string().min(1), key: z.string().min(1), version: z.string().min(1) });
+
+/**
+ * Who started a run, from its conf as an engine hands it over (Airflow's dag_run.conf): the
+ * trigger stockflow put there, else the marker the Lambda put there, else the engine itself.
+ */
+export function triggerOfConf(conf: Record<string, unknown>, engine: string): { kind: 'manual' | 'event' | 'schedule'; by: string } {
+  const trigger = triggerSchema.safeParse(conf.stockflow_trigger);
+  if (trigger.success) return trigger.data;
+  const marker = markerSchema.safeParse(conf.marker);
+  if (marker.success) return { kind: 'event', by: `${marker.data.bucket.replace(/\/+$/, '')}/${marker.data.key}` };
+  return { kind: 'manual', by: engine };
+}

@@ -80,6 +80,27 @@ export class RunRepository {
     return (inserted.rowCount ?? 0) > 0;
   }
 
+  /**
+   * A step process reports its run as running: the run is created when this is its first step (an
+   * Airflow run triggered by the Lambda has no record yet), and taken back from a finished state
+   * when an engine runs a step again (a cleared task). A cancelled run stays cancelled.
+   */
+  async markRunning(run: { id: string; trigger: TriggerInfo; conf: Record<string, unknown>; orchestrator: string }): Promise<RunStatus> {
+    const updated = await this.pool.query<{ status: RunStatus }>(
+      `INSERT INTO stockflow.runs (id, trigger_kind, triggered_by, status, orchestrator, conf, started_at)
+       VALUES ($1, $2, $3, 'running', $4, $5, now())
+       ON CONFLICT (id) DO UPDATE
+         SET status = CASE WHEN runs.status = 'cancelled' THEN runs.status ELSE 'running' END,
+             started_at = coalesce(runs.started_at, now()),
+             finished_at = CASE WHEN runs.status = 'cancelled' THEN runs.finished_at ELSE NULL END,
+             error = CASE WHEN runs.status = 'cancelled' THEN runs.error ELSE NULL END,
+             conf = CASE WHEN runs.conf = '{}'::jsonb THEN EXCLUDED.conf ELSE runs.conf END
+       RETURNING status`,
+      [run.id, run.trigger.kind, run.trigger.by, run.orchestrator, JSON.stringify(run.conf)],
+    );
+    return updated.rows[0]!.status;
+  }
+
   async getRun(id: string): Promise<(RunView & { cancelRequested: boolean }) | null> {
     const found = await this.pool.query<RunRow>('SELECT * FROM stockflow.runs WHERE id = $1', [id]);
     const row = found.rows[0];

@@ -19,7 +19,7 @@ export interface StepTryOptions {
   maxTries: number;
   /** Where the try's log lines are echoed too (the worker's log, or the Airflow task log). */
   echo?: Logger;
-  /** Aborts the try from outside (the worker shutting down). */
+  /** Aborts the try from outside (the worker shutting down, a SIGTERM): the try fails and is not retried here. */
   signal?: AbortSignal;
   cancelPollMs?: number;
 }
@@ -62,8 +62,10 @@ export async function runStepTry(options: StepTryOptions): Promise<StepTryResult
     return { outcome: 'success', error: null, retrying: false, tryNumber: task.tryNumber };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const cancelled = error instanceof RunCancelledError || options.signal?.aborted === true;
-    const retrying = !cancelled && task.tryNumber < maxTries;
+    const cancelled = error instanceof RunCancelledError;
+    // Stopped from outside (worker shutdown, SIGTERM from Airflow): failed, and not ours to retry.
+    const stoppedFromOutside = options.signal?.aborted === true;
+    const retrying = !cancelled && !stoppedFromOutside && task.tryNumber < maxTries;
     // runStep logged the step's own error already; a timeout or cancel did not go through it.
     if (controller.signal.aborted) task.log.log('error', `${step}: ${message}`);
     await task.finish(cancelled ? 'cancelled' : retrying ? 'up_for_retry' : 'failed', message);

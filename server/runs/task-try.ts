@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '../pipeline/context';
 import type { Logger } from '../ports/logger';
 import type { TaskStatus } from '../ports/orchestrator';
+import type { StepTracker } from '../ports/step-tracker';
 import type { RunRepository } from './run-repository';
 import { TaskLogWriter } from './task-log-writer';
 
@@ -46,4 +47,19 @@ export class TaskTry {
     await this.log.close();
     await this.runs.finishTask(this.runId, this.step, this.tryNumber, status, error);
   }
+}
+
+/** A StepTracker that records each step of a one-process run (`stockflow run`) as a task try. */
+export function runHistoryTracker(runs: RunRepository, runId: string, echo?: Logger): StepTracker {
+  return {
+    async begin(step) {
+      const task = await TaskTry.begin(runs, runId, step, { echo });
+      task.log.log('info', `${step}: started`);
+      return {
+        log: task.log,
+        onProgress: task.onProgress,
+        end: (status, error) => task.finish(status, error),
+      };
+    },
+  };
 }

@@ -56,6 +56,10 @@ describe('the stockflow CLI', () => {
     assert.equal(summary.rows.read, summary.rows.loaded + summary.rows.rejected);
     const count = await database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data');
     assert.equal(count.rows[0].n, summary.rows.loaded);
+    const recorded = await database.pool.query('SELECT status, orchestrator FROM stockflow.runs WHERE id = $1', [summary.runId]);
+    assert.deepEqual(recorded.rows[0], { status: 'success', orchestrator: 'cli' });
+    const steps = await database.pool.query('SELECT step FROM stockflow.task_runs WHERE run_id = $1 ORDER BY started_at', [summary.runId]);
+    assert.deepEqual(steps.rows.map((row) => row.step), ['discover', 'transform', 'load', 'notify']);
     const outputFile = await readFile(join(dataDir, 'buckets/source/Output/historical_stock_data.csv'), 'utf8');
     assert.equal(outputFile.split('\n').filter(Boolean).length, summary.rows.loaded);
   });
@@ -65,8 +69,20 @@ describe('the stockflow CLI', () => {
       const result = await stockflow(['step', step, '--run-id', 'manual__2026-11-25T10:00:00+00:00'], env);
       assert.equal(result.code, 0, `${step}: ${result.stderr}`);
     }
-    const outbox = await database.pool.query('SELECT subject FROM stockflow.outbox WHERE run_id = $1', ['manual__2026-11-25T10:00:00+00:00']);
+    const runId = 'manual__2026-11-25T10:00:00+00:00';
+    const outbox = await database.pool.query('SELECT subject FROM stockflow.outbox WHERE run_id = $1', [runId]);
     assert.equal(outbox.rows[0].subject, 'C3_Cli_User_Pipeline_Success');
+    // Each step process recorded itself: the run, one try per step, progress and log lines.
+    const run = await database.pool.query('SELECT status, orchestrator, summary FROM stockflow.runs WHERE id = $1', [runId]);
+    assert.equal(run.rows[0].status, 'success');
+    assert.equal(run.rows[0].orchestrator, 'cli');
+    assert.ok(run.rows[0].summary.rows.loaded > 0);
+    const tasks = await database.pool.query('SELECT step, try_number, status, progress_done, progress_total FROM stockflow.task_runs WHERE run_id = $1 ORDER BY started_at', [runId]);
+    assert.deepEqual(tasks.rows.map((task) => [task.step, task.try_number, task.status]), [['discover', 1, 'success'], ['transform', 1, 'success'], ['load', 1, 'success'], ['notify', 1, 'success']]);
+    const transform = tasks.rows.find((task) => task.step === 'transform');
+    assert.ok(transform.progress_total > 0 && transform.progress_done === transform.progress_total, 'transform progress recorded');
+    const logs = await database.pool.query("SELECT step, message FROM stockflow.task_logs WHERE run_id = $1 AND step = 'notify'", [runId]);
+    assert.ok(logs.rows.some((line) => /sent via outbox/.test(line.message)), 'the notify log says sent only once it was');
   });
 
   it('refuses a step whose previous step never ran, exiting 1', async () => {
