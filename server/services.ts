@@ -4,7 +4,7 @@ import { OutboxNotifier } from './adapters/outbox-notifier';
 import { PgStepResults } from './adapters/pg-step-results';
 import { PgStockTable } from './adapters/pg-stock-table';
 import type { Config } from './config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import type { EmbeddedDatabase } from './db/embedded-postgres';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import type { PipelineContext } from './pipeline/context';
@@ -55,10 +55,12 @@ export async function openServices(config: Config, options: { log?: (line: strin
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     options.log?.(`Starting embedded PostgreSQL on port ${config.embeddedPostgresPort} (data in ${config.dataDir}/postgres)`);
+    // Loaded only when needed: the Airflow image always sets DATABASE_URL and ships without embedded-postgres.
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres');
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort });
     databaseUrl = embedded.url;
   }
-  const pool = createPool(databaseUrl);
+  const pool = createPool(databaseUrl, { tls: config.databaseUrl ? config.databaseTls : undefined });
   try {
     await migrate(pool);
   } catch (error) {
@@ -88,6 +90,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
       ? new AirflowOrchestrator(
           new AirflowClient({ baseUrl: config.airflow.url!, apiVersion: config.airflow.apiVersion, username: config.airflow.username, password: config.airflow.password }),
           config.airflow.dagId,
+          runs,
         )
       : new EmbeddedOrchestrator(runs);
   const pipelineContext: Services['pipelineContext'] = (runId, log, onProgress, signal) => ({

@@ -68,9 +68,11 @@ export const stepCommand: Command = async (args, services) => {
         }, signal),
     });
     bar.done();
+    // An operator's cancel reaches a step two ways: the cancel flag, or Airflow's SIGTERM.
+    const cancelled = result.outcome === 'cancelled' || (result.outcome === 'failed' && (await opened.runs.isCancelRequested(runId)));
     // notify comes last whatever happened before it (all_done): it closes the run's record.
-    if (step === NOTIFY_STEP || result.outcome === 'cancelled') {
-      const { ending } = await finishRecordedRun(opened.runs, opened.pipelineContext(runId, log).results, runId, { cancelled: result.outcome === 'cancelled' });
+    if (step === NOTIFY_STEP || cancelled) {
+      const { ending } = await finishRecordedRun(opened.runs, opened.pipelineContext(runId, log).results, runId, { cancelled });
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${runId}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
     }
     return result.outcome === 'success' ? 0 : 1;

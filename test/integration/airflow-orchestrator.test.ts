@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AirflowClient } from '../../server/adapters/airflow/airflow-client';
-import { AirflowOrchestrator, runStatusOf, taskStatusOf } from '../../server/adapters/airflow/airflow-orchestrator';
+import { AirflowOrchestrator, mergeRun, runStatusOf, taskStatusOf } from '../../server/adapters/airflow/airflow-orchestrator';
+import { migrate } from '../../server/db/migrate';
+import { RunRepository } from '../../server/runs/run-repository';
+import { TaskTry } from '../../server/runs/task-try';
 import { startAirflowStub, STUB_USER, type AirflowStub } from '../helpers/airflow-stub';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 describe('Airflow states in ours', () => {
   it('maps DAG run and task instance states', () => {
@@ -18,13 +22,18 @@ for (const version of ['v1', 'v2'] as const) {
   describe(`the Airflow orchestrator (${version})`, () => {
     let stub: AirflowStub;
     let orchestrator: AirflowOrchestrator;
+    let database: TestDatabase;
+    let runs: RunRepository;
     before(async () => {
-      stub = await startAirflowStub(version, { taskIds: ['discover', 'transform', 'load'] });
-      orchestrator = new AirflowOrchestrator(new AirflowClient({ baseUrl: stub.url, ...STUB_USER }), 'stockflow_pipeline');
+      [stub, database] = await Promise.all([startAirflowStub(version, { taskIds: ['discover', 'transform', 'load'] }), createTestDatabase(`airflow_orch_${version}`)]);
+      await migrate(database.pool);
+      runs = new RunRepository(database.pool);
+      orchestrator = new AirflowOrchestrator(new AirflowClient({ baseUrl: stub.url, ...STUB_USER }), 'stockflow_pipeline', runs);
     });
     after(async () => {
       assert.deepEqual(stub.violations, []);
       await stub.close();
+      await database?.drop();
     });
 
     it('gives runs, tasks and logs the same shape as the embedded runner', async () => {
@@ -50,5 +59,50 @@ for (const version of ['v1', 'v2'] as const) {
       const page2 = await orchestrator.listRuns({ limit: 10, from: '2000-01-01', to: '2999-12-31' });
       assert.equal(page2.runs.length, 1);
     });
+
+    it('shows the steps, progress and logs the step processes recorded, and Airflow only for what they did not', async () => {
+      const runId = 'event__recorded';
+      await orchestrator.trigger({ runId, trigger: { kind: 'event', by: 's3://b/y/.SUCCESS' }, conf: { marker: { bucket: 's3://b/', key: 'y/.SUCCESS', version: 'v1' } } });
+      assert.equal((await orchestrator.getRun(runId))?.status, 'queued', 'listed before its first task runs');
+      // What `stockflow step discover` does inside the Airflow task:
+      await runs.markRunning({ id: runId, trigger: { kind: 'event', by: 's3://b/y/.SUCCESS' }, conf: {}, orchestrator: 'airflow' });
+      const discover = await TaskTry.begin(runs, runId, 'discover', { tryNumber: 1 });
+      discover.log.log('info', 'listing 12 files');
+      discover.onProgress({ step: 'discover', done: 12, total: 12, rows: 0 });
+      await discover.finish('success', null);
+      stub.setTask(runId, 'discover', 'running');
+      stub.setTask(runId, 'discover', 'success', ['[airflow] raw line']);
+      stub.setTask(runId, 'transform', 'running', ['[airflow] only here']);
+      const tasks = await orchestrator.listTasks(runId);
+      assert.deepEqual(tasks.map((task) => [task.step, task.status]), [['discover', 'success'], ['transform', 'running'], ['load', 'queued']]);
+      assert.deepEqual(tasks[0]!.progress, { done: 12, total: 12, rows: 0 });
+      const recordedLog = await orchestrator.readLog(runId, 'discover', {});
+      assert.deepEqual(recordedLog.lines.map((line) => line.message), ['listing 12 files']);
+      const fallback = await orchestrator.readLog(runId, 'transform', {});
+      assert.deepEqual(fallback.lines.map((line) => line.message), ['[airflow] only here']);
+      const run = await orchestrator.getRun(runId);
+      assert.equal(run?.status, 'running');
+      assert.equal((run?.conf as { marker: { key: string } }).marker.key, 'y/.SUCCESS');
+      // The notify step writes the ending; a run Airflow failed is ours to explain.
+      await runs.finishRun(runId, 'success', { rows: { loaded: 5 } }, null);
+      assert.equal((await orchestrator.getRun(runId))?.status, 'success');
+      assert.deepEqual((await orchestrator.getRun(runId))?.summary, { rows: { loaded: 5 } });
+    });
   });
 }
+
+describe('one run from Airflow and from stockflow.runs', () => {
+  const at = '2026-11-25T10:00:00.000Z';
+  const view = (status: 'queued' | 'running' | 'success' | 'failed' | 'cancelled', by = 'airflow') => ({
+    id: 'r', status, trigger: { kind: 'manual' as const, by }, conf: {}, queuedAt: at, startedAt: at, finishedAt: status === 'running' ? null : at, summary: null, error: null,
+  });
+  it('takes the ending stockflow recorded, and Airflow state before it', () => {
+    assert.equal(mergeRun(view('failed'), view('success', 'u'))?.status, 'success', 'a failed mail does not fail the run');
+    assert.equal(mergeRun(view('running'), view('running', 'u'))?.status, 'running');
+    const killed = mergeRun(view('failed'), view('running', 'u'));
+    assert.equal(killed?.status, 'failed');
+    assert.match(killed?.error ?? '', /before its notify step/);
+    assert.equal(mergeRun(null, view('running', 'u'))?.status, 'running');
+    assert.equal(mergeRun(view('queued'), null)?.status, 'queued');
+  });
+});

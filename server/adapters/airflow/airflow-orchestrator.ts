@@ -12,6 +12,8 @@ import {
   type TriggerRequest,
 } from '../../ports/orchestrator';
 import type { AirflowClient, AirflowDagRun } from './airflow-client';
+import type { RunRepository } from '../../runs/run-repository';
+import { triggerOfConf } from '../../runs/run-conf';
 
 /** Airflow's DAG run states in ours. */
 export function runStatusOf(state: string | null | undefined): RunStatus {
@@ -50,19 +52,44 @@ export function taskStatusOf(state: string | null | undefined): TaskStatus {
   }
 }
 
-/** The Airflow DAG as our orchestrator port: runs, tasks and logs come from its REST API. */
+const FINISHED: readonly RunStatus[] = ['success', 'failed', 'cancelled'];
+const stepOrder = (step: string): number => (STEP_NAMES as readonly string[]).indexOf(step);
+
+/**
+ * One run as the panel shows it: which runs exist and whether Airflow still schedules them comes
+ * from Airflow; how it went (steps, progress, logs, summary, the ending by stockflow's own rule)
+ * from stockflow.runs, which every step process writes.
+ */
+export function mergeRun(airflow: RunView | null, recorded: RunView | null): RunView | null {
+  if (!airflow) return recorded;
+  if (!recorded) return airflow;
+  // Our ending wins once written (a mail that failed does not fail the run); before that, Airflow
+  // knows best (a run it failed or killed never reached notify).
+  const status = FINISHED.includes(recorded.status) ? recorded.status : airflow.status === 'queued' ? recorded.status : airflow.status;
+  return {
+    ...airflow,
+    status,
+    trigger: recorded.trigger.by !== 'airflow' ? recorded.trigger : airflow.trigger,
+    conf: Object.keys(recorded.conf).length > 0 ? recorded.conf : airflow.conf,
+    startedAt: recorded.startedAt ?? airflow.startedAt,
+    finishedAt: FINISHED.includes(status) ? (recorded.finishedAt ?? airflow.finishedAt) : null,
+    summary: recorded.summary,
+    error: recorded.error ?? (status === 'failed' && !FINISHED.includes(recorded.status) ? 'Airflow failed the run before its notify step recorded an ending' : null),
+  };
+}
+
+/** The Airflow DAG as our orchestrator port: Airflow's REST API for control, stockflow.* for what happened. */
 export class AirflowOrchestrator implements Orchestrator {
   readonly kind = 'airflow' as const;
 
-  constructor(private readonly client: AirflowClient, private readonly dagId: string) {}
+  constructor(private readonly client: AirflowClient, private readonly dagId: string, private readonly runs: RunRepository) {}
 
   private toView(run: AirflowDagRun): RunView {
     const conf = run.conf ?? {};
-    const trigger = (conf.stockflow_trigger as RunView['trigger'] | undefined) ?? { kind: 'manual', by: 'airflow' };
     return {
       id: run.dag_run_id,
       status: runStatusOf(run.state),
-      trigger,
+      trigger: triggerOfConf(conf, 'airflow'),
       conf,
       queuedAt: run.queued_at ?? run.logical_date ?? run.start_date ?? new Date(0).toISOString(),
       startedAt: run.start_date ?? null,
@@ -72,13 +99,23 @@ export class AirflowOrchestrator implements Orchestrator {
     };
   }
 
+  private async recorded(runId: string): Promise<RunView | null> {
+    const run = await this.runs.getRun(runId);
+    if (!run) return null;
+    const { cancelRequested: _, ...view } = run;
+    return view;
+  }
+
   async trigger(request: TriggerRequest): Promise<{ runId: string; created: boolean }> {
     const runId = request.runId ?? newRunId();
+    const conf = { ...request.conf, stockflow_trigger: request.trigger };
     const { created } = await this.client.triggerDagRun(this.dagId, {
       dagRunId: runId,
-      conf: { ...request.conf, stockflow_trigger: request.trigger },
+      conf,
       note: `${request.trigger.kind} by ${request.trigger.by}`.slice(0, 1000),
     });
+    // Recorded at once, so the panel lists it before its first task starts.
+    await this.runs.insertRun({ id: runId, trigger: request.trigger, conf, orchestrator: 'airflow' });
     return { runId, created };
   }
 
@@ -93,31 +130,53 @@ export class AirflowOrchestrator implements Orchestrator {
       startTo: options.to ? `${options.to}T23:59:59Z` : undefined,
     });
     const next = offset + page.dag_runs.length;
-    return { runs: page.dag_runs.map((run) => this.toView(run)), nextCursor: next < page.total_entries ? String(next) : null };
+    const runs = await Promise.all(page.dag_runs.map(async (run) => mergeRun(this.toView(run), await this.recorded(run.dag_run_id))!));
+    return { runs, nextCursor: next < page.total_entries ? String(next) : null };
   }
 
   async getRun(runId: string): Promise<RunView | null> {
-    const run = await this.client.getDagRun(this.dagId, runId);
-    return run ? this.toView(run) : null;
+    const recorded = await this.recorded(runId);
+    let airflow: AirflowDagRun | null;
+    try {
+      airflow = await this.client.getDagRun(this.dagId, runId);
+    } catch (error) {
+      // The host may be stopped: what the steps recorded still answers.
+      if (recorded) return recorded;
+      throw error;
+    }
+    return mergeRun(airflow ? this.toView(airflow) : null, recorded);
   }
 
   async listTasks(runId: string): Promise<TaskView[]> {
-    const tasks = await this.client.listTaskInstances(this.dagId, runId);
-    const order = (taskId: string): number => (STEP_NAMES as readonly string[]).indexOf(taskId);
-    return tasks
-      .sort((a, b) => order(a.task_id) - order(b.task_id))
-      .map((task) => ({
-        step: task.task_id,
-        tryNumber: task.try_number ?? 0,
-        status: taskStatusOf(task.state),
-        startedAt: task.start_date ?? null,
-        finishedAt: task.end_date ?? null,
-        progress: { done: 0, total: 0, rows: 0 },
-        error: null,
-      }));
+    const recorded = await this.runs.listTasks(runId);
+    const seen = new Set(recorded.map((task) => task.step));
+    let scheduled: TaskView[] = [];
+    try {
+      scheduled = (await this.client.listTaskInstances(this.dagId, runId))
+        .filter((task) => stepOrder(task.task_id) >= 0 && !seen.has(task.task_id))
+        .map((task) => ({
+          step: task.task_id,
+          tryNumber: task.try_number ?? 0,
+          status: taskStatusOf(task.state),
+          startedAt: task.start_date ?? null,
+          finishedAt: task.end_date ?? null,
+          progress: { done: 0, total: 0, rows: 0 },
+          error: task.state === 'upstream_failed' ? 'not run: an earlier step failed' : null,
+        }));
+    } catch (error) {
+      if (recorded.length === 0) throw error;
+    }
+    return [...recorded, ...scheduled].sort((a, b) => stepOrder(a.step) - stepOrder(b.step));
   }
 
-  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null }): Promise<LogPage> {
+  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage> {
+    const recorded = await this.runs.listTaskTries(runId, step);
+    if (recorded.length > 0) return this.runs.readLog(runId, step, options);
+    return this.readAirflowLog(runId, step, options);
+  }
+
+  /** The fallback for a task that recorded nothing (it never reached stockflow: bad image, no database). */
+  private async readAirflowLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null }): Promise<LogPage> {
     const task = (await this.client.listTaskInstances(this.dagId, runId)).find((candidate) => candidate.task_id === step);
     if (!task) throw new RunNotFoundError(`${runId}/${step}`);
     const tryNumber = options.tryNumber ?? Math.max(task.try_number ?? 1, 1);
@@ -131,6 +190,8 @@ export class AirflowOrchestrator implements Orchestrator {
   }
 
   async cancel(runId: string): Promise<void> {
+    // Ask the step first (it stops at its next file and records the cancel), then stop Airflow's run.
+    await this.runs.requestCancel(runId);
     await this.client.setDagRunState(this.dagId, runId, 'failed');
   }
 
@@ -145,5 +206,6 @@ export class AirflowOrchestrator implements Orchestrator {
 
   async retry(runId: string): Promise<void> {
     await this.client.clearFailedTasks(this.dagId, runId);
+    await this.runs.requeue(runId);
   }
 }
