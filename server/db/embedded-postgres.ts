@@ -77,7 +77,8 @@ function urlFor(port: number): string {
 }
 
 function adminClient(port: number): pg.Client {
-  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'stockflow', database: 'postgres', connectionTimeoutMillis: 2000 });
+  // ssl: false: the embedded server is local and plain, whatever PGSSLMODE says (node-pg reads it).
+  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'stockflow', database: 'postgres', connectionTimeoutMillis: 2000, ssl: false });
 }
 
 async function accepts(port: number): Promise<boolean> {
