@@ -25,8 +25,9 @@ function env(database: TestDatabase, dataDir: string, extra: Record<string, stri
   return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1', STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET } as NodeJS.ProcessEnv;
 }
 
-export async function startProduct(extraEnv: Record<string, string> = {}): Promise<RunningProduct> {
-  const database = await createTestDatabase('e2e');
+/** Starts the product; on a database of the test's own when given (the test then drops it). */
+export async function startProduct(extraEnv: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<RunningProduct> {
+  const database = options.database ?? (await createTestDatabase('e2e'));
   const dataDir = await mkdtemp(join(tmpdir(), 'stockflow-e2e-'));
   const port = 3200 + Math.floor(Math.random() * 500);
   const child: ChildProcess = spawn(process.execPath, [resolve('bin/stockflow.js'), 'start', '--port', String(port)], { env: env(database, dataDir, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +83,7 @@ export async function startProduct(extraEnv: Record<string, string> = {}): Promi
       await browser.close().catch(() => {});
       child.kill('SIGINT');
       await new Promise((resolveExit) => (child.exitCode !== null ? resolveExit(null) : child.once('exit', resolveExit)));
-      await database.drop();
+      if (!options.database) await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

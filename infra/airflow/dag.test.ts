@@ -52,7 +52,7 @@ describe('the Airflow DAG', () => {
       const command = renderTaskCommand('transform', { run_id: 'event__0123abcd', try_number: 2, conf });
       const output = execFileSync('bash', ['-c', command], {
         encoding: 'utf8',
-        env: { PATH: `${bin}:${process.env.PATH}`, HOME: '/home/airflow', DATABASE_URL: 'postgres://u:p$w@rds/db', AIRFLOW__CORE__FERNET_KEY: 'secret', AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'secret' } as NodeJS.ProcessEnv,
+        env: { PATH: `${bin}:${process.env.PATH}`, HOME: '/home/airflow', DATABASE_URL: 'postgres://u:p$w@rds/db', AIRFLOW__CORE__FERNET_KEY: 'secret', AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'secret' } as Record<string, string> as unknown as NodeJS.ProcessEnv,
       });
       const seen = JSON.parse(output) as { argv: string[]; env: Record<string, string> };
       assert.deepEqual(seen.argv.slice(0, 11), ['step', 'transform', '--engine', 'airflow', '--run-id', 'event__0123abcd', '--try', '2', '--max-tries', '3', '--conf']);

@@ -48,7 +48,17 @@ export interface AirflowStub {
   close(): Promise<void>;
 }
 
-export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: string; taskIds?: string[]; logChunk?: number } = {}): Promise<AirflowStub> {
+export interface AirflowStubOptions {
+  dagId?: string;
+  taskIds?: string[];
+  logChunk?: number;
+  /** Called once per new DAG run (after the trigger is answered), e.g. to execute the DAG's tasks. */
+  onTrigger?(run: { dagRunId: string; conf: Record<string, unknown> }): void;
+  /** Listen here instead of a free port (a client started before its Airflow). */
+  port?: number;
+}
+
+export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStubOptions = {}): Promise<AirflowStub> {
   const dagId = options.dagId ?? 'stockflow_pipeline';
   const taskIds = options.taskIds ?? ['discover', 'transform', 'load', 'notify'];
   const logChunk = options.logChunk ?? 3;
@@ -124,7 +134,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: 
     return header.startsWith('Bearer ') && tokens.has(header.slice('Bearer '.length));
   };
 
-  const handle = (operationId: string, params: Record<string, string>, query: URLSearchParams, body: Record<string, unknown>): Reply => {
+  const handle = (operationId: string, params: Record<string, string>, query: URLSearchParams, body: Record<string, unknown>, accept = ''): Reply => {
     const run = params.dag_run_id ? stub.runs.get(params.dag_run_id) : undefined;
     // Airflow 2 lists no runs for an unknown DAG rather than failing (its spec declares no 404 there).
     if (params.dag_id && params.dag_id !== dagId && operationId === 'get_dag_runs' && version === 'v1') return { status: 200, body: { dag_runs: [], total_entries: 0 } };
@@ -149,6 +159,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: 
           note: (body.note as string) ?? null, tasks: taskIds.map((taskId) => ({ taskId, state: null, tryNumber: 0, logs: new Map() })),
         };
         stub.runs.set(id, created);
+        if (options.onTrigger) setImmediate(() => options.onTrigger!({ dagRunId: id, conf: created.conf }));
         return { status: 200, body: dagRunJson(created) };
       }
       case 'get_dag_runs': {
@@ -171,6 +182,9 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: 
         const task = run!.tasks.find((candidate) => candidate.taskId === params.task_id);
         if (!task) return error(404, `Task ${params.task_id} not found`);
         const lines = task.logs.get(Number(params.task_try_number ?? params.try_number)) ?? [];
+        // Airflow 2 streams the whole log as text/plain (the token's position is ignored), each
+        // source's chunk after a line naming its host.
+        if (version === 'v1' && accept.includes('text/plain')) return { status: 200, contentType: 'text/plain', body: ['airflow-worker', ...lines].map((line) => `${line}\n`).join('') };
         const start = query.get('token') ? Number(Buffer.from(query.get('token')!, 'base64url').toString()) : 0;
         const chunk = lines.slice(start, start + logChunk);
         const next = start + chunk.length;
@@ -264,7 +278,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: 
       reply = version === 'v1' ? error(401, 'Unauthorized') : { status: 401, body: { detail: 'Not authenticated' } };
     } else {
       try {
-        reply = handle(checked.operationId!, checked.params, url.searchParams, (body ?? {}) as Record<string, unknown>);
+        reply = handle(checked.operationId!, checked.params, url.searchParams, (body ?? {}) as Record<string, unknown>, request.headers.accept ?? '');
       } catch (failure) {
         stub.violations.push({ where: `stub failure on ${where}`, problems: [String(failure)] });
         reply = error(500, String(failure));
@@ -276,9 +290,9 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: { dagId?: 
       if (problems.length > 0) stub.violations.push({ where: `response to ${where}`, problems });
     }
     response.writeHead(reply.status, { 'content-type': contentType });
-    response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    response.end(reply.body === undefined ? '' : contentType === 'text/plain' && typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   });
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', () => resolveListen()));
+  await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen()));
   const address = server.address();
   stub.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return stub;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** Reads the Airflow DAG file through infra/airflow/tests/inspect_dag.py (Debian's python3 with Jinja2). */
@@ -34,4 +34,14 @@ export function inspectDag(file = DAG_FILE): DagShape {
 export function renderTaskCommand(taskId: string, context: { run_id: string; try_number: number; conf: Record<string, unknown> }, file = DAG_FILE): string {
   const rendered = JSON.parse(execFileSync(PYTHON, [INSPECT, file, 'render', taskId, JSON.stringify(context)], { encoding: 'utf8' })) as { command: string };
   return rendered.command;
+}
+
+/** renderTaskCommand without blocking the process (tests that serve s3rver in-process need the loop free). */
+export function renderTaskCommandAsync(taskId: string, context: { run_id: string; try_number: number; conf: Record<string, unknown> }, file = DAG_FILE): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [INSPECT, file, 'render', taskId, JSON.stringify(context)], { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`rendering ${taskId} failed: ${stderr || error.message}`));
+      else resolve((JSON.parse(stdout) as { command: string }).command);
+    });
+  });
 }
