@@ -22,7 +22,7 @@ const SCREENSHOTS = resolve('test-results/screenshots');
 export const E2E_EVENTS_SECRET = 'e2e-shared-secret-0123456789';
 
 function env(database: TestDatabase, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1', STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET } as NodeJS.ProcessEnv;
+  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1', STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET, STOCKFLOW_EVENTS_BUCKET: 'stockflow-monitored' } as NodeJS.ProcessEnv;
 }
 
 /** Starts the product; on a database of the test's own when given (the test then drops it). */

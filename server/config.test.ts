@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseBucketLocation } from './config';
+import { ConfigError, loadConfig, loadLambdaConfig, parseBucketLocation } from './config';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -52,5 +52,52 @@ describe('loadConfig', () => {
     assert.equal(parseBucketLocation('s3://b').prefix, '');
     assert.equal(parseBucketLocation('s3://b/p/').prefix, 'p/');
     assert.equal(parseBucketLocation('data', '/base').bucket, '/base/data');
+  });
+
+  it('reads the database CA file (DATABASE_CA_FILE over PGSSLROOTCERT) and PGSSLMODE', () => {
+    assert.deepEqual(loadConfig({}).databaseTls, { sslMode: undefined, caFile: undefined });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://h/db', DATABASE_CA_FILE: '/etc/rds/global-bundle.pem', PGSSLROOTCERT: '/root.crt', PGSSLMODE: 'verify-full' }).databaseTls, {
+      sslMode: 'verify-full',
+      caFile: { path: '/etc/rds/global-bundle.pem', variable: 'DATABASE_CA_FILE' },
+    });
+    assert.deepEqual(loadConfig({ DATABASE_CA_FILE: '', PGSSLROOTCERT: '/root.crt' }).databaseTls.caFile, { path: '/root.crt', variable: 'PGSSLROOTCERT' });
+    assert.throws(() => loadConfig({ PGSSLMODE: 'no-verify' }), (error: unknown) => error instanceof ConfigError && /^PGSSLMODE:/.test(error.problems[0] ?? ''));
+    assert.throws(() => loadConfig({ DATABASE_CA_FILE: '/ca.pem' }), (error: unknown) => error instanceof ConfigError && /^DATABASE_CA_FILE: applies to DATABASE_URL only/.test(error.problems[0] ?? ''));
+  });
+});
+
+describe('event settings', () => {
+  const problemsOf = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.map((problem) => problem.split(':')[0]!);
+      throw error;
+    }
+    return [];
+  };
+
+  it('takes events for the monitored bucket when it is s3://, else for STOCKFLOW_EVENTS_BUCKET', () => {
+    assert.deepEqual(loadConfig({ STOCKFLOW_MONITORED: 's3://markers/daily' }).watch.eventsBucket, { kind: 's3', bucket: 'markers', prefix: 'daily/', display: 's3://markers/daily' });
+    assert.equal(loadConfig({}).watch.eventsBucket, undefined);
+    assert.deepEqual(loadConfig({ STOCKFLOW_EVENTS_BUCKET: 'markers' }).watch.eventsBucket, { kind: 's3', bucket: 'markers', prefix: '', display: 's3://markers' });
+    assert.equal(loadConfig({ STOCKFLOW_MONITORED: 's3://markers/daily', STOCKFLOW_EVENTS_BUCKET: 's3://markers/daily/' }).watch.eventsBucket?.bucket, 'markers');
+    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_MONITORED: 's3://markers', STOCKFLOW_EVENTS_BUCKET: 'other' })), ['STOCKFLOW_EVENTS_BUCKET']);
+    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_BUCKET: 'Not_A_Bucket' })), ['STOCKFLOW_EVENTS_BUCKET']);
+  });
+
+  it('reads the SNS topic allowed to post events', () => {
+    const arn = 'arn:aws:sns:us-east-1:123456789012:stockflow-markers';
+    assert.equal(loadConfig({ STOCKFLOW_EVENTS_SNS_TOPIC_ARN: arn }).watch.eventsSnsTopicArn, arn);
+    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_SNS_TOPIC_ARN: 'stockflow-markers' })), ['STOCKFLOW_EVENTS_SNS_TOPIC_ARN']);
+  });
+
+  it('gives the Lambda its monitored bucket (required) and an optional topic', () => {
+    const airflow = { AIRFLOW_URL: 'http://airflow:8080', AIRFLOW_USERNAME: 'u', AIRFLOW_PASSWORD: 'p' };
+    const config = loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: 'markers' });
+    assert.deepEqual([config.monitored.bucket, config.monitored.prefix, config.snsTopicArn], ['markers', '', undefined]);
+    assert.equal(loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: 's3://markers/in' }).monitored.prefix, 'in/');
+    assert.deepEqual(problemsOf(() => loadLambdaConfig(airflow)), ['STOCKFLOW_MONITORED']);
+    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: '/a/folder' })), ['STOCKFLOW_MONITORED']);
   });
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { DatabaseTlsSettings } from './db/tls';
 
 /** The one reader of the environment: every setting the product takes, validated at start. */
 
@@ -22,12 +23,24 @@ const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
 
+/** The S3 bucket events come from: a bucket name or s3://bucket[/prefix]. */
+const eventsBucket = z
+  .string()
+  .trim()
+  .regex(/^(s3:\/\/)?[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected an S3 bucket name or s3://bucket[/prefix]');
+
+const snsTopicArn = z.string().trim().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN');
+
 const envShape = {
   DATABASE_URL: z
     .string()
     .trim()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
     .optional(),
+  // TLS for DATABASE_URL (server/db/tls.ts): the CA bundle, and libpq's own variables.
+  DATABASE_CA_FILE: z.string().trim().min(1).optional(),
+  PGSSLROOTCERT: z.string().trim().min(1).optional(),
+  PGSSLMODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
   STOCKFLOW_DATA_DIR: z.string().trim().min(1).default('.stockflow'),
   STOCKFLOW_SOURCE: bucketLocation.optional(),
   STOCKFLOW_MONITORED: bucketLocation.optional(),
@@ -53,6 +66,8 @@ const envShape = {
   STOCKFLOW_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(5000),
   STOCKFLOW_EVENTS_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   STOCKFLOW_EVENTS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  STOCKFLOW_EVENTS_BUCKET: eventsBucket.optional(),
+  STOCKFLOW_EVENTS_SNS_TOPIC_ARN: snsTopicArn.optional(),
   STOCKFLOW_HOST: z.enum(['local', 'ec2']).default('local'),
   EC2_INSTANCE_ID: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an instance id like i-0123456789abcdef0').optional(),
   EC2_INSTANCE_NAME: z.string().trim().min(1).max(255).optional(),
@@ -69,6 +84,10 @@ const envShape = {
 };
 
 const envSchema = z.object(envShape).superRefine((values, context) => {
+  // The embedded server is plain; the web child would otherwise apply the CA to it (it gets DATABASE_URL).
+  if (values.DATABASE_CA_FILE && !values.DATABASE_URL) {
+    context.addIssue({ code: 'custom', path: ['DATABASE_CA_FILE'], message: 'applies to DATABASE_URL only; set DATABASE_URL (with sslmode=verify-full) or unset it' });
+  }
   if (values.STOCKFLOW_ORCHESTRATOR === 'airflow' && !values.AIRFLOW_URL) {
     context.addIssue({ code: 'custom', path: ['AIRFLOW_URL'], message: 'required when STOCKFLOW_ORCHESTRATOR=airflow' });
   }
@@ -84,6 +103,11 @@ const envSchema = z.object(envShape).superRefine((values, context) => {
   if (values.STOCKFLOW_EVENTS_PORT !== undefined && !values.STOCKFLOW_EVENTS_SECRET) {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_SECRET'], message: 'required when STOCKFLOW_EVENTS_PORT is set (the endpoint must authenticate callers)' });
   }
+  const where = (location: BucketLocation): string => `${location.bucket}/${location.prefix}`;
+  if (values.STOCKFLOW_EVENTS_BUCKET && values.STOCKFLOW_MONITORED?.startsWith('s3://')
+    && where(s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET)) !== where(s3LocationOf(values.STOCKFLOW_MONITORED))) {
+    context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_BUCKET'], message: 'events are for the monitored bucket: leave it unset when STOCKFLOW_MONITORED is s3://' });
+  }
 });
 
 export interface BucketLocation {
@@ -98,6 +122,8 @@ export interface BucketLocation {
 
 export interface Config {
   databaseUrl: string | undefined;
+  /** Applies to DATABASE_URL only (the embedded server is local and plain). */
+  databaseTls: DatabaseTlsSettings;
   dataDir: string;
   source: BucketLocation;
   monitored: BucketLocation;
@@ -108,7 +134,15 @@ export interface Config {
   orchestrator: 'embedded' | 'airflow';
   airflow: { url: string | undefined; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string | undefined; password: string | undefined };
   runner: { retries: number; backoffMs: number; stepTimeoutMs: number };
-  watch: { intervalMs: number; eventsSecret: string | undefined; eventsPort: number | undefined };
+  watch: {
+    intervalMs: number;
+    eventsSecret: string | undefined;
+    eventsPort: number | undefined;
+    /** Whose S3 events count: the monitored bucket when it is s3://, else STOCKFLOW_EVENTS_BUCKET. */
+    eventsBucket: BucketLocation | undefined;
+    /** The one SNS topic allowed to post events; unset, SNS messages are refused. */
+    eventsSnsTopicArn: string | undefined;
+  };
   mail: { channel: 'outbox' | 'smtp' | 'sns'; smtpUrl: string | undefined; from: string; to: string[]; snsTopicArn: string | undefined; snsEndpoint: string | undefined };
   host: { kind: 'local' | 'ec2'; instanceId: string | undefined; instanceName: string | undefined };
 }
@@ -147,6 +181,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const dataDir = resolve(values.STOCKFLOW_DATA_DIR);
   return {
     databaseUrl: values.DATABASE_URL,
+    databaseTls: {
+      sslMode: values.PGSSLMODE,
+      caFile: values.DATABASE_CA_FILE
+        ? { path: values.DATABASE_CA_FILE, variable: 'DATABASE_CA_FILE' }
+        : values.PGSSLROOTCERT ? { path: values.PGSSLROOTCERT, variable: 'PGSSLROOTCERT' } : undefined,
+    },
     dataDir,
     source: parseBucketLocation(values.STOCKFLOW_SOURCE ?? resolve(dataDir, 'buckets/source')),
     monitored: parseBucketLocation(values.STOCKFLOW_MONITORED ?? resolve(dataDir, 'buckets/monitored')),
@@ -172,7 +212,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       password: values.AIRFLOW_PASSWORD,
     },
     runner: { retries: values.STOCKFLOW_STEP_RETRIES, backoffMs: values.STOCKFLOW_RETRY_BACKOFF_MS, stepTimeoutMs: values.STOCKFLOW_STEP_TIMEOUT_MS },
-    watch: { intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS, eventsSecret: values.STOCKFLOW_EVENTS_SECRET, eventsPort: values.STOCKFLOW_EVENTS_PORT },
+    watch: {
+      intervalMs: values.STOCKFLOW_WATCH_INTERVAL_MS,
+      eventsSecret: values.STOCKFLOW_EVENTS_SECRET,
+      eventsPort: values.STOCKFLOW_EVENTS_PORT,
+      eventsBucket: values.STOCKFLOW_MONITORED?.startsWith('s3://')
+        ? parseBucketLocation(values.STOCKFLOW_MONITORED)
+        : values.STOCKFLOW_EVENTS_BUCKET ? s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET) : undefined,
+      eventsSnsTopicArn: values.STOCKFLOW_EVENTS_SNS_TOPIC_ARN,
+    },
     mail: {
       channel: values.STOCKFLOW_NOTIFIER ?? (values.SMTP_URL ? 'smtp' : values.SNS_TOPIC_ARN ? 'sns' : 'outbox'),
       smtpUrl: values.SMTP_URL,
@@ -191,10 +239,21 @@ const lambdaSchema = z.object({
   AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/).default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().min(1),
   AIRFLOW_PASSWORD: z.string().min(1),
+  // The bucket whose .SUCCESS uploads trigger (as the watcher names it, so both derive one run id).
+  STOCKFLOW_MONITORED: eventsBucket,
+  STOCKFLOW_EVENTS_SNS_TOPIC_ARN: snsTopicArn.optional(),
 });
 
 export interface LambdaConfig {
   airflow: { url: string; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string; password: string };
+  monitored: BucketLocation;
+  /** When set, SNS messages from other topics are dropped. */
+  snsTopicArn: string | undefined;
+}
+
+/** A bucket name or s3://bucket[/prefix] as an s3 location. */
+function s3LocationOf(value: string): BucketLocation {
+  return parseBucketLocation(value.startsWith('s3://') ? value : `s3://${value}`);
 }
 
 /** The Lambda's settings (it deploys alone, but reads its environment here like everything else). */
@@ -204,5 +263,10 @@ export function loadLambdaConfig(env: Record<string, string | undefined> = proce
   const values = parsed.data;
   return {
     airflow: { url: values.AIRFLOW_URL.replace(/\/+$/, ''), apiVersion: values.AIRFLOW_API_VERSION, dagId: values.AIRFLOW_DAG_ID, username: values.AIRFLOW_USERNAME, password: values.AIRFLOW_PASSWORD },
+    monitored: s3LocationOf(values.STOCKFLOW_MONITORED),
+    snsTopicArn: values.STOCKFLOW_EVENTS_SNS_TOPIC_ARN,
   };
 }
+
+/** Every environment variable the product reads (the Airflow DAG passes only these to its tasks). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envShape);

@@ -1,4 +1,4 @@
-// Bundles the Lambda into one ESM file for the nodejs20.x runtime (no node_modules to upload).
+// Bundles the Lambda into one ESM file for the nodejs22.x runtime (no node_modules to upload).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,7 @@ export async function buildLambda(outfile = join(here, 'dist/handler.mjs')) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     sourcemap: true,
     // ESM bundles of CommonJS dependencies need a require().

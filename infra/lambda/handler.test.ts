@@ -5,16 +5,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startAirflowStub, STUB_USER } from '../../test/helpers/airflow-stub';
+import { startAirflowStub, STUB_USER, type AirflowStub } from '../../test/helpers/airflow-stub';
 // @ts-expect-error: plain ESM build script without type declarations
 import { buildLambda } from './build.mjs';
 
+interface HandlerResult {
+  triggered: string[];
+  alreadyTriggered: string[];
+  ignored: number;
+  rejected: number;
+}
+interface BatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
 interface BundledHandler {
-  handler(event: unknown): Promise<{ triggered: string[]; alreadyTriggered: string[]; ignored: number }>;
+  handler(event: unknown): Promise<HandlerResult | BatchResponse>;
   resetForTests(): void;
 }
 
-const event = JSON.parse(readFileSync('test/fixtures/s3-event-put.json', 'utf8')) as unknown;
+const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(`test/fixtures/${name}`, 'utf8')) as Record<string, unknown>;
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:stockflow-markers';
+const SQS_IDS = {
+  s3: '059f36b4-87a3-44ab-83d2-661975830a7d',
+  sns: '2e1424d4-f796-459a-8184-9c92662be6da',
+  eventBridge: '8a1f32c0-5b7e-4d2a-9b0e-3c4d5e6f7a8b',
+};
+const SETTINGS = ['AIRFLOW_URL', 'AIRFLOW_API_VERSION', 'AIRFLOW_USERNAME', 'AIRFLOW_PASSWORD', 'AIRFLOW_DAG_ID', 'STOCKFLOW_MONITORED', 'STOCKFLOW_EVENTS_SNS_TOPIC_ARN'];
 
 describe('the Lambda, bundled by esbuild', () => {
   let dir: string;
@@ -26,21 +42,28 @@ describe('the Lambda, bundled by esbuild', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  /** Sets the Lambda's environment (and only these settings), as a fresh deployment would. */
+  function configure(settings: Record<string, string>): void {
+    for (const name of SETTINGS) delete process.env[name];
+    Object.assign(process.env, { AIRFLOW_USERNAME: STUB_USER.username, AIRFLOW_PASSWORD: STUB_USER.password, STOCKFLOW_MONITORED: 'stockflow-monitored', ...settings });
+    bundle.resetForTests();
+  }
+  const keysOf = (stub: AirflowStub): string[] => [...stub.runs.values()].map((run) => (run.conf.marker as { key: string }).key).sort();
+
   for (const version of ['v1', 'v2'] as const) {
     it(`triggers the DAG once per marker on Airflow ${version}, even when S3 delivers the event twice`, async () => {
       const stub = await startAirflowStub(version);
-      Object.assign(process.env, { AIRFLOW_URL: stub.url, AIRFLOW_USERNAME: STUB_USER.username, AIRFLOW_PASSWORD: STUB_USER.password, AIRFLOW_DAG_ID: 'stockflow_pipeline' });
-      bundle.resetForTests();
+      configure({ AIRFLOW_URL: stub.url });
       try {
-        const first = await bundle.handler(event);
+        const first = (await bundle.handler(fixture('s3-event-put.json'))) as HandlerResult;
         assert.equal(first.triggered.length, 1);
         assert.equal(first.ignored, 1);
-        const second = await bundle.handler(event);
+        const second = (await bundle.handler(fixture('s3-event-put.json'))) as HandlerResult;
         assert.deepEqual(second.triggered, []);
         assert.deepEqual(second.alreadyTriggered, first.triggered);
         assert.equal(stub.runs.size, 1);
         const run = stub.runs.get(first.triggered[0]!)!;
-        assert.deepEqual((run.conf.marker as { key: string }).key, 'daily/2026-11-25/.SUCCESS');
+        assert.deepEqual(run.conf.marker, { bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-25/.SUCCESS', version: '0055AED6DCD90281E5' });
         assert.deepEqual(stub.violations, []);
       } finally {
         await stub.close();
@@ -48,13 +71,86 @@ describe('the Lambda, bundled by esbuild', () => {
     });
   }
 
+  it('takes EventBridge events, SNS events (topic checked when configured) and SQS batches', async () => {
+    const stub = await startAirflowStub('v2');
+    try {
+      configure({ AIRFLOW_URL: stub.url, STOCKFLOW_EVENTS_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:another-topic' });
+      const foreign = (await bundle.handler(fixture('lambda-sns-event.json'))) as HandlerResult;
+      assert.deepEqual([foreign.triggered, stub.runs.size], [[], 0]);
+
+      configure({ AIRFLOW_URL: stub.url, STOCKFLOW_EVENTS_SNS_TOPIC_ARN: TOPIC });
+      assert.equal(((await bundle.handler(fixture('lambda-sns-event.json'))) as HandlerResult).triggered.length, 1);
+      assert.equal(((await bundle.handler(fixture('eventbridge-object-created.json'))) as HandlerResult).triggered.length, 1);
+      assert.deepEqual(await bundle.handler(fixture('sqs-lambda-event.json')), { batchItemFailures: [] });
+      assert.deepEqual(keysOf(stub), ['daily/2026-11-27/.SUCCESS', 'daily/2026-11-28/.SUCCESS', 'daily/2026-11-29/.SUCCESS', 'daily/2026-11-30/.SUCCESS', 'daily/2026-12-01/.SUCCESS']);
+      assert.deepEqual(stub.violations, []);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('never throws for what cannot trigger anything, even with Airflow down', async () => {
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9', AIRFLOW_API_VERSION: 'v1' });
+    const otherBucket = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'someone-else' }, object: { key: 'x/.SUCCESS', sequencer: '01' } } }] };
+    const badKey = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'stockflow-monitored' }, object: { key: 'x%zz/.SUCCESS', sequencer: '01' } } }] };
+    for (const event of [fixture('s3-test-event.json'), otherBucket, badKey, { not: 'an event' }, fixture('sns-subscription-confirmation.json')]) {
+      const result = (await bundle.handler(event)) as HandlerResult;
+      assert.deepEqual(result.triggered, []);
+    }
+    assert.equal(((await bundle.handler(badKey)) as HandlerResult).rejected, 1);
+  });
+
+  it('reports only the SQS messages whose trigger failed, so the others are not delivered again', async () => {
+    const stub = await startAirflowStub('v2');
+    const realFetch = globalThis.fetch;
+    // Airflow refuses one marker's trigger (the SNS-wrapped one); the ones after it still go.
+    globalThis.fetch = (input, init) =>
+      typeof init?.body === 'string' && init.body.includes('daily/2026-11-29/.SUCCESS')
+        ? Promise.resolve(new Response('{"detail":"Service Unavailable"}', { status: 503 }))
+        : realFetch(input, init);
+    try {
+      configure({ AIRFLOW_URL: stub.url });
+      const event = fixture('sqs-lambda-event.json');
+      const records = event.Records as Array<Record<string, unknown>>;
+      const bad = { ...records[0]!, messageId: 'bad-input', body: '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"stockflow-monitored"},"object":{"key":"%zz/.SUCCESS","sequencer":"1"}}}]}' };
+      const response = await bundle.handler({ Records: [...records, bad] });
+      assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: SQS_IDS.sns }] });
+      assert.deepEqual(keysOf(stub), ['daily/2026-11-28/.SUCCESS', 'daily/2026-11-30/.SUCCESS']);
+    } finally {
+      globalThis.fetch = realFetch;
+      await stub.close();
+    }
+  });
+
+  it('reports every triggering SQS message when Airflow is unreachable', async () => {
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
+    const realFetch = globalThis.fetch;
+    let calls = 0;
+    globalThis.fetch = (input, init) => {
+      calls += 1;
+      return realFetch(input, init);
+    };
+    try {
+      const response = (await bundle.handler(fixture('sqs-lambda-event.json'))) as BatchResponse;
+      assert.deepEqual(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort(), Object.values(SQS_IDS).sort());
+      // One version probe (v2, then v1), not one per message: the batch gives up on a silent Airflow.
+      assert.equal(calls, 2);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
   it('fails loudly (so Lambda retries) when Airflow is unreachable or misconfigured', async () => {
-    Object.assign(process.env, { AIRFLOW_URL: 'http://127.0.0.1:9', AIRFLOW_API_VERSION: 'v1' });
-    bundle.resetForTests();
-    await assert.rejects(bundle.handler(event));
-    delete process.env.AIRFLOW_API_VERSION;
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9', AIRFLOW_API_VERSION: 'v1' });
+    await assert.rejects(bundle.handler(fixture('s3-event-put.json')));
+    // Version detection against a stopped Airflow fails too (rather than guessing v1).
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
+    await assert.rejects(bundle.handler(fixture('eventbridge-object-created.json')), /No Airflow API answered/);
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
     delete process.env.AIRFLOW_PASSWORD;
-    bundle.resetForTests();
-    await assert.rejects(bundle.handler(event), /AIRFLOW_PASSWORD/);
+    await assert.rejects(bundle.handler(fixture('s3-event-put.json')), /AIRFLOW_PASSWORD/);
+    configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
+    delete process.env.STOCKFLOW_MONITORED;
+    await assert.rejects(bundle.handler(fixture('s3-event-put.json')), /STOCKFLOW_MONITORED/);
   });
 });

@@ -35,7 +35,7 @@ export const workerCommands: Record<string, Command> = {
     runner?.start();
     watcher.start();
     const events = opened.config.watch.eventsPort
-      ? await startEventsServer({ pool: opened.pool, orchestrator: opened.orchestrator, secret: opened.config.watch.eventsSecret!, port: opened.config.watch.eventsPort, log })
+      ? await startEventsServer({ pool: opened.pool, orchestrator: opened.orchestrator, secret: opened.config.watch.eventsSecret!, port: opened.config.watch.eventsPort, log, bucket: opened.config.watch.eventsBucket, snsTopicArn: opened.config.watch.eventsSnsTopicArn })
       : null;
     log.log('info', `watching ${opened.monitored.location} for .SUCCESS every ${opened.config.watch.intervalMs} ms${events ? `; S3 events on ${events.url}` : ''} (Ctrl-C to stop)`);
     await untilStopped();

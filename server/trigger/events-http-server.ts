@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
+import type { BucketLocation } from '../config';
 import type { Logger } from '../ports/logger';
 import type { Orchestrator } from '../ports/orchestrator';
+import { parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
 import { fireMarker } from './marker-watcher';
-import { EventParseError, parseEventDelivery } from './s3-event';
+import { SnsCertificateUnavailableError, SnsVerificationError, SnsVerifier } from './sns-signature';
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -13,6 +15,21 @@ export interface EventDeliveryResult {
   body: Record<string, unknown>;
 }
 
+export interface EventDeliveryDeps {
+  pool: pg.Pool;
+  orchestrator: Orchestrator;
+  secret: string;
+  log: Logger;
+  /** Config.watch.eventsBucket: whose events count; undefined answers 503 (nothing to match). */
+  bucket: BucketLocation | undefined;
+  /** Config.watch.eventsSnsTopicArn: the one topic allowed; undefined refuses SNS messages. */
+  snsTopicArn: string | undefined;
+  /** Shared so its certificate cache lasts; tests point it at a local https server. */
+  snsVerifier?: SnsVerifier;
+}
+
+let sharedVerifier: SnsVerifier | null = null;
+
 function secretMatches(given: string | null, secret: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -20,54 +37,113 @@ function secretMatches(given: string | null, secret: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const reply = (status: number, body: Record<string, unknown>): EventDeliveryResult => ({ status, body });
+
 /**
- * Handles one S3 event delivery (POST /events/s3). The shared secret comes as a bearer token, an
- * x-stockflow-secret header or a ?token= query (SNS subscriptions can only carry the URL).
+ * Handles one event delivery (POST /events/s3): any shape the event parser reads. The shared secret
+ * comes as a bearer token, an x-stockflow-secret header or a ?token= query (SNS subscriptions can
+ * only carry the URL). All or nothing: a delivery with any bad part (400) or any unverifiable SNS
+ * message (403) starts no run, so the sender's retry or fix replays it whole.
  */
 export async function handleEventDelivery(
   request: { authorization: string | null; secretHeader: string | null; tokenQuery: string | null; body: string },
-  deps: { pool: pg.Pool; orchestrator: Orchestrator; secret: string; log: Logger },
+  deps: EventDeliveryDeps,
 ): Promise<EventDeliveryResult> {
   const bearer = request.authorization?.startsWith('Bearer ') ? request.authorization.slice('Bearer '.length) : null;
   if (![bearer, request.secretHeader, request.tokenQuery].some((given) => secretMatches(given, deps.secret))) {
-    return { status: 401, body: { error: 'missing or wrong shared secret' } };
+    return reply(401, { error: 'missing or wrong shared secret' });
   }
-  let delivery;
+  if (!deps.bucket || deps.bucket.kind !== 's3') {
+    return reply(503, { error: 'no S3 bucket to match events against: set STOCKFLOW_MONITORED=s3://... or STOCKFLOW_EVENTS_BUCKET' });
+  }
+  let json: unknown;
   try {
-    delivery = parseEventDelivery(request.body);
-  } catch (error) {
-    if (error instanceof EventParseError) return { status: 400, body: { error: error.message } };
-    throw error;
+    json = JSON.parse(request.body);
+  } catch {
+    return reply(400, { error: 'the body is not JSON' });
   }
-  if (delivery.kind === 'test') return { status: 200, body: { ok: true, test: true } };
-  if (delivery.kind === 'subscription') {
-    // No outbound internet here: an operator confirms the subscription from this URL.
-    deps.log.log('warn', `SNS subscription confirmation for ${delivery.topicArn}: confirm by opening ${delivery.subscribeUrl}`);
-    return { status: 200, body: { ok: true, subscribeUrl: delivery.subscribeUrl } };
+  const parsed = parseDelivery(json, { bucket: deps.bucket, snsTopicArn: deps.snsTopicArn ?? null });
+  const verifier = deps.snsVerifier ?? (sharedVerifier ??= new SnsVerifier());
+
+  const refused = await checkSns(parsed, verifier, deps);
+  if (refused) return refused;
+  if (parsed.rejected.length > 0) {
+    return reply(400, { error: parsed.rejected[0]!.reason, problems: parsed.rejected.map((problem) => problem.reason) });
   }
+
+  const confirmed: string[] = [];
+  for (const { envelope } of parsed.confirmations) {
+    if (envelope.Type === 'UnsubscribeConfirmation') {
+      deps.log.log('warn', `SNS: this endpoint was unsubscribed from ${envelope.TopicArn}; to undo, open ${envelope.SubscribeURL}`);
+      continue;
+    }
+    try {
+      await verifier.confirmSubscription(envelope);
+    } catch (error) {
+      if (error instanceof SnsVerificationError) return reply(403, { error: error.message });
+      deps.log.log('error', `SNS: ${error instanceof Error ? error.message : String(error)}`);
+      return reply(502, { error: `could not confirm the subscription to ${envelope.TopicArn}; SNS will send the confirmation again` });
+    }
+    deps.log.log('info', `SNS: confirmed the subscription to ${envelope.TopicArn}`);
+    confirmed.push(envelope.TopicArn);
+  }
+
   const runs = [];
-  for (const marker of delivery.markers) {
+  for (const { marker } of parsed.markers) {
     const result = await fireMarker(deps.pool, deps.orchestrator, marker, deps.log);
-    runs.push({ runId: result.runId, created: result.created, key: marker.key });
+    runs.push({ runId: result.runId, created: result.created, key: marker.key, version: marker.version });
   }
-  return { status: 200, body: { ok: true, runs, ignored: delivery.ignored } };
+  const ignoredBy = countReasons(parsed.ignored.map((item) => item.reason));
+  if (ignoredBy['other-bucket']) deps.log.log('info', `events: ${ignoredBy['other-bucket']} event(s) for other buckets than ${deps.bucket.bucket} ignored`);
+  return reply(200, { ok: true, runs, ignored: parsed.ignored.length, ignoredBy, ...(confirmed.length > 0 ? { confirmed } : {}) });
 }
 
-/** A small HTTP listener for S3 event notifications, used by `stockflow watch`. */
-export async function startEventsServer(options: { pool: pg.Pool; orchestrator: Orchestrator; secret: string; port: number; host?: string; log: Logger }): Promise<{ url: string; close(): Promise<void> }> {
+/** 403 unless every SNS message is of the configured topic and signed by SNS; 503 if a certificate is unreachable. */
+async function checkSns(parsed: ParsedDelivery, verifier: SnsVerifier, deps: EventDeliveryDeps): Promise<EventDeliveryResult | null> {
+  if (parsed.envelopes.length === 0) return null;
+  if (!deps.snsTopicArn) return reply(403, { error: 'SNS messages are refused: set STOCKFLOW_EVENTS_SNS_TOPIC_ARN to the topic allowed to post here' });
+  const foreign = parsed.foreignTopics[0];
+  if (foreign) return reply(403, { error: `SNS topic ${foreign.topicArn} is not the configured topic` });
+  for (const envelope of parsed.envelopes) {
+    try {
+      await verifier.verify(envelope);
+    } catch (error) {
+      if (error instanceof SnsVerificationError) {
+        deps.log.log('warn', `events: refused an SNS message: ${error.message}`);
+        return reply(403, { error: error.message });
+      }
+      if (error instanceof SnsCertificateUnavailableError) {
+        deps.log.log('error', `events: ${error.message}`);
+        return reply(503, { error: 'could not fetch the SNS signing certificate; SNS will deliver again' });
+      }
+      throw error;
+    }
+  }
+  return null;
+}
+
+function countReasons(reasons: IgnoreReason[]): Partial<Record<IgnoreReason, number>> {
+  const counts: Partial<Record<IgnoreReason, number>> = {};
+  for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}
+
+/** A small HTTP listener for event deliveries, used by `stockflow watch`. */
+export async function startEventsServer(options: EventDeliveryDeps & { port: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const deps: EventDeliveryDeps = { ...options, snsVerifier: options.snsVerifier ?? new SnsVerifier() };
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const reply = (status: number, body: Record<string, unknown>): void => {
+    const send = (status: number, body: Record<string, unknown>): void => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (url.pathname !== '/events/s3') return reply(404, { error: 'not found' });
-    if (request.method !== 'POST') return reply(405, { error: 'POST only' });
+    if (url.pathname !== '/events/s3') return send(404, { error: 'not found' });
+    if (request.method !== 'POST') return send(405, { error: 'POST only' });
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reply(413, { error: 'body too large' });
+        send(413, { error: 'body too large' });
         request.destroy();
       } else chunks.push(chunk);
     });
@@ -79,12 +155,12 @@ export async function startEventsServer(options: { pool: pg.Pool; orchestrator: 
       };
       handleEventDelivery(
         { authorization: header('authorization'), secretHeader: header('x-stockflow-secret'), tokenQuery: url.searchParams.get('token'), body: Buffer.concat(chunks).toString('utf8') },
-        options,
+        deps,
       )
-        .then((result) => reply(result.status, result.body))
+        .then((result) => send(result.status, result.body))
         .catch((error: unknown) => {
           options.log.log('error', `events: ${error instanceof Error ? error.message : String(error)}`);
-          reply(500, { error: 'could not trigger the run; S3 will deliver again' });
+          send(500, { error: 'could not trigger the run; S3 will deliver again' });
         });
     });
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AirflowApiError, AirflowClient } from '../../server/adapters/airflow/airflow-client';
 import { startAirflowStub, STUB_USER, type AirflowStub } from '../helpers/airflow-stub';
@@ -48,9 +49,18 @@ for (const version of ['v1', 'v2'] as const) {
       const tasks = await client.listTaskInstances('stockflow_pipeline', 'event__abc');
       assert.deepEqual(tasks.map((task) => [task.task_id, task.state ?? null]), [['discover', 'running'], ['transform', null], ['load', null], ['notify', null]]);
       const first = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1);
-      assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3']);
       const second = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1, first.continuationToken);
-      assert.deepEqual(second.lines.map((line) => line.message), ['line 4', 'line 5']);
+      if (version === 'v2') {
+        assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3']);
+        assert.deepEqual(second.lines.map((line) => line.message), ['line 4', 'line 5']);
+      } else {
+        // Airflow 2's text/plain log comes whole (its host line dropped); the token skips what was read.
+        assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+        assert.deepEqual(second.lines, []);
+        stub.setTask('event__abc', 'discover', 'success', ['line 6']);
+        const third = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1, second.continuationToken);
+        assert.deepEqual(third.lines.map((line) => line.message), ['line 6']);
+      }
     });
 
     it('clears failed tasks for real (dry_run false) and marks a run failed', async () => {
@@ -94,6 +104,88 @@ describe('the stub catches what Airflow would refuse', () => {
       assert.match(stub.violations[0]!.problems.join(), /logical_date/);
       assert.match(stub.violations[1]!.problems.join(), /additional/);
       assert.match(stub.violations[2]!.problems.join(), /bogus/);
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+describe('Airflow API version detection', () => {
+  it('asks again after a failed probe: a server not up yet does not pin v1', async () => {
+    const port = await freePort();
+    const client = new AirflowClient({ baseUrl: `http://127.0.0.1:${port}`, ...STUB_USER });
+    await assert.rejects(client.apiVersion(), /No Airflow API answered at .*asking again on the next call/);
+    await assert.rejects(client.triggerDagRun('stockflow_pipeline', { dagRunId: 'early' }), /No Airflow API answered/);
+    const stub = await startAirflowStub('v2', { port });
+    try {
+      assert.equal(await client.apiVersion(), 'v2');
+      assert.equal((await client.triggerDagRun('stockflow_pipeline', { dagRunId: 'late' })).created, true);
+      assert.deepEqual(stub.violations, []);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('asks again after a 503, and probes once for concurrent callers', async () => {
+    const stub = await startAirflowStub('v2');
+    try {
+      let unavailable = true;
+      const client = new AirflowClient({
+        baseUrl: stub.url,
+        ...STUB_USER,
+        fetch: (input, init) => (unavailable ? Promise.resolve(new Response('{"detail":"starting"}', { status: 503 })) : fetch(input, init)),
+      });
+      await assert.rejects(client.apiVersion(), /HTTP 503/);
+      unavailable = false;
+      const answers = await Promise.all([client.apiVersion(), client.apiVersion(), client.apiVersion()]);
+      assert.deepEqual(answers, ['v2', 'v2', 'v2']);
+      assert.equal(stub.calls.filter((call) => call === 'GET /api/v2/version').length, 1);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('takes v1 only on positive evidence: Airflow 2 answers GET /api/v1/health', async () => {
+    const stub = await startAirflowStub('v1');
+    try {
+      const client = new AirflowClient({ baseUrl: stub.url, ...STUB_USER });
+      assert.equal(await client.apiVersion(), 'v1');
+      assert.deepEqual(stub.calls.slice(0, 2), ['GET /api/v2/version', 'GET /api/v1/health']);
+      // A server answering neither (not Airflow) pins nothing.
+      const neither = new AirflowClient({ baseUrl: `${stub.url}/not-airflow`, ...STUB_USER });
+      await assert.rejects(neither.apiVersion(), /No Airflow API answered/);
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+describe('Airflow 2 task logs as text/plain', () => {
+  it('asks for text/plain and reads timestamps and levels from the default log format', async () => {
+    const stub = await startAirflowStub('v1');
+    try {
+      const client = new AirflowClient({ baseUrl: stub.url, ...STUB_USER });
+      await client.triggerDagRun('stockflow_pipeline', { dagRunId: 'manual__log' });
+      stub.setTask('manual__log', 'load', 'running', [
+        '[2026-11-25T10:00:00.123+0000] {taskinstance.py:1157} INFO - Dependencies all met',
+        "[2026-11-25T10:00:01.500+0100] {load.py:42} WARNING - 3 rows rejected: see 'rejects'",
+        'a line in no format',
+      ]);
+      const chunk = await client.getTaskLog('stockflow_pipeline', 'manual__log', 'load', 1);
+      assert.deepEqual(chunk.lines, [
+        { at: '2026-11-25T10:00:00.123Z', level: 'info', message: 'Dependencies all met' },
+        { at: '2026-11-25T09:00:01.500Z', level: 'warning', message: "3 rows rejected: see 'rejects'" },
+        { at: null, level: null, message: 'a line in no format' },
+      ]);
+      assert.deepEqual(stub.violations, [], 'text/plain is a declared answer of the v1 log endpoint');
     } finally {
       await stub.close();
     }

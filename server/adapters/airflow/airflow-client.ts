@@ -10,7 +10,7 @@ export type AirflowApiVersion = 'v1' | 'v2';
 
 export interface AirflowClientOptions {
   baseUrl: string;
-  /** Detected from the server (GET /api/v2/version) when not given. */
+  /** Detected from the server when not given (see apiVersion()). */
   apiVersion?: AirflowApiVersion;
   username?: string;
   password?: string;
@@ -67,6 +67,8 @@ const tokenSchema = z.object({ access_token: z.string() });
 
 export class AirflowClient {
   private version: AirflowApiVersion | undefined;
+  /** The probe in flight, shared by concurrent callers; cleared when it ends, so a failure is retried. */
+  private probe: Promise<AirflowApiVersion> | null = null;
   private token: string | null = null;
   private readonly fetchImpl: typeof fetch;
 
@@ -75,12 +77,37 @@ export class AirflowClient {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  /** The API version in use, asking the server once when not configured. */
+  /**
+   * The API version in use. When not configured it is asked until the server answers: v2 when
+   * GET /api/v2/version answers, v1 only on positive evidence (GET /api/v1/health answers, which
+   * Airflow 3 does not serve). A server that is down pins nothing: the next call asks again.
+   */
   async apiVersion(): Promise<AirflowApiVersion> {
     if (this.version) return this.version;
-    const v2 = await this.fetchImpl(`${this.options.baseUrl}/api/v2/version`, { signal: this.timeout() }).catch(() => null);
-    this.version = v2?.ok ? 'v2' : 'v1';
+    this.probe ??= this.detectVersion().finally(() => {
+      this.probe = null;
+    });
+    this.version = await this.probe;
     return this.version;
+  }
+
+  private async detectVersion(): Promise<AirflowApiVersion> {
+    const ask = async (path: string): Promise<{ status: number; detail: string }> => {
+      try {
+        const response = await this.fetchImpl(`${this.options.baseUrl}${path}`, { headers: { accept: 'application/json' }, signal: this.timeout() });
+        await response.body?.cancel();
+        return { status: response.status, detail: `HTTP ${response.status}` };
+      } catch (error) {
+        return { status: 0, detail: error instanceof Error ? error.message : String(error) };
+      }
+    };
+    const v2 = await ask('/api/v2/version');
+    if (v2.status === 200) return 'v2';
+    const v1 = await ask('/api/v1/health');
+    if (v1.status === 200) return 'v1';
+    // Airflow 3 routes before it authenticates: a refusal still says /api/v2 exists.
+    if (v2.status === 401 || v2.status === 403) return 'v2';
+    throw new Error(`No Airflow API answered at ${this.options.baseUrl} (GET /api/v2/version: ${v2.detail}; GET /api/v1/health: ${v1.detail}); asking again on the next call`);
   }
 
   private timeout(): AbortSignal {
@@ -105,7 +132,16 @@ export class AirflowClient {
     return `Bearer ${this.token}`;
   }
 
-  private async call<T>(operation: string, method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; schema?: z.ZodType<T>; accept?: string } = {}): Promise<T> {
+  private async call<T>(operation: string, method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; schema?: z.ZodType<T> } = {}): Promise<T> {
+    const response = await this.send(operation, method, path, options);
+    if (!options.schema) return undefined as T;
+    const parsed = options.schema.safeParse(await response.json());
+    if (!parsed.success) throw new Error(`Airflow ${operation}: unexpected response: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data;
+  }
+
+  /** One API request, signed in; a non-2xx answer throws AirflowApiError. */
+  private async send(operation: string, method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; accept?: string }): Promise<Response> {
     const version = await this.apiVersion();
     const url = new URL(`${this.options.baseUrl}/api/${version}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
@@ -120,10 +156,7 @@ export class AirflowClient {
     // A v2 token expires; get a new one once.
     if (response.status === 401 && version === 'v2') response = await send(true);
     if (!response.ok) throw new AirflowApiError(response.status, await errorDetail(response), operation);
-    if (!options.schema) return undefined as T;
-    const parsed = options.schema.safeParse(await response.json());
-    if (!parsed.success) throw new Error(`Airflow ${operation}: unexpected response: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    return parsed.data;
+    return response;
   }
 
   private dagPath(dagId: string, rest = ''): string {
@@ -171,7 +204,9 @@ export class AirflowClient {
 
   /** One chunk of a task try's log; pass the continuation token back for the next chunk. */
   async getTaskLog(dagId: string, dagRunId: string, taskId: string, tryNumber: number, continuationToken?: string | null): Promise<AirflowLogChunk> {
-    const log = await this.call('read task log', 'GET', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances/${encodeURIComponent(taskId)}/logs/${tryNumber}`), {
+    const path = this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances/${encodeURIComponent(taskId)}/logs/${tryNumber}`);
+    if ((await this.apiVersion()) === 'v1') return this.getTextLog(path, continuationToken ?? null);
+    const log = await this.call('read task log', 'GET', path, {
       query: { full_content: false, token: continuationToken ?? undefined },
       schema: logSchema,
     });
@@ -182,6 +217,21 @@ export class AirflowClient {
       ),
       continuationToken: log.continuation_token ?? null,
     };
+  }
+
+  /**
+   * Airflow 2's JSON `content` is Python's str() of a list of (host, text) tuples; its text/plain
+   * answer is the log itself, each chunk after a line naming the worker host, but whole every time
+   * and without a continuation token. So the token here is ours: how many lines were already
+   * returned (never sent to Airflow).
+   */
+  private async getTextLog(path: string, continuationToken: string | null): Promise<AirflowLogChunk> {
+    const response = await this.send('read task log', 'GET', path, { query: { full_content: true }, accept: 'text/plain' });
+    const [host, ...rest] = (await response.text()).split(/\r?\n/);
+    const lines = rest.filter((line) => line !== '' && line !== host);
+    const seen = /^lines:(\d+)$/.exec(continuationToken ?? '');
+    const from = seen ? Number(seen[1]) : 0;
+    return { lines: lines.slice(from).map(parseAirflow2Line), continuationToken: `lines:${Math.max(from, lines.length)}` };
   }
 
   /** Clears a run's failed task instances so the scheduler runs them again (not a dry run). */
@@ -209,6 +259,14 @@ export class AirflowClient {
     const health = await this.call('health', 'GET', version === 'v2' ? '/monitor/health' : '/health', { schema });
     return { metadatabase: health.metadatabase.status ?? 'unknown', scheduler: health.scheduler.status ?? 'unknown' };
   }
+}
+
+/** Airflow 2's default log format: "[2026-11-25T10:00:00.123+0000] {file.py:12} INFO - message". */
+function parseAirflow2Line(line: string): AirflowLogChunk['lines'][number] {
+  const match = /^\[(\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?)\] \{[^}]*\} ([A-Z]+) - (.*)$/.exec(line);
+  if (!match) return { at: null, level: null, message: line };
+  const at = new Date(match[1]!.replace(' ', 'T').replace(',', '.').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+  return { at: Number.isNaN(at.getTime()) ? null : at.toISOString(), level: match[2]!.toLowerCase(), message: match[3]! };
 }
 
 async function errorDetail(response: Response): Promise<string> {
