@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { streamToString } from '../pipeline/streams';
-import { InvalidKeyError, ObjectNotFoundError } from '../ports/object-store';
+import { InvalidKeyError, ObjectNotFoundError, type ObjectVersion } from '../ports/object-store';
 import { FolderObjectStore } from './folder-object-store';
 
 describe('FolderObjectStore', () => {
@@ -63,5 +63,27 @@ describe('FolderObjectStore', () => {
     await store.put('m/.SUCCESS', '22');
     const second = await store.head('m/.SUCCESS');
     assert.notEqual(first?.etag, second?.etag);
+  });
+
+  it('gives every write its own version, even of the same empty bytes, and never calls it settled', async () => {
+    const versions = async (): Promise<ObjectVersion[]> => {
+      const found: ObjectVersion[] = [];
+      for await (const object of store.listVersions('v/')) found.push(object);
+      return found;
+    };
+    await store.put('v/a/.SUCCESS', '');
+    await store.put('v/b/.SUCCESS', '');
+    await writeFile(join(root, 'v/b/.SUCCESS.partial-x'), '');
+    const first = await versions();
+    assert.deepEqual(first.map((object) => [object.key, object.settled]), [['v/a/.SUCCESS', false], ['v/b/.SUCCESS', false]]);
+    assert.deepEqual(await versions(), first);
+    // put() replaces the file (new inode); a touch keeps the inode and changes only the mtime.
+    await store.put('v/a/.SUCCESS', '');
+    const rewritten = (await versions())[0]!;
+    assert.notEqual(rewritten.version, first[0]!.version);
+    await utimes(join(root, 'v/a/.SUCCESS'), new Date(), new Date(Date.now() + 1_000));
+    const touched = (await versions())[0]!;
+    assert.notEqual(touched.version, rewritten.version);
+    assert.equal(touched.version.split('-')[2], rewritten.version.split('-')[2]);
   });
 });

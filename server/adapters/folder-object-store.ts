@@ -11,6 +11,7 @@ import {
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectVersion,
 } from '../ports/object-store';
 
 /** The embedded default: one folder is one bucket, keys map to relative paths. */
@@ -28,15 +29,33 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const { key, path } of this.files(prefix)) {
+      const info = await statInfo(key, path);
+      if (info) yield info;
+    }
+  }
+
+  /**
+   * mtime in nanoseconds + size + inode: a rewrite (new inode, as put() renames) or a touch (new
+   * mtime) is a new version even with the same bytes. Never settled: a writer may still be
+   * appending, so the watcher waits until a later listing shows the same version.
+   */
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    for await (const { key, path } of this.files(prefix)) {
+      const info = await stat(path, { bigint: true }).catch(() => null);
+      if (info?.isFile()) yield { key, version: `${info.mtimeNs}-${info.size}-${info.ino}`, settled: false };
+    }
+  }
+
+  /** Files whose key starts with prefix, in key order, without put()'s in-progress partial files. */
+  private async *files(prefix: string): AsyncGenerator<{ key: string; path: string }> {
     // Walk only the deepest folder the prefix names, then filter by the rest of the prefix.
     const folderPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     if (folderPart) assertValidKey(folderPart);
     const start = folderPart ? join(this.root, ...folderPart.split('/')) : this.root;
     for await (const path of walk(start)) {
       const key = relative(this.root, path).split(sep).join('/');
-      if (!key.startsWith(prefix) || key.includes('.partial-')) continue;
-      const info = await statInfo(key, path);
-      if (info) yield info;
+      if (key.startsWith(prefix) && !key.includes('.partial-')) yield { key, path };
     }
   }
 

@@ -1,7 +1,9 @@
 import {
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   paginateListObjectsV2,
   S3Client,
   S3ServiceException,
@@ -14,6 +16,7 @@ import {
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectVersion,
 } from '../ports/object-store';
 
 export interface S3Settings {
@@ -63,6 +66,51 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * On a versioned bucket the VersionId, which is also what an S3 event carries, so the watcher and
+   * event deliveries name the same run; objects without one (VersionId "null": written before
+   * versioning was enabled or while it was suspended) and unversioned buckets use LastModified +
+   * ETag, which tells uploads apart when they are at least LastModified's granularity (1 s) apart.
+   */
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    if (!(await this.isVersioned())) {
+      for await (const object of this.list(prefix)) yield { key: object.key, version: unversionedId(object.lastModified, object.etag), settled: true };
+      return;
+    }
+    // ListObjectVersions has no SDK paginator: follow NextKeyMarker / NextVersionIdMarker by hand.
+    let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.client.send(
+        new ListObjectVersionsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix, MaxKeys: 1000, ...markers }),
+      );
+      // Only the latest version counts; a key whose latest is a delete marker (in DeleteMarkers) has none here.
+      for (const object of page.Versions ?? []) {
+        if (!object.IsLatest || !object.Key || object.Key.endsWith('/')) continue;
+        const version = object.VersionId && object.VersionId !== 'null' ? object.VersionId : unversionedId(object.LastModified ?? new Date(0), stripQuotes(object.ETag ?? ''));
+        yield { key: object.Key.slice(this.settings.prefix.length), version, settled: true };
+      }
+      if (!page.IsTruncated) return;
+      if (!page.NextKeyMarker) throw new Error(`ListObjectVersions on ${this.location} was truncated without a NextKeyMarker`);
+      markers = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
+    }
+  }
+
+  /** Enabled or Suspended (versions made while enabled keep their ids); never enabled is unversioned. */
+  private async isVersioned(): Promise<boolean> {
+    try {
+      const response = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.settings.bucket }));
+      return response.Status === 'Enabled' || response.Status === 'Suspended';
+    } catch (error) {
+      // S3-compatible stores without versioning (s3rver) say NotImplemented. Anything else (AccessDenied)
+      // is an error: guessing "unversioned" would change every marker's identity once it is allowed.
+      if (error instanceof S3ServiceException && error.name === 'NotImplemented') return false;
+      if (error instanceof S3ServiceException && error.name === 'AccessDenied') {
+        throw new Error(`Watching ${this.location} needs s3:GetBucketVersioning (and s3:ListBucketVersions on a versioned bucket)`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
   async get(key: string): Promise<Readable> {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
@@ -108,6 +156,10 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
   }
+}
+
+function unversionedId(lastModified: Date, etag: string): string {
+  return `${lastModified.toISOString()} ${etag}`;
 }
 
 function stripQuotes(etag: string): string {

@@ -10,12 +10,26 @@ export interface ObjectInfo {
 
 export type ObjectBody = Readable | Buffer | string;
 
+/** The current version of one object: what the .SUCCESS watcher tells uploads apart by. */
+export interface ObjectVersion {
+  key: string;
+  /** Names this one write of the object: a rewrite of the same bytes gets a new one (unlike an ETag). */
+  version: string;
+  /**
+   * False where a writer may still be changing the object in place (a folder): act on it only once
+   * a later listing shows the same version. S3 shows only whole uploads, so its versions are settled.
+   */
+  settled: boolean;
+}
+
 /** A bucket (or a prefix of one): the pipeline's only view of object storage. */
 export interface ObjectStore {
   /** Where this store points, for messages (s3://bucket/prefix or a folder path). */
   readonly location: string;
   /** Every object whose key starts with prefix, in key order, fetched page by page. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** The current version of every object whose key starts with prefix (deleted objects are absent). */
+  listVersions(prefix: string): AsyncIterable<ObjectVersion>;
   /** Streams an object's content; throws ObjectNotFoundError when it does not exist. */
   get(key: string): Promise<Readable>;
   /** Writes an object from a stream or buffer; large streams go up in parts. */

@@ -1,9 +1,12 @@
 import type pg from 'pg';
 import type { Logger } from '../ports/logger';
-import type { ObjectStore } from '../ports/object-store';
+import type { ObjectStore, ObjectVersion } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
 import { PollingLoop } from '../util/polling-loop';
 import { isMarkerKey, markerRunId, type Marker } from './marker-run-id';
+
+// pg_advisory_xact_lock(class, hashtext(bucket)): the two-int key space, apart from the other locks.
+const SCAN_LOCK_CLASS = 7_007;
 
 /**
  * Fires a marker: triggers its run (idempotent by run id), then records it. In that order a crash
@@ -17,17 +20,25 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
     conf: { marker },
   });
   await pool.query(
-    `INSERT INTO stockflow.markers (bucket, key, etag, run_id, fired) VALUES ($1, $2, $3, $4, true)
-     ON CONFLICT (bucket, key, etag) DO NOTHING`,
-    [marker.bucket, marker.key, marker.etag, runId],
+    `INSERT INTO stockflow.markers (bucket, key, version, run_id, fired) VALUES ($1, $2, $3, $4, true)
+     ON CONFLICT (bucket, key, version) DO NOTHING`,
+    [marker.bucket, marker.key, marker.version, runId],
   );
-  log.log('info', result.created ? `marker ${marker.key} (${marker.etag}): run ${runId} triggered` : `marker ${marker.key}: run ${runId} was already triggered`);
+  log.log('info', result.created ? `marker ${marker.key} (${marker.version}): run ${runId} triggered` : `marker ${marker.key}: run ${runId} was already triggered`);
   return result;
 }
 
-/** Polls the monitored bucket and starts exactly one run per new .SUCCESS object version. */
+/**
+ * Polls the monitored bucket and starts exactly one run per upload of a .SUCCESS object (per version,
+ * see ObjectStore.listVersions). The first scan of a bucket takes what is there as history.
+ */
 export class MarkerWatcher {
   private readonly loop: PollingLoop;
+  /**
+   * Unsettled versions (a folder) the last scan saw and did not fire: key -> version. They fire when
+   * the next scan sees them unchanged. In memory only: after a restart a marker just waits one poll more.
+   */
+  private waiting = new Map<string, string>();
 
   constructor(
     private readonly options: { pool: pg.Pool; store: ObjectStore; orchestrator: Orchestrator; intervalMs: number; log: Logger },
@@ -39,26 +50,83 @@ export class MarkerWatcher {
 
   /** One pass over the bucket; returns the run ids it started. */
   async scanOnce(): Promise<string[]> {
+    const { pool, store } = this.options;
+    const listed: ObjectVersion[] = [];
+    for await (const object of store.listVersions('')) if (isMarkerKey(object.key)) listed.push(object);
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      // One scan per bucket at a time, across processes. Without it a second watcher starting with
+      // the first could see the bucket as watched before its history rows exist, and fire old markers.
+      // (Not claim-first, INSERT ... RETURNING then trigger: a crash between the two would lose the
+      // marker. fireMarker triggers first, idempotent by run id, so a crash only repeats a no-op.)
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCAN_LOCK_CLASS, store.location]);
+      const started = await this.scanLocked(client, listed);
+      await client.query('COMMIT');
+      return started;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async scanLocked(client: pg.PoolClient, listed: ObjectVersion[]): Promise<string[]> {
     const { pool, store, orchestrator, log } = this.options;
     const bucket = store.location;
-    // The first scan of a bucket takes what is there as history: old markers are not events.
-    const first = await pool.query('INSERT INTO stockflow.watched_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING', [bucket]);
-    const isFirstScan = (first.rowCount ?? 0) > 0;
-    const known = await pool.query<{ key: string; etag: string }>('SELECT key, etag FROM stockflow.markers WHERE bucket = $1', [bucket]);
-    const seen = new Set(known.rows.map((row) => `${row.key}\n${row.etag}`));
+    const first = await client.query('INSERT INTO stockflow.watched_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING', [bucket]);
+    if ((first.rowCount ?? 0) > 0) {
+      await this.recordHistory(client, listed);
+      if (listed.length > 0) log.log('info', `first scan of ${bucket}: ${listed.length} marker(s) already there recorded, not fired`);
+      this.waiting.clear();
+      return [];
+    }
+    const known = await client.query<{ key: string; version: string }>(
+      `SELECT m.key, m.version FROM stockflow.markers m
+         JOIN unnest($2::text[], $3::text[]) AS listed (key, version) ON m.key = listed.key AND m.version = listed.version
+        WHERE m.bucket = $1`,
+      [bucket, listed.map((object) => object.key), listed.map((object) => object.version)],
+    );
+    const seen = new Set(known.rows.map((row) => `${row.key}\n${row.version}`));
+    const fresh = listed.filter((object) => !seen.has(`${object.key}\n${object.version}`));
+    const etagEra = await this.etagEraKeys(client, bucket);
+    const history = fresh.filter((object) => etagEra.has(object.key));
+    await this.recordHistory(client, history);
+    if (history.length > 0) log.log('info', `${bucket}: ${history.length} marker(s) seen before the upgrade to versions recorded, not fired`);
+
+    const waiting = new Map<string, string>();
     const started: string[] = [];
-    for await (const object of store.list('')) {
-      if (!isMarkerKey(object.key) || seen.has(`${object.key}\n${object.etag}`)) continue;
-      const marker: Marker = { bucket, key: object.key, etag: object.etag };
-      if (isFirstScan) {
-        await pool.query('INSERT INTO stockflow.markers (bucket, key, etag, fired) VALUES ($1, $2, $3, false) ON CONFLICT DO NOTHING', [bucket, object.key, object.etag]);
-        log.log('info', `marker ${object.key} was there before the first scan: recorded, not fired`);
+    for (const object of fresh) {
+      if (etagEra.has(object.key)) continue;
+      if (!object.settled && this.waiting.get(object.key) !== object.version) {
+        waiting.set(object.key, object.version);
         continue;
       }
-      const result = await fireMarker(pool, orchestrator, marker, log);
+      const result = await fireMarker(pool, orchestrator, { bucket, key: object.key, version: object.version }, log);
       if (result.created) started.push(result.runId);
     }
+    this.waiting = waiting;
     return started;
+  }
+
+  /** Keys with pre-007 rows ('etag:' versions), on the one scan after the upgrade (sql/migrations/007). */
+  private async etagEraKeys(client: pg.PoolClient, bucket: string): Promise<Set<string>> {
+    const upgrade = await client.query('UPDATE stockflow.watched_buckets SET etag_era = false WHERE bucket = $1 AND etag_era', [bucket]);
+    if ((upgrade.rowCount ?? 0) === 0) return new Set();
+    const keys = await client.query<{ key: string }>(`SELECT DISTINCT key FROM stockflow.markers WHERE bucket = $1 AND version LIKE 'etag:%'`, [bucket]);
+    return new Set(keys.rows.map((row) => row.key));
+  }
+
+  private async recordHistory(client: pg.PoolClient, objects: ObjectVersion[]): Promise<void> {
+    if (objects.length === 0) return;
+    await client.query(
+      `INSERT INTO stockflow.markers (bucket, key, version, fired)
+       SELECT $1, key, version, false FROM unnest($2::text[], $3::text[]) AS listed (key, version)
+       ON CONFLICT DO NOTHING`,
+      [this.options.store.location, objects.map((object) => object.key), objects.map((object) => object.version)],
+    );
   }
 
   start(): void {
