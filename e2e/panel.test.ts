@@ -192,7 +192,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     await page.getByRole('button', { name: 'Send test notification' }).click();
-    await page.getByRole('status').filter({ hasText: 'Test notification queued' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Test notification sent via outbox' }).waitFor();
     await page.reload();
     await page.locator('table tbody tr').first().filter({ hasText: 'C42_Grace_Hopper_Pipeline_Success' }).waitFor();
     await product.screenshot(page, 'notifications');
