@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 // @ts-expect-error: plain ESM build script without type declarations
 import { buildLambda } from '../infra/lambda/build.mjs';
 import { migrate } from '../server/db/migrate';
@@ -15,6 +14,7 @@ import { executeDagRun, type DagRunResult } from '../test/helpers/dag-executor';
 import { inspectDag } from '../test/helpers/dag-file';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres';
 import { startTestS3, type TestS3 } from '../test/helpers/s3';
+import { startTestSmtp, type TestSmtp } from '../test/helpers/smtp';
 import { signIn, startProduct, type RunningProduct } from './product';
 
 /**
@@ -47,11 +47,10 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
   let database: TestDatabase;
   let s3: TestS3;
   let stub: AirflowStub;
-  let smtp: SMTPServer;
+  let smtp: TestSmtp;
   let work: string;
   let product: RunningProduct | null = null;
   let handler: (event: unknown) => Promise<{ triggered: string[] }>;
-  const mails: Array<{ subject: string; to: string[] }> = [];
   const executions = new Map<string, Promise<DagRunResult>>();
   const dag = inspectDag();
 
@@ -62,20 +61,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
     await seedSynthetic(await s3.store('source'), 12, 7);
     await s3.store('monitored');
 
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        let data = '';
-        stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
-        stream.on('end', () => {
-          mails.push({ subject: /^Subject: (.*)$/m.exec(data)?.[1]?.trim() ?? '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address) });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolveListen) => smtp.listen(0, '127.0.0.1', () => resolveListen()));
-    const smtpPort = (smtp.server.address() as { port: number }).port;
+    smtp = await startTestSmtp();
 
     // The worker container's PATH has `stockflow`; here it is the repository's CLI.
     await writeFile(join(work, 'stockflow'), `#!/usr/bin/env bash\nexec "${process.execPath}" "${resolve('bin/stockflow.js')}" "$@"\n`);
@@ -89,7 +75,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      SMTP_URL: smtp.url,
       STOCKFLOW_MAIL_TO: 'ops@example.com',
       STOCKFLOW_MAIL_FROM: 'stockflow@example.com',
       NODE_OPTIONS: '--openssl-legacy-provider',
@@ -129,7 +115,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
     await product?.stop();
     assert.deepEqual(stub?.violations ?? [], [], 'every request and answer matched Airflow\'s OpenAPI document');
     await stub?.close();
-    await new Promise<void>((resolveClose) => (smtp ? smtp.close(() => resolveClose()) : resolveClose()));
+    await smtp?.close();
     await s3?.close();
     await database?.drop();
     await rm(work, { recursive: true, force: true });
@@ -150,8 +136,8 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
     const result = await executions.get(runId)!;
     assert.equal(result.state, 'success');
     assert.deepEqual(Object.fromEntries(Object.entries(result.tasks).map(([id, task]) => [id, task.state])), { discover: 'success', transform: 'success', load: 'success', notify: 'success', fail_run: 'skipped' });
-    assert.deepEqual(mails.map((mail) => mail.subject), ['C9_Ada_Lovelace_Pipeline_Success']);
-    assert.deepEqual(mails[0]!.to, ['ops@example.com']);
+    assert.deepEqual(smtp.received.map((mail) => mail.subject), ['C9_Ada_Lovelace_Pipeline_Success']);
+    assert.deepEqual(smtp.received[0]!.to, ['ops@example.com']);
 
     const run = (await database.pool.query('SELECT status, orchestrator, conf, summary, trigger_kind, triggered_by FROM stockflow.runs WHERE id = $1', [runId])).rows[0];
     assert.equal(run.status, 'success');
@@ -179,7 +165,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
       assert.equal(result.state, 'failed', 'Airflow shows the run failed');
       assert.equal(result.tasks.discover!.tries, 3, 'discover was tried 1 + retries times');
       assert.deepEqual([result.tasks.transform!.state, result.tasks.load!.state, result.tasks.notify!.state, result.tasks.fail_run!.state], ['upstream_failed', 'upstream_failed', 'success', 'failed']);
-      assert.deepEqual(mails.map((mail) => mail.subject), ['C9_Ada_Lovelace_Pipeline_Success', 'C9_Ada_Lovelace_Pipeline_Failure']);
+      assert.deepEqual(smtp.received.map((mail) => mail.subject), ['C9_Ada_Lovelace_Pipeline_Success', 'C9_Ada_Lovelace_Pipeline_Failure']);
       const run = (await database.pool.query('SELECT status, error FROM stockflow.runs WHERE id = $1', [runId])).rows[0];
       assert.equal(run.status, 'failed');
       assert.match(run.error, /step discover failed/);

@@ -195,6 +195,14 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Test notification sent via outbox' }).waitFor();
     await page.reload();
     await page.locator('table tbody tr').first().filter({ hasText: 'C42_Grace_Hopper_Pipeline_Success' }).waitFor();
+    // A mail given up on after a day of retries can be resent from the history.
+    const failed = await product.database.pool.query(
+      "INSERT INTO stockflow.outbox (run_id, outcome, channel, subject, body, status, attempts, last_error) VALUES ('r-old', 'failure', 'smtp', 'C42_Grace_Hopper_Pipeline_Failure', 'b', 'failed', 40, 'connection refused') RETURNING id",
+    );
+    await page.reload();
+    await page.getByRole('button', { name: `Resend mail ${failed.rows[0].id}` }).click();
+    await page.getByRole('status').filter({ hasText: `#${failed.rows[0].id} is pending again` }).waitFor();
+    assert.equal((await product.database.pool.query('SELECT status FROM stockflow.outbox WHERE id = $1', [failed.rows[0].id])).rows[0].status, 'pending');
     await product.screenshot(page, 'notifications');
     await page.close();
   });

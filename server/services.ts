@@ -47,6 +47,8 @@ export interface Services {
   sns: SnsChannel | null;
   /** Delivers outbox mail when a mail channel is configured (null otherwise). */
   createDispatcher(log: Logger): OutboxDispatcher | null;
+  /** The configured way out for mail (SMTP or SNS), null when the outbox is the destination. */
+  mailChannel: MailChannel | null;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
         isPausedByOperator: async () => (await settings.get<boolean>(WORKER_PAUSED_KEY)) === true,
       }),
     sns: snsChannel,
+    mailChannel,
     createDispatcher: (log) => (mailChannel ? new OutboxDispatcher({ pool, channel: mailChannel, log }) : null),
     createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {

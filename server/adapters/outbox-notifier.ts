@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { MailChannel } from '../ports/mail-channel';
 import type { DeliveryReceipt, Notification, Notifier } from '../ports/notifier';
-import { attemptDelivery, claimMessage } from '../notifications/outbox-delivery';
+import { attemptDelivery, claimMessage, reopenFailedMessage } from '../notifications/outbox-delivery';
 
 export interface OutboxNotifierOptions {
   /** Delivery attempts made before send() returns; the dispatcher (or a re-run notify step) retries after that. */
@@ -67,10 +67,7 @@ export class OutboxNotifier implements Notifier {
     );
     const row = existing.rows[0]!;
     // A message given up on is worth another try when the step runs again.
-    if (row.status === 'failed') {
-      await this.pool.query(`UPDATE stockflow.outbox SET status = 'pending', attempts = 0 WHERE id = $1 AND status = 'failed'`, [row.id]);
-      row.status = 'pending';
-    }
+    if (row.status === 'failed' && (await reopenFailedMessage(this.pool, row.id))) row.status = 'pending';
     return row;
   }
 }

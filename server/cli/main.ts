@@ -16,6 +16,7 @@ import { runCommands } from './run-commands';
 import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
 import { workerCommands } from './worker-commands';
 import { userCommands } from './user-commands';
+import { mailCommands } from './mail-commands';
 import { ensureWebBuild, startWebServer } from './web-server';
 import { UserRepository } from '../auth/users';
 import { createProgressBar } from './progress-bar';
@@ -38,6 +39,7 @@ Usage:
   stockflow worker                                the embedded runner: executes queued runs
   stockflow watch [--once] [--no-runner]          start a run per new .SUCCESS in the monitored bucket
   stockflow user add|passwd|list|remove NAME [--role viewer|operator|admin]   control panel accounts
+  stockflow mail list [--failed] | mail resend ID   the notification outbox; resend a mail given up on
   stockflow start [--port 3000] [--no-web]        the whole product on this machine (embedded defaults)
 
 Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKFLOW_MONITORED,
@@ -150,7 +152,7 @@ const pipelineCommands: Record<string, Command> = {
   },
 };
 
-const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands, ...userCommands };
+const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands, ...userCommands, ...mailCommands };
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

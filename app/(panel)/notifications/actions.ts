@@ -1,6 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
+import { resendNotification } from '@/server/notifications/resend';
 import { notificationSubject } from '@/server/pipeline/subject';
 import { identitySchema } from '@/server/read-models/notifications';
 import { IDENTITY_KEY, SNS_TOPIC_KEY } from '@/server/settings/settings-repository';
@@ -100,6 +101,25 @@ export async function removeSubscription(arn: string): Promise<NotificationActio
     await sns.unsubscribe(z.string().startsWith('arn:').parse(arn));
     revalidatePath('/notifications');
     return { ok: true, message: 'Subscription removed.' };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+const outboxIdSchema = z.string().regex(/^\d{1,18}$/, 'Not an outbox id.');
+
+/** Resends a mail the dispatcher gave up on (operators: it is an operational action, not a setting). */
+export async function resendMail(id: string): Promise<NotificationActionResult> {
+  try {
+    await requireRole('operator');
+    const parsed = outboxIdSchema.safeParse(id);
+    if (!parsed.success) return { ok: false, message: parsed.error.issues[0]?.message ?? 'Not an outbox id.' };
+    const services = await getServices();
+    const result = await resendNotification(services.pool, services.mailChannel, parsed.data);
+    revalidatePath('/notifications');
+    if (result.outcome === 'not-failed') return { ok: false, message: `#${parsed.data} is not a failed mail.` };
+    if (result.outcome === 'sent') return { ok: true, message: `#${parsed.data} sent.` };
+    return { ok: true, message: `#${parsed.data} is pending again; it is retried for 24 hours.` };
   } catch (error) {
     return failure(error);
   }

@@ -2,6 +2,7 @@ import { hasRole } from '@/server/auth/roles';
 import { loadNotifications } from '@/server/read-models/notifications';
 import { IdentityForm } from '@/components/notifications/IdentityForm';
 import { TestButton } from '@/components/notifications/TestButton';
+import { ResendButton } from '@/components/notifications/ResendButton';
 import { SnsSettings } from '@/components/notifications/SnsSettings';
 import type { TopicSubscription } from '@/server/adapters/sns-channel';
 import { StatusBadge } from '@/components/runs/StatusBadge';
@@ -14,6 +15,7 @@ export default async function NotificationsPage() {
   const services = await getServices();
   const view = await loadNotifications(services);
   const isAdmin = hasRole(user.role, 'admin');
+  const isOperator = hasRole(user.role, 'operator');
   let subscriptions: TopicSubscription[] = [];
   let snsError: string | null = null;
   const topicArn = (await services.sns?.currentTopic()) ?? null;
@@ -53,7 +55,10 @@ export default async function NotificationsPage() {
               {view.history.map((entry) => (
                 <tr key={entry.id}>
                   <td>{entry.id}</td><td>{formatTime(entry.createdAt)}</td><td>{entry.runId ?? '–'}</td><td>{entry.subject}</td><td>{entry.channel}</td>
-                  <td><StatusBadge status={entry.status === 'sent' ? 'success' : entry.status === 'failed' ? 'failed' : 'queued'} /> {entry.status}</td>
+                  <td>
+                    <StatusBadge status={entry.status === 'sent' ? 'success' : entry.status === 'failed' ? 'failed' : 'queued'} /> {entry.status}
+                    {entry.status === 'failed' && isOperator && <> <ResendButton id={entry.id} /></>}
+                  </td>
                   <td className="num">{entry.attempts}</td><td>{entry.lastError ?? ''}</td>
                 </tr>
               ))}
