@@ -85,6 +85,24 @@ describe('the stockflow CLI', () => {
     assert.ok(logs.rows.some((line) => /sent via outbox/.test(line.message)), 'the notify log says sent only once it was');
   });
 
+  it('lists the outbox and resends a mail that was given up on', async () => {
+    const failed = await database.pool.query(
+      "INSERT INTO stockflow.outbox (run_id, outcome, channel, subject, body, status, attempts, last_error) VALUES ('r-cli', 'failure', 'smtp', 'C3_Cli_User_Pipeline_Failure', 'b', 'failed', 30, 'connection refused') RETURNING id::text AS id",
+    );
+    const id = failed.rows[0].id as string;
+    const list = await stockflow(['mail', 'list', '--failed'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`#${id} .*failed .*C3_Cli_User_Pipeline_Failure .*connection refused`));
+    const resend = await stockflow(['mail', 'resend', id], env);
+    assert.equal(resend.code, 0, resend.stderr);
+    assert.match(resend.stdout, /pending again and retried for 24 h/);
+    const row = await database.pool.query('SELECT status, attempts FROM stockflow.outbox WHERE id = $1', [id]);
+    assert.deepEqual(row.rows[0], { status: 'pending', attempts: 0 });
+    const again = await stockflow(['mail', 'resend', id], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not a failed mail/);
+  });
+
   it('refuses a step whose previous step never ran, exiting 1', async () => {
     const result = await stockflow(['step', 'load', '--run-id', 'never-discovered'], env);
     assert.equal(result.code, 1);
