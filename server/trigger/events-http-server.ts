@@ -1,14 +1,12 @@
 import { createServer } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { BucketLocation } from '../config';
 import type { Logger } from '../ports/logger';
 import type { Orchestrator } from '../ports/orchestrator';
 import { parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
+import { deliveryAuthorized, readDelivery } from './delivery-request';
 import { fireMarker } from './marker-watcher';
 import { SnsCertificateUnavailableError, SnsVerificationError, SnsVerifier } from './sns-signature';
-
-const MAX_BODY_BYTES = 1 << 20;
 
 export interface EventDeliveryResult {
   status: number;
@@ -30,13 +28,6 @@ export interface EventDeliveryDeps {
 
 let sharedVerifier: SnsVerifier | null = null;
 
-function secretMatches(given: string | null, secret: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 const reply = (status: number, body: Record<string, unknown>): EventDeliveryResult => ({ status, body });
 
 /**
@@ -49,10 +40,7 @@ export async function handleEventDelivery(
   request: { authorization: string | null; secretHeader: string | null; tokenQuery: string | null; body: string },
   deps: EventDeliveryDeps,
 ): Promise<EventDeliveryResult> {
-  const bearer = request.authorization?.startsWith('Bearer ') ? request.authorization.slice('Bearer '.length) : null;
-  if (![bearer, request.secretHeader, request.tokenQuery].some((given) => secretMatches(given, deps.secret))) {
-    return reply(401, { error: 'missing or wrong shared secret' });
-  }
+  if (!deliveryAuthorized(request, deps.secret)) return reply(401, { error: 'missing or wrong shared secret' });
   if (!deps.bucket || deps.bucket.kind !== 's3') {
     return reply(503, { error: 'no S3 bucket to match events against: set STOCKFLOW_MONITORED=s3://... or STOCKFLOW_EVENTS_BUCKET' });
   }
@@ -138,31 +126,27 @@ export async function startEventsServer(options: EventDeliveryDeps & { port: num
     };
     if (url.pathname !== '/events/s3') return send(404, { error: 'not found' });
     if (request.method !== 'POST') return send(405, { error: 'POST only' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        send(413, { error: 'body too large' });
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (size > MAX_BODY_BYTES) return;
-      const header = (name: string): string | null => {
-        const value = request.headers[name];
-        return typeof value === 'string' ? value : null;
-      };
-      handleEventDelivery(
-        { authorization: header('authorization'), secretHeader: header('x-stockflow-secret'), tokenQuery: url.searchParams.get('token'), body: Buffer.concat(chunks).toString('utf8') },
-        deps,
-      )
-        .then((result) => send(result.status, result.body))
-        .catch((error: unknown) => {
-          options.log.log('error', `events: ${error instanceof Error ? error.message : String(error)}`);
-          send(500, { error: 'could not trigger the run; S3 will deliver again' });
-        });
-    });
+    const header = (name: string): string | null => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : null;
+    };
+    const credentials = { authorization: header('authorization'), secretHeader: header('x-stockflow-secret'), tokenQuery: url.searchParams.get('token') };
+    // The answer goes out before the rest of an unwanted body; then the connection is dropped.
+    readDelivery(credentials, header('content-length'), request, deps.secret)
+      .then((read) => {
+        if (!read.ok) {
+          response.setHeader('connection', 'close');
+          response.once('finish', () => request.destroy());
+          send(read.status, { error: read.error });
+          return null;
+        }
+        return handleEventDelivery({ ...credentials, body: read.body }, deps);
+      })
+      .then((result) => result && send(result.status, result.body))
+      .catch((error: unknown) => {
+        options.log.log('error', `events: ${error instanceof Error ? error.message : String(error)}`);
+        send(500, { error: 'could not trigger the run; S3 will deliver again' });
+      });
   });
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', () => resolve()));
   const address = server.address();

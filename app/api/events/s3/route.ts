@@ -1,6 +1,7 @@
 import { NextResponse } from 'next/server';
 import { handleEventDelivery } from '@/server/trigger/events-http-server';
 import { SnsVerifier } from '@/server/trigger/sns-signature';
+import { readDelivery } from '@/server/trigger/delivery-request';
 import { getServices } from '@/app/_lib/services';
 
 export const dynamic = 'force-dynamic';
@@ -16,16 +17,17 @@ export async function POST(request: Request) {
   const services = await getServices();
   const { eventsSecret: secret, eventsBucket, eventsSnsTopicArn } = services.config.watch;
   if (!secret) return NextResponse.json({ error: 'set STOCKFLOW_EVENTS_SECRET to accept S3 events' }, { status: 503 });
-  const body = await request.text();
-  if (body.length > 1 << 20) return NextResponse.json({ error: 'body too large' }, { status: 413 });
+  const credentials = {
+    authorization: request.headers.get('authorization'),
+    secretHeader: request.headers.get('x-stockflow-secret'),
+    tokenQuery: new URL(request.url).searchParams.get('token'),
+  };
+  // Secret and size first; the body only after, and never past 1 MiB.
+  const read = await readDelivery(credentials, request.headers.get('content-length'), request.body, secret);
+  if (!read.ok) return NextResponse.json({ error: read.error }, { status: read.status });
   try {
     const result = await handleEventDelivery(
-      {
-        authorization: request.headers.get('authorization'),
-        secretHeader: request.headers.get('x-stockflow-secret'),
-        tokenQuery: new URL(request.url).searchParams.get('token'),
-        body,
-      },
+      { ...credentials, body: read.body },
       {
         pool: services.pool,
         orchestrator: services.orchestrator,
