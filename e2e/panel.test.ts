@@ -25,6 +25,22 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await product.screenshot(page, 'overview');
+    // Pages and APIs alike: never framed, no sniffing, no referrer leaks, no framework banner.
+    for (const path of ['/', '/login', '/api/runs/x']) {
+      const headers = (await page.request.get(`${product.url}${path}`)).headers();
+      assert.equal(headers['x-frame-options'], 'DENY', path);
+      assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/, path);
+      assert.equal(headers['x-content-type-options'], 'nosniff', path);
+      assert.equal(headers['referrer-policy'], 'same-origin', path);
+      assert.equal(headers['x-powered-by'], undefined, path);
+    }
+    // Bad values in API queries are the caller's mistake: 400 with the reason, never a 500.
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    for (const path of ['/api/runs/a%20b', '/api/runs/x/logs?step=load&after=abc', '/api/runs/a%27b/logs?step=load', '/api/data/export?closeMin=abc', '/api/data/export?from=2026-02-31']) {
+      const response = await page.request.get(`${product.url}${path}`);
+      assert.equal(response.status(), 400, path);
+      assert.ok(((await response.json()) as { error?: string }).error, path);
+    }
     await page.close();
   });
 

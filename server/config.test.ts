@@ -100,4 +100,10 @@ describe('event settings', () => {
     assert.deepEqual(problemsOf(() => loadLambdaConfig(airflow)), ['STOCKFLOW_MONITORED']);
     assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: '/a/folder' })), ['STOCKFLOW_MONITORED']);
   });
+
+  it('refuses service URLs that carry credentials (they would end up in logs and the panel)', () => {
+    const problems = problemsOf(() => loadConfig({ STOCKFLOW_ORCHESTRATOR: 'airflow', AIRFLOW_URL: 'http://admin:secret@airflow:8080', S3_ENDPOINT: 'http://k:s@minio:9000' }));
+    assert.deepEqual(problems.sort(), ['AIRFLOW_URL', 'S3_ENDPOINT']);
+    assert.doesNotThrow(() => loadConfig({ STOCKFLOW_ORCHESTRATOR: 'airflow', AIRFLOW_URL: 'http://airflow:8080' }));
+  });
 });

@@ -19,6 +19,16 @@ const bucketLocation = z
     message: 'expected s3://bucket[/prefix] with a valid bucket name, or a folder path',
   });
 
+/**
+ * A service URL without credentials in it: user:password in a URL ends up in logs, error messages
+ * and the panel (credentials have their own variables).
+ */
+const serviceUrl = (message: string) =>
+  z.url({ message }).refine((value) => {
+    const url = URL.canParse(value) ? new URL(value) : null;
+    return !url || (url.username === '' && url.password === '');
+  }, { message: 'must not contain user:password (use the separate credential variables)' });
+
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
@@ -44,7 +54,7 @@ const envShape = {
   STOCKFLOW_DATA_DIR: z.string().trim().min(1).default('.stockflow'),
   STOCKFLOW_SOURCE: bucketLocation.optional(),
   STOCKFLOW_MONITORED: bucketLocation.optional(),
-  S3_ENDPOINT: z.url({ message: 'expected an http(s) URL' }).optional(),
+  S3_ENDPOINT: serviceUrl('expected an http(s) URL').optional(),
   S3_FORCE_PATH_STYLE: booleanFlag.optional(),
   AWS_REGION: z.string().trim().min(1).default('us-east-1'),
   STOCKFLOW_COHORT: identityPart.default('Cohort'),
@@ -55,7 +65,7 @@ const envShape = {
   }).default(54329),
   STOCKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   STOCKFLOW_ORCHESTRATOR: z.enum(['embedded', 'airflow']).default('embedded'),
-  AIRFLOW_URL: z.url({ message: 'expected the Airflow web server URL, e.g. http://airflow-host:8080' }).optional(),
+  AIRFLOW_URL: serviceUrl('expected the Airflow web server URL, e.g. http://airflow-host:8080').optional(),
   AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
   AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/, 'letters, digits, _ . - only').default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().optional(),
@@ -73,7 +83,7 @@ const envShape = {
   EC2_INSTANCE_NAME: z.string().trim().min(1).max(255).optional(),
   STOCKFLOW_NOTIFIER: z.enum(['outbox', 'smtp', 'sns']).optional(),
   SNS_TOPIC_ARN: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN').optional(),
-  SNS_ENDPOINT: z.url().optional(),
+  SNS_ENDPOINT: serviceUrl('expected an http(s) URL').optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...').optional(),
   STOCKFLOW_MAIL_FROM: z.email({ message: 'expected an e-mail address' }).default('stockflow@localhost'),
   STOCKFLOW_MAIL_TO: z
@@ -234,7 +244,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 const lambdaSchema = z.object({
-  AIRFLOW_URL: z.url({ message: 'expected the Airflow web server URL' }),
+  AIRFLOW_URL: serviceUrl('expected the Airflow web server URL'),
   AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
   AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/).default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().min(1),

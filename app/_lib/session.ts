@@ -22,6 +22,7 @@ export async function requireUser(): Promise<SessionUser> {
 }
 
 export class ForbiddenError extends Error {
+  readonly expose = true;
   constructor(role: Role) {
     super(`This needs the ${role} role.`);
     this.name = 'ForbiddenError';

@@ -10,7 +10,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { HostController, HostState, HostStatus } from '../ports/host';
 
+/** Written for operators (shown in the panel). */
 export class HostError extends Error {
+  readonly expose = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'HostError';
@@ -38,7 +40,7 @@ export class Ec2Host implements HostController {
       if (error.name.startsWith('InvalidInstanceID')) {
         throw new HostError(`No EC2 instance ${this.target.instanceId ?? this.target.instanceName} (${error.name})`, { cause: error });
       }
-      throw new HostError(`EC2 ${action} failed: ${error.name}: ${error.message}`, { cause: error });
+      throw new HostError(`EC2 ${action} failed (${error.name})`, { cause: error });
     }
     throw error;
   }

@@ -32,7 +32,7 @@ export class SnsChannel implements MailChannel {
 
   private async requireTopic(): Promise<string> {
     const arn = await this.topic();
-    if (!arn) throw new Error('No SNS topic yet: create one in the panel or set SNS_TOPIC_ARN');
+    if (!arn) throw new SnsSetupError('No SNS topic yet: create one in the panel or set SNS_TOPIC_ARN');
     return arn;
   }
 
@@ -45,7 +45,7 @@ export class SnsChannel implements MailChannel {
   /** Creates a topic (or finds it: CreateTopic is idempotent) and returns its ARN. */
   async createTopic(name: string): Promise<string> {
     const created = await this.client.send(new CreateTopicCommand({ Name: name }));
-    if (!created.TopicArn) throw new Error(`SNS returned no ARN for topic ${name}`);
+    if (!created.TopicArn) throw new SnsSetupError(`SNS returned no ARN for topic ${name}`);
     return created.TopicArn;
   }
 
@@ -74,5 +74,14 @@ export class SnsChannel implements MailChannel {
 
   async unsubscribe(subscriptionArn: string): Promise<void> {
     await this.client.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
+  }
+}
+
+/** An SNS setup problem operators can act on (shown in the panel). */
+export class SnsSetupError extends Error {
+  readonly expose = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnsSetupError';
   }
 }

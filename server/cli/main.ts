@@ -17,6 +17,7 @@ import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
 import { workerCommands } from './worker-commands';
 import { userCommands } from './user-commands';
 import { mailCommands } from './mail-commands';
+import { redactUrls } from '../util/redact';
 import { ensureWebBuild, startWebServer } from './web-server';
 import { UserRepository } from '../auth/users';
 import { createProgressBar } from './progress-bar';
@@ -197,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`stockflow ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`stockflow ${name}: ${redactUrls(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   } finally {
     await (opened as Services | null)?.close();

@@ -82,6 +82,7 @@ export interface Orchestrator {
 }
 
 export class RunNotFoundError extends Error {
+  readonly expose = true;
   constructor(readonly runId: string) {
     super(`No run ${runId}`);
     this.name = 'RunNotFoundError';
@@ -89,8 +90,18 @@ export class RunNotFoundError extends Error {
 }
 
 export class RunStateError extends Error {
+  readonly expose = true;
   constructor(message: string) {
     super(message);
     this.name = 'RunStateError';
+  }
+}
+
+/** A log cursor this engine did not hand out. */
+export class InvalidCursorError extends Error {
+  readonly expose = true;
+  constructor(cursor: string) {
+    super(`Not a log cursor: ${JSON.stringify(cursor.slice(0, 40))}`);
+    this.name = 'InvalidCursorError';
   }
 }

@@ -1,9 +1,10 @@
 import type pg from 'pg';
+import { calendarDaySchema } from '../util/calendar-day';
 import { z } from 'zod';
 
 export const companyChartQuerySchema = z.object({
-  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
-  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
+  from: calendarDaySchema.optional().catch(undefined),
+  to: calendarDaySchema.optional().catch(undefined),
   points: z.coerce.number().int().min(20).max(2000).catch(600),
 });
 

@@ -1,11 +1,15 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { TABLE_COLUMNS } from '../pipeline/stock-row';
+import { calendarDaySchema } from '../util/calendar-day';
 
 /** The data page: historical_stocks_data filtered, sorted and keyset-paged on the server. */
 
 const optionalNumber = z.preprocess((value) => (value === '' || value === undefined ? undefined : value), z.coerce.number().finite().optional());
-const optionalDate = z.preprocess((value) => (value === '' ? undefined : value), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').optional());
+const optionalDate = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  calendarDaySchema.optional(),
+);
 
 export const dataQuerySchema = z.object({
   company: z.preprocess((value) => (value === '' ? undefined : value), z.string().trim().toLowerCase().regex(/^[a-z0-9_&^.,\s-]{1,400}$/).optional()),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { LogLine, LogPage, RunPage, RunStatus, RunView, TaskStatus, TaskView, TriggerInfo } from '../ports/orchestrator';
+import { InvalidCursorError, type LogLine, type LogPage, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
 
 interface RunRow {
   id: string;
@@ -256,6 +256,8 @@ export class RunRepository {
 
   /** Log lines after a cursor (all tries unless one is named), oldest first. */
   async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage> {
+    // The cursor is a task_logs id; anything else is the caller's mistake, not a database error.
+    if (options.after && !/^\d{1,18}$/.test(options.after)) throw new InvalidCursorError(options.after);
     const tail = options.tail && !options.after ? Math.min(options.tail, 10_000) : null;
     const limit = tail ?? Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
     const found = await this.pool.query<{ id: string; logged_at: Date; level: string; message: string; try_number: number }>(

@@ -2,7 +2,8 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { getServices } from '../../_lib/services';
-import { ForbiddenError, requireRole } from '../../_lib/session';
+import { requireRole } from '../../_lib/session';
+import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface HostActionResult {
   ok: boolean;
@@ -18,6 +19,6 @@ export async function changeHost(action: 'start' | 'stop'): Promise<HostActionRe
     revalidatePath('/host');
     return { ok: true, message: `Host is ${state.status}.` };
   } catch (error) {
-    return { ok: false, message: error instanceof ForbiddenError ? error.message : error instanceof Error ? error.message : 'Could not change the host.' };
+    return { ok: false, message: publicErrorMessage(error, 'Could not change the host.') };
   }
 }

@@ -6,7 +6,8 @@ import { notificationSubject } from '@/server/pipeline/subject';
 import { identitySchema } from '@/server/read-models/notifications';
 import { IDENTITY_KEY, SNS_TOPIC_KEY } from '@/server/settings/settings-repository';
 import { getServices } from '../../_lib/services';
-import { ForbiddenError, requireRole } from '../../_lib/session';
+import { requireRole } from '../../_lib/session';
+import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface NotificationActionResult {
   ok: boolean;
@@ -14,7 +15,7 @@ export interface NotificationActionResult {
 }
 
 function failure(error: unknown): NotificationActionResult {
-  return { ok: false, message: error instanceof ForbiddenError || error instanceof Error ? error.message : 'Something went wrong.' };
+  return { ok: false, message: publicErrorMessage(error, 'That did not work.') };
 }
 
 export async function saveIdentity(_previous: NotificationActionResult, form: FormData): Promise<NotificationActionResult> {
@@ -40,7 +41,7 @@ export async function sendTestNotification(): Promise<NotificationActionResult> 
     const subject = notificationSubject(identity, 'success');
     const receipt = await context.notifier.send({ runId: 'test', outcome: 'success', subject, body: `Test notification from stockflow, sent by ${user.username}.\n` });
     revalidatePath('/notifications');
-    if (!receipt.delivered) return { ok: false, message: `Test notification not accepted by ${receipt.channel} (outbox #${receipt.id}): ${receipt.error ?? 'unknown error'}. It will be retried.` };
+    if (!receipt.delivered) return { ok: false, message: `Test notification not accepted by ${receipt.channel} yet (outbox #${receipt.id}; the history below shows why). It will be retried.` };
     return { ok: true, message: `Test notification sent via ${receipt.channel} (outbox #${receipt.id}).` };
   } catch (error) {
     return failure(error);

@@ -8,6 +8,7 @@ import type { TopicSubscription } from '@/server/adapters/sns-channel';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { formatTime } from '@/components/runs/format';
 import { getServices } from '../../_lib/services';
+import { publicErrorMessage } from '@/server/util/public-error';
 import { requireUser } from '../../_lib/session';
 
 export default async function NotificationsPage() {
@@ -23,7 +24,7 @@ export default async function NotificationsPage() {
     try {
       subscriptions = await services.sns.listSubscriptions();
     } catch (error) {
-      snsError = `Could not list the subscriptions: ${error instanceof Error ? error.message : String(error)}`;
+      snsError = publicErrorMessage(error, "Could not list the subscriptions.");
     }
   }
   return (

@@ -4,7 +4,8 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { runConfSchema } from '@/server/runs/run-conf';
 import { getServices } from '../../_lib/services';
-import { ForbiddenError, requireRole } from '../../_lib/session';
+import { requireRole } from '../../_lib/session';
+import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface ActionResult {
   ok: boolean;
@@ -12,8 +13,7 @@ export interface ActionResult {
 }
 
 function failure(error: unknown): ActionResult {
-  if (error instanceof ForbiddenError) return { ok: false, message: error.message };
-  return { ok: false, message: error instanceof Error ? error.message : 'Something went wrong.' };
+  return { ok: false, message: publicErrorMessage(error, 'That did not work.') };
 }
 
 export async function triggerRun(_previous: ActionResult, form: FormData): Promise<ActionResult> {

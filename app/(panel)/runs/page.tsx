@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { calendarDaySchema } from '@/server/util/calendar-day';
 import { z } from 'zod';
 import { RUN_STATUSES } from '@/server/ports/orchestrator';
 import { StatusBadge } from '@/components/runs/StatusBadge';
@@ -11,8 +12,8 @@ import { requireUser } from '../../_lib/session';
 const searchSchema = z.object({
   status: z.enum(RUN_STATUSES).optional().catch(undefined),
   before: z.string().regex(/^\d+$/).optional().catch(undefined),
-  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
-  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
+  from: calendarDaySchema.optional().catch(undefined),
+  to: calendarDaySchema.optional().catch(undefined),
 });
 
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {

@@ -14,6 +14,7 @@ import {
 import type { AirflowClient, AirflowDagRun } from './airflow-client';
 import type { RunRepository } from '../../runs/run-repository';
 import { triggerOfConf } from '../../runs/run-conf';
+import { redactUrls } from '../../util/redact';
 
 /** Airflow's DAG run states in ours. */
 export function runStatusOf(state: string | null | undefined): RunStatus {
@@ -200,7 +201,7 @@ export class AirflowOrchestrator implements Orchestrator {
       const health = await this.client.health();
       return { healthy: health.scheduler === 'healthy' && health.metadatabase === 'healthy', detail: `Airflow scheduler ${health.scheduler}, metadatabase ${health.metadatabase}` };
     } catch (error) {
-      return { healthy: false, detail: `Airflow unreachable: ${error instanceof Error ? error.message : String(error)}` };
+      return { healthy: false, detail: `Airflow unreachable: ${redactUrls(error instanceof Error ? error.message : String(error))}` };
     }
   }
 

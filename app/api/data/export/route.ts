@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
 import { exportCsv } from '@/server/read-models/data-export';
+import { dataQuerySchema } from '@/server/read-models/data-page';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
 
@@ -8,6 +9,9 @@ export const dynamic = 'force-dynamic';
 /** The data page's filtered, sorted view as CSV, streamed from the database. */
 export async function GET(request: Request) {
   if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
+  // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
+  const query = dataQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return NextResponse.json({ error: query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400 });
   const { pool } = await getServices();
   const rows = exportCsv(pool, Object.fromEntries(new URL(request.url).searchParams));
   const encoder = new TextEncoder();

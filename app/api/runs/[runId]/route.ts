@@ -2,13 +2,15 @@ import { NextResponse } from 'next/server';
 import { loadRunDetail } from '@/server/read-models/run-detail';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { runIdSchema } from '@/server/runs/run-id';
 
 export const dynamic = 'force-dynamic';
 
 export async function GET(_request: Request, { params }: { params: Promise<{ runId: string }> }) {
   if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
-  const { runId } = await params;
-  const detail = await loadRunDetail(await getServices(), decodeURIComponent(runId));
-  if (!detail) return NextResponse.json({ error: `no run ${runId}` }, { status: 404 });
+  const runId = runIdSchema.safeParse(decodeURIComponent((await params).runId));
+  if (!runId.success) return NextResponse.json({ error: runId.error.issues[0]?.message }, { status: 400 });
+  const detail = await loadRunDetail(await getServices(), runId.data);
+  if (!detail) return NextResponse.json({ error: `no run ${runId.data}` }, { status: 404 });
   return NextResponse.json(detail);
 }

@@ -2,6 +2,8 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { InvalidCursorError, RunNotFoundError } from '@/server/ports/orchestrator';
+import { runIdSchema } from '@/server/runs/run-id';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,12 +19,19 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
   if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return NextResponse.json({ error: query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400 });
-  const { runId } = await params;
-  const page = await (await getServices()).orchestrator.readLog(decodeURIComponent(runId), query.data.step, {
-    after: query.data.after ?? null,
-    tryNumber: query.data.try,
-    tail: query.data.tail,
-    limit: 2000,
-  });
-  return NextResponse.json(page);
+  const runId = runIdSchema.safeParse(decodeURIComponent((await params).runId));
+  if (!runId.success) return NextResponse.json({ error: runId.error.issues[0]?.message }, { status: 400 });
+  try {
+    const page = await (await getServices()).orchestrator.readLog(runId.data, query.data.step, {
+      after: query.data.after ?? null,
+      tryNumber: query.data.try,
+      tail: query.data.tail,
+      limit: 2000,
+    });
+    return NextResponse.json(page);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) return NextResponse.json({ error: error.message }, { status: 400 });
+    if (error instanceof RunNotFoundError) return NextResponse.json({ error: error.message }, { status: 404 });
+    throw error;
+  }
 }
