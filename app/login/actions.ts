@@ -1,9 +1,10 @@
 'use server';
-import { cookies } from 'next/headers';
+import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '@/server/auth/sessions';
-import { UserRepository } from '@/server/auth/users';
+import { SignInLockedError, UserRepository } from '@/server/auth/users';
+import { SignInBusyError } from '@/server/auth/hashing-gate';
 import { getServices } from '../_lib/services';
 import { sessionStore } from '../_lib/session';
 
@@ -20,14 +21,29 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
   const parsed = signInSchema.safeParse({ username: form.get('username'), password: form.get('password') });
   if (!parsed.success) return { error: parsed.error.issues[0]!.message };
   const users = new UserRepository((await getServices()).pool);
-  // Repeated failures for a name make each next attempt wait longer.
-  const delay = await users.signInDelayMs(parsed.data.username);
-  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-  const user = await users.verify(parsed.data.username, parsed.data.password);
+  let user;
+  try {
+    user = await users.verify(parsed.data.username, parsed.data.password, await clientAddress());
+  } catch (error) {
+    if (error instanceof SignInLockedError || error instanceof SignInBusyError) return { error: error.message };
+    throw error;
+  }
   if (!user) return { error: 'Wrong user name or password.' };
+  await users.purgeExpired();
   const session = await (await sessionStore()).create(user.id);
   (await cookies()).set(SESSION_COOKIE, session.cookie, { httpOnly: true, sameSite: 'lax', path: '/', expires: session.expires, secure: process.env.NODE_ENV === 'production' && process.env.STOCKFLOW_INSECURE_COOKIES !== '1' });
   redirect('/');
+}
+
+/**
+ * The client's address for per-address throttling: the last X-Forwarded-For entry, the one the
+ * nearest proxy (Next's own server, or a load balancer) added; earlier entries are the client's
+ * to forge.
+ */
+async function clientAddress(): Promise<string | null> {
+  const forwarded = (await headers()).get('x-forwarded-for');
+  const last = forwarded?.split(',').map((part) => part.trim()).filter(Boolean).at(-1);
+  return last ? last.slice(0, 64) : null;
 }
 
 export async function signOut(): Promise<void> {

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { generatePassword, hashPassword, verifyPassword } from './passwords';
 import { ROLES, type Role } from './roles';
+import { HashingGate } from './hashing-gate';
+import { SignInThrottle } from './sign-in-throttle';
 
 export const usernameSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9._-]{2,40}$/, 'use 2-40 characters: letters, digits, . _ -');
 export const passwordSchema = z.string().min(10, 'use at least 10 characters').max(200);
@@ -24,12 +26,32 @@ interface UserRow {
 
 const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, role: row.role, createdAt: row.created_at.toISOString() });
 
-// Failed sign-ins within this window slow the next attempt for that user name.
-const FAILURE_WINDOW_MINUTES = 15;
+// One gate per process: it bounds the CPU and thread pool that sign-ins may take.
+const processGate = new HashingGate();
+
+/** A name or address that failed too often: refused without checking the password. */
+export class SignInLockedError extends Error {
+  readonly expose = true;
+  constructor(readonly waitMs: number) {
+    super(`Too many failed sign-ins; try again in ${Math.ceil(waitMs / 1000)} s.`);
+    this.name = 'SignInLockedError';
+  }
+}
 
 /** Users of the control panel (stockflow.users). */
 export class UserRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly throttle: SignInThrottle;
+  private readonly gate: HashingGate;
+
+  constructor(private readonly pool: pg.Pool, options: { throttle?: SignInThrottle; gate?: HashingGate } = {}) {
+    this.throttle = options.throttle ?? new SignInThrottle(pool);
+    this.gate = options.gate ?? processGate;
+  }
+
+  /** Purges old throttle windows and expired sessions. */
+  purgeExpired(): Promise<void> {
+    return this.throttle.purge();
+  }
 
   async count(): Promise<number> {
     return (await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM stockflow.users')).rows[0]!.n;
@@ -77,28 +99,23 @@ export class UserRepository {
     return { username: 'admin', password };
   }
 
-  /** How long the next attempt for this name must wait, after recent failures (0 when none). */
-  async signInDelayMs(username: string): Promise<number> {
-    const failures = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM stockflow.sign_in_failures WHERE username = $1 AND failed_at > now() - make_interval(mins => $2)`,
-      [username.toLowerCase(), FAILURE_WINDOW_MINUTES],
-    );
-    const count = failures.rows[0]!.n;
-    return count < 3 ? 0 : Math.min(250 * 2 ** (count - 3), 8000);
-  }
-
-  /** Checks a password; records failures so repeated guesses get slower. */
-  async verify(username: string, password: string): Promise<User | null> {
+  /**
+   * Checks a password. Throttled before any hashing (per name and per client address), at most a
+   * few hashes at once, every failure recorded atomically.
+   */
+  async verify(username: string, password: string, address: string | null = null): Promise<User | null> {
     const name = username.trim().toLowerCase();
+    const wait = await this.throttle.waitMs(name, address);
+    if (wait > 0) throw new SignInLockedError(wait);
     const found = await this.pool.query<UserRow>('SELECT * FROM stockflow.users WHERE username = $1', [name]);
     const row = found.rows[0];
     // Hash even for unknown users so timing does not tell which names exist.
-    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
+    const ok = await this.gate.run(async () => (row ? verifyPassword(password, row.password_hash) : (await hashPassword(password), false)));
     if (!ok || !row) {
-      await this.pool.query('INSERT INTO stockflow.sign_in_failures (username) VALUES ($1)', [name]);
+      await this.throttle.recordFailure(name, address);
       return null;
     }
-    await this.pool.query('DELETE FROM stockflow.sign_in_failures WHERE username = $1', [name]);
+    await this.throttle.recordSuccess(name);
     return toUser(row);
   }
 }

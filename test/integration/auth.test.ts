@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hasRole } from '../../server/auth/roles';
 import { SessionStore } from '../../server/auth/sessions';
-import { UserRepository } from '../../server/auth/users';
+import { SignInLockedError, UserRepository } from '../../server/auth/users';
 import { migrate } from '../../server/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
@@ -30,14 +30,13 @@ describe('users, sessions and roles', () => {
     assert.ok(!stored.rows[0].password_hash.includes(first.password));
   });
 
-  it('slows down repeated failed sign-ins for a name, and a success clears it', async () => {
+  it('locks a name after repeated failures without hashing, and a success clears it', async () => {
     await users.add('olga', 'operator-password', 'operator');
-    assert.equal(await users.signInDelayMs('olga'), 0);
     for (let attempt = 0; attempt < 5; attempt += 1) assert.equal(await users.verify('olga', 'wrong'), null);
-    const delay = await users.signInDelayMs('olga');
-    assert.ok(delay >= 1000, `delay ${delay}`);
+    await assert.rejects(users.verify('olga', 'operator-password'), SignInLockedError, 'locked: even the right password waits');
+    await database.pool.query("UPDATE stockflow.sign_in_throttle SET locked_until = now() - interval '1 second' WHERE key = 'name:olga'");
     assert.equal((await users.verify('OLGA', 'operator-password'))?.username, 'olga');
-    assert.equal(await users.signInDelayMs('olga'), 0);
+    assert.equal((await database.pool.query("SELECT count(*)::int AS n FROM stockflow.sign_in_throttle WHERE key = 'name:olga'")).rows[0].n, 0);
   });
 
   it('signs session cookies, refuses forged ones and ends sessions on a password change', async () => {
