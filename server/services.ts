@@ -27,6 +27,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Host } from './adapters/ec2-host';
 import { OutboxDispatcher } from './notifications/outbox-dispatcher';
 import { IDENTITY_KEY, SettingsRepository, SNS_TOPIC_KEY } from './settings/settings-repository';
+import { createExportPool, ExportSlots } from './read-models/export-limits';
 
 /** The configured adapters behind each port, opened once per process. */
 export interface Services {
@@ -47,6 +48,9 @@ export interface Services {
   sns: SnsChannel | null;
   /** Delivers outbox mail when a mail channel is configured (null otherwise). */
   createDispatcher(log: Logger): OutboxDispatcher | null;
+  /** The CSV exports' own small pool (opened on first use) and per-user slots. */
+  exportPool(): pg.Pool;
+  exportSlots: ExportSlots;
   /** The configured way out for mail (SMTP or SNS), null when the outbox is the destination. */
   mailChannel: MailChannel | null;
   close(): Promise<void>;
@@ -63,6 +67,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
     databaseUrl = embedded.url;
   }
   const pool = createPool(databaseUrl, { tls: config.databaseUrl ? config.databaseTls : undefined });
+  let exportPool: pg.Pool | null = null;
   try {
     await migrate(pool);
   } catch (error) {
@@ -134,11 +139,14 @@ export async function openServices(config: Config, options: { log?: (line: strin
       }),
     sns: snsChannel,
     mailChannel,
+    exportPool: () => (exportPool ??= createExportPool(databaseUrl!, config.databaseUrl ? config.databaseTls : undefined)),
+    exportSlots: new ExportSlots(),
     createDispatcher: (log) => (mailChannel ? new OutboxDispatcher({ pool, channel: mailChannel, log }) : null),
     createWatcher: (log) => new MarkerWatcher({ pool, store: monitored, orchestrator, intervalMs: config.watch.intervalMs, log }),
     close: async () => {
       smtpChannel?.close();
       snsChannel?.close();
+      await exportPool?.end();
       await pool.end();
       await embedded?.stop();
     },

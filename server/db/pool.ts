@@ -5,6 +5,9 @@ export interface PoolOptions {
   max?: number;
   /** From `config.databaseTls`; the URL's own ssl parameters apply either way. */
   tls?: DatabaseTlsSettings | undefined;
+  /** Server-side limits per connection (PostgreSQL's own timeouts): a stuck reader cannot hold locks. */
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
 }
 
 /**
@@ -14,13 +17,15 @@ export interface PoolOptions {
  * them exact, parse where needed.
  */
 export function createPool(connectionString: string, options: number | PoolOptions = {}): pg.Pool {
-  const { max = 10, tls = {} } = typeof options === 'number' ? { max: options } : options;
+  const { max = 10, tls = {}, statementTimeoutMs, idleInTransactionTimeoutMs } = typeof options === 'number' ? { max: options } as PoolOptions : options;
   const resolved = resolvePgTls(connectionString, tls);
   const config: pg.PoolConfig = {
     connectionString: resolved.connectionString,
     ssl: resolved.attempts[0],
     max,
     application_name: 'stockflow',
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {}),
     ...(resolved.sslnegotiation ? { sslnegotiation: resolved.sslnegotiation } : {}),
   };
   const pool = resolved.attempts.length > 1 ? new FallbackPool(config, resolved.attempts) : new pg.Pool(config);

@@ -15,6 +15,10 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | und
   const params: unknown[] = [];
   const where = filterClause(query, params);
   const client = await pool.connect();
+  // The server ends an export whose reader stalled (idle-in-transaction timeout): that must surface
+  // as this export's error at its next FETCH, not crash the process as an unhandled 'error' event.
+  const onError = (): void => {};
+  client.on('error', onError);
   let failed = false;
   try {
     await client.query('BEGIN READ ONLY');
@@ -33,6 +37,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | und
     if (failed) await client.query('ROLLBACK').catch(() => {});
     // A consumer that stopped early leaves the transaction open: drop the connection then.
     const open = await client.query('SELECT 1').then(() => client.query('ROLLBACK').then(() => true, () => true), () => false);
+    client.removeListener('error', onError);
     client.release(!open);
   }
 }

@@ -8,25 +8,33 @@ export const dynamic = 'force-dynamic';
 
 /** The data page's filtered, sorted view as CSV, streamed from the database. */
 export async function GET(request: Request) {
-  if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
+  const user = await currentUser();
+  if (!user) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
   // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
   const query = dataQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return NextResponse.json({ error: query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400 });
-  const { pool } = await getServices();
-  const rows = exportCsv(pool, Object.fromEntries(new URL(request.url).searchParams));
+  const services = await getServices();
+  const release = services.exportSlots.acquire(user.id);
+  if (!release) return NextResponse.json({ error: 'You have two exports running; wait for one to finish.' }, { status: 429 });
+  const rows = exportCsv(services.exportPool(), Object.fromEntries(new URL(request.url).searchParams));
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await rows.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        if (next.done) {
+          release();
+          controller.close();
+        } else controller.enqueue(encoder.encode(next.value));
       } catch (error) {
+        release();
         // Erroring the stream aborts the download: a partial file is never passed off as complete.
         controller.error(error);
       }
     },
+    // The browser went away: end the query and free the connection now.
     async cancel() {
+      release();
       await rows.return(undefined);
     },
   });

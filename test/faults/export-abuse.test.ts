@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { migrate } from '../../server/db/migrate';
+import { exportCsv } from '../../server/read-models/data-export';
+import { createExportPool, ExportSlots } from '../../server/read-models/export-limits';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+
+/** Issue #9, item 15: CSV downloads nobody reads cannot starve the panel or block a load. */
+describe('faults: unread CSV exports', () => {
+  let database: TestDatabase;
+
+  before(async () => {
+    database = await createTestDatabase('faults_export');
+    await migrate(database.pool);
+    await database.pool.query(
+      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+       SELECT date '2000-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'acme' FROM generate_series(1, 12000) n`,
+    );
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  it('keeps stalled exports on their own few connections, and ends them so a load can take its lock', async () => {
+    const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 1_000 });
+    try {
+      // Downloads that read their first chunk, then never read again.
+      const stalled = await Promise.all(Array.from({ length: 3 }, async () => {
+        const rows = exportCsv(exportPool, {});
+        await rows.next();
+        return rows;
+      }));
+      assert.equal(exportPool.totalCount, 3);
+      // The panel's own pool still answers at once.
+      const started = Date.now();
+      await database.pool.query('SELECT 1');
+      assert.ok(Date.now() - started < 1000);
+      // A load's swap needs an exclusive lock: it gets it once the idle transactions are ended.
+      const client = await database.pool.connect();
+      try {
+        await client.query("SET lock_timeout = '10s'");
+        await client.query('BEGIN');
+        await client.query('LOCK TABLE historical_stocks_data IN ACCESS EXCLUSIVE MODE');
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+      // Their readers see an error, never a short file passed off as complete.
+      for (const rows of stalled) await assert.rejects(async () => { for (let next = await rows.next(); !next.done; next = await rows.next()); });
+    } finally {
+      await exportPool.end();
+    }
+  });
+
+  it('lets one user run two exports at a time', () => {
+    const slots = new ExportSlots(2);
+    const first = slots.acquire('u1');
+    const second = slots.acquire('u1');
+    assert.ok(first && second);
+    assert.equal(slots.acquire('u1'), null);
+    assert.ok(slots.acquire('u2'), 'other users are not affected');
+    first();
+    first();
+    assert.ok(slots.acquire('u1'), 'a finished export frees its slot, once');
+    assert.equal(slots.acquire('u1'), null);
+  });
+});
