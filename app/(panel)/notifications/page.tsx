@@ -2,7 +2,7 @@ import { hasRole } from '@/server/auth/roles';
 import { loadNotifications } from '@/server/read-models/notifications';
 import { IdentityForm } from '@/components/notifications/IdentityForm';
 import { TestButton } from '@/components/notifications/TestButton';
-import { ResendButton } from '@/components/notifications/ResendButton';
+import { OutboxStatus } from '@/components/notifications/OutboxStatus';
 import { SnsSettings } from '@/components/notifications/SnsSettings';
 import type { TopicSubscription } from '@/server/adapters/sns-channel';
 import { StatusBadge } from '@/components/runs/StatusBadge';
@@ -56,10 +56,7 @@ export default async function NotificationsPage() {
               {view.history.map((entry) => (
                 <tr key={entry.id}>
                   <td>{entry.id}</td><td>{formatTime(entry.createdAt)}</td><td>{entry.runId ?? '–'}</td><td>{entry.subject}</td><td>{entry.channel}</td>
-                  <td>
-                    <StatusBadge status={entry.status === 'sent' ? 'success' : entry.status === 'failed' ? 'failed' : 'queued'} /> {entry.status}
-                    {entry.status === 'failed' && isOperator && <> <ResendButton id={entry.id} /></>}
-                  </td>
+                  <td><OutboxStatus id={entry.id} status={entry.status} canResend={isOperator} /></td>
                   <td className="num">{entry.attempts}</td><td>{entry.lastError ?? ''}</td>
                 </tr>
               ))}

@@ -2,7 +2,6 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
-import { InvalidCursorError, RunNotFoundError } from '@/server/ports/orchestrator';
 import { runIdSchema } from '@/server/runs/run-id';
 
 export const dynamic = 'force-dynamic';
@@ -30,8 +29,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
     });
     return NextResponse.json(page);
   } catch (error) {
-    if (error instanceof InvalidCursorError) return NextResponse.json({ error: error.message }, { status: 400 });
-    if (error instanceof RunNotFoundError) return NextResponse.json({ error: error.message }, { status: 404 });
+    // By name, not instanceof: the services singleton may come from another route's bundle, whose
+    // copy of these classes is not this one's.
+    const name = error instanceof Error ? error.name : '';
+    if (name === 'InvalidCursorError') return NextResponse.json({ error: (error as Error).message }, { status: 400 });
+    if (name === 'RunNotFoundError') return NextResponse.json({ error: (error as Error).message }, { status: 404 });
     throw error;
   }
 }
