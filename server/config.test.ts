@@ -101,6 +101,18 @@ describe('event settings', () => {
     assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: '/a/folder' })), ['STOCKFLOW_MONITORED']);
   });
 
+  it('takes the Lambda\'s Airflow password or the Secrets Manager secret holding it, exactly one', () => {
+    const base = { AIRFLOW_URL: 'http://airflow:8080', AIRFLOW_USERNAME: 'u', STOCKFLOW_MONITORED: 'markers' };
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:stockflow/airflow-admin-AbCdEf';
+    const fromSecret = loadLambdaConfig({ ...base, AIRFLOW_PASSWORD_SECRET_ARN: arn });
+    assert.deepEqual([fromSecret.airflow.password, fromSecret.airflow.passwordSecretArn], [undefined, arn]);
+    const plain = loadLambdaConfig({ ...base, AIRFLOW_PASSWORD: 'p' });
+    assert.deepEqual([plain.airflow.password, plain.airflow.passwordSecretArn], ['p', undefined]);
+    assert.deepEqual(problemsOf(() => loadLambdaConfig(base)), ['AIRFLOW_PASSWORD']);
+    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD: 'p', AIRFLOW_PASSWORD_SECRET_ARN: arn })), ['AIRFLOW_PASSWORD']);
+    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD_SECRET_ARN: 'stockflow/airflow-admin' })), ['AIRFLOW_PASSWORD_SECRET_ARN']);
+  });
+
   it('refuses service URLs that carry credentials (they would end up in logs and the panel)', () => {
     const problems = problemsOf(() => loadConfig({ STOCKFLOW_ORCHESTRATOR: 'airflow', AIRFLOW_URL: 'http://admin:secret@airflow:8080', S3_ENDPOINT: 'http://k:s@minio:9000' }));
     assert.deepEqual(problems.sort(), ['AIRFLOW_URL', 'S3_ENDPOINT']);

@@ -57,6 +57,8 @@ const envShape = {
   S3_ENDPOINT: serviceUrl('expected an http(s) URL').optional(),
   S3_FORCE_PATH_STYLE: booleanFlag.optional(),
   AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  // How long an S3 connection may stay silent (connecting, waiting for an answer, mid-body) before the call fails.
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   STOCKFLOW_COHORT: identityPart.default('Cohort'),
   STOCKFLOW_FIRST_NAME: identityPart.default('Stock'),
   STOCKFLOW_SURNAME: identityPart.default('Flow'),
@@ -137,7 +139,7 @@ export interface Config {
   dataDir: string;
   source: BucketLocation;
   monitored: BucketLocation;
-  s3: { endpoint: string | undefined; forcePathStyle: boolean; region: string };
+  s3: { endpoint: string | undefined; forcePathStyle: boolean; region: string; requestTimeoutMs: number };
   identity: { cohort: string; firstName: string; surname: string };
   embeddedPostgresPort: number;
   concurrency: number;
@@ -205,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // S3-compatible servers rarely support virtual-hosted buckets; AWS itself wants them.
       forcePathStyle: values.S3_FORCE_PATH_STYLE ?? values.S3_ENDPOINT !== undefined,
       region: values.AWS_REGION,
+      requestTimeoutMs: values.S3_REQUEST_TIMEOUT_MS,
     },
     identity: {
       cohort: values.STOCKFLOW_COHORT,
@@ -243,19 +246,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-const lambdaSchema = z.object({
+const lambdaShape = {
   AIRFLOW_URL: serviceUrl('expected the Airflow web server URL'),
   AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
   AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/).default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().min(1),
-  AIRFLOW_PASSWORD: z.string().min(1),
+  // The password itself, or (better: it stays out of the function's configuration) the Secrets
+  // Manager secret holding it, read once per cold start (infra/lambda). Exactly one of the two.
+  AIRFLOW_PASSWORD: z.string().min(1).optional(),
+  AIRFLOW_PASSWORD_SECRET_ARN: z
+    .string()
+    .trim()
+    .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+$/, 'expected a Secrets Manager secret ARN')
+    .optional(),
   // The bucket whose .SUCCESS uploads trigger (as the watcher names it, so both derive one run id).
   STOCKFLOW_MONITORED: eventsBucket,
   STOCKFLOW_EVENTS_SNS_TOPIC_ARN: snsTopicArn.optional(),
+};
+
+const lambdaSchema = z.object(lambdaShape).superRefine((values, context) => {
+  if ((values.AIRFLOW_PASSWORD === undefined) === (values.AIRFLOW_PASSWORD_SECRET_ARN === undefined)) {
+    context.addIssue({ code: 'custom', path: ['AIRFLOW_PASSWORD'], message: 'set exactly one of AIRFLOW_PASSWORD and AIRFLOW_PASSWORD_SECRET_ARN' });
+  }
 });
 
 export interface LambdaConfig {
-  airflow: { url: string; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string; password: string };
+  /** `password` or `passwordSecretArn`: exactly one is set. */
+  airflow: { url: string; apiVersion: 'v1' | 'v2' | undefined; dagId: string; username: string; password: string | undefined; passwordSecretArn: string | undefined };
   monitored: BucketLocation;
   /** When set, SNS messages from other topics are dropped. */
   snsTopicArn: string | undefined;
@@ -272,11 +289,14 @@ export function loadLambdaConfig(env: Record<string, string | undefined> = proce
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   const values = parsed.data;
   return {
-    airflow: { url: values.AIRFLOW_URL.replace(/\/+$/, ''), apiVersion: values.AIRFLOW_API_VERSION, dagId: values.AIRFLOW_DAG_ID, username: values.AIRFLOW_USERNAME, password: values.AIRFLOW_PASSWORD },
+    airflow: { url: values.AIRFLOW_URL.replace(/\/+$/, ''), apiVersion: values.AIRFLOW_API_VERSION, dagId: values.AIRFLOW_DAG_ID, username: values.AIRFLOW_USERNAME, password: values.AIRFLOW_PASSWORD, passwordSecretArn: values.AIRFLOW_PASSWORD_SECRET_ARN },
     monitored: s3LocationOf(values.STOCKFLOW_MONITORED),
     snsTopicArn: values.STOCKFLOW_EVENTS_SNS_TOPIC_ARN,
   };
 }
+
+/** Every environment variable the Lambda reads (the AWS stack sets only these: infra/aws). */
+export const LAMBDA_CONFIG_VARIABLES: readonly string[] = Object.keys(lambdaShape);
 
 /** Every environment variable the product reads (the Airflow DAG passes only these to its tasks). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envShape);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +32,40 @@ const SQS_IDS = {
   sns: '2e1424d4-f796-459a-8184-9c92662be6da',
   eventBridge: '8a1f32c0-5b7e-4d2a-9b0e-3c4d5e6f7a8b',
 };
-const SETTINGS = ['AIRFLOW_URL', 'AIRFLOW_API_VERSION', 'AIRFLOW_USERNAME', 'AIRFLOW_PASSWORD', 'AIRFLOW_DAG_ID', 'STOCKFLOW_MONITORED', 'STOCKFLOW_EVENTS_SNS_TOPIC_ARN'];
+const SETTINGS = ['AIRFLOW_URL', 'AIRFLOW_API_VERSION', 'AIRFLOW_USERNAME', 'AIRFLOW_PASSWORD', 'AIRFLOW_PASSWORD_SECRET_ARN', 'AIRFLOW_DAG_ID', 'STOCKFLOW_MONITORED', 'STOCKFLOW_EVENTS_SNS_TOPIC_ARN'];
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stockflow-airflow-admin-AbCdEf';
+
+/**
+ * A Secrets Manager stand-in on a free port (AWS JSON 1.1, as the SDK speaks it): answers
+ * GetSecretValue for the secrets it holds, counts the reads, refuses anything else.
+ */
+async function startSecretsStub(secrets: Record<string, string>): Promise<{ url: string; reads: string[]; close(): Promise<void> }> {
+  const reads: string[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+      const reply = (status: number, payload: object): void => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+      };
+      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || !request.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) {
+        reply(400, { __type: 'InvalidRequestException', message: `unexpected ${String(request.headers['x-amz-target'])}` });
+        return;
+      }
+      reads.push(SecretId ?? '');
+      const value = SecretId === undefined ? undefined : secrets[SecretId];
+      if (value === undefined) reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+      else reply(200, { ARN: SecretId, Name: 'stockflow-airflow-admin', SecretString: value, VersionId: 'v1' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    reads,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('the Lambda, bundled by esbuild', () => {
   let dir: string;
@@ -140,6 +175,42 @@ describe('the Lambda, bundled by esbuild', () => {
     }
   });
 
+  it('reads the Airflow password from its Secrets Manager secret once per cold start', async () => {
+    const stub = await startAirflowStub('v2');
+    const plain = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:plain-AbCdEf';
+    const secrets = await startSecretsStub({ [SECRET_ARN]: JSON.stringify({ username: STUB_USER.username, password: STUB_USER.password }), [plain]: STUB_USER.password });
+    const aws = { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const saved = Object.fromEntries(Object.keys(aws).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, aws);
+    try {
+      configure({ AIRFLOW_URL: stub.url, AIRFLOW_PASSWORD_SECRET_ARN: SECRET_ARN });
+      delete process.env.AIRFLOW_PASSWORD;
+      assert.equal(((await bundle.handler(fixture('s3-event-put.json'))) as HandlerResult).triggered.length, 1);
+      assert.equal(((await bundle.handler(fixture('eventbridge-object-created.json'))) as HandlerResult).triggered.length, 1);
+      assert.deepEqual(secrets.reads, [SECRET_ARN]);
+      assert.deepEqual(stub.violations, []);
+
+      // A new cold start reads again; a plain-string secret is the password itself.
+      configure({ AIRFLOW_URL: stub.url, AIRFLOW_PASSWORD_SECRET_ARN: plain });
+      delete process.env.AIRFLOW_PASSWORD;
+      assert.equal(((await bundle.handler(fixture('s3-event-put.json'))) as HandlerResult).alreadyTriggered.length, 1);
+      assert.deepEqual(secrets.reads, [SECRET_ARN, plain]);
+
+      // A secret that cannot be read fails the event (Lambda retries it) before anything is triggered.
+      configure({ AIRFLOW_URL: stub.url, AIRFLOW_PASSWORD_SECRET_ARN: SECRET_ARN.replace('AbCdEf', 'gone00') });
+      delete process.env.AIRFLOW_PASSWORD;
+      await assert.rejects(bundle.handler(fixture('sqs-lambda-event.json')), /can't find the specified secret/);
+      assert.equal(stub.runs.size, 2);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await secrets.close();
+      await stub.close();
+    }
+  });
+
   it('fails loudly (so Lambda retries) when Airflow is unreachable or misconfigured', async () => {
     configure({ AIRFLOW_URL: 'http://127.0.0.1:9', AIRFLOW_API_VERSION: 'v1' });
     await assert.rejects(bundle.handler(fixture('s3-event-put.json')));
@@ -148,7 +219,7 @@ describe('the Lambda, bundled by esbuild', () => {
     await assert.rejects(bundle.handler(fixture('eventbridge-object-created.json')), /No Airflow API answered/);
     configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
     delete process.env.AIRFLOW_PASSWORD;
-    await assert.rejects(bundle.handler(fixture('s3-event-put.json')), /AIRFLOW_PASSWORD/);
+    await assert.rejects(bundle.handler(fixture('s3-event-put.json')), /AIRFLOW_PASSWORD: set exactly one/);
     configure({ AIRFLOW_URL: 'http://127.0.0.1:9' });
     delete process.env.STOCKFLOW_MONITORED;
     await assert.rejects(bundle.handler(fixture('s3-event-put.json')), /STOCKFLOW_MONITORED/);

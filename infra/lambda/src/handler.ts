@@ -11,10 +11,14 @@
  * event source mapping needs ReportBatchItemFailures), any other event throws so Lambda retries.
  * SNS signatures are not checked here (SNS invoked us, or the queue policy let SNS in); the topic
  * is, when STOCKFLOW_EVENTS_SNS_TOPIC_ARN is set.
+ * The Airflow password comes from AIRFLOW_PASSWORD or, as the AWS stack deploys it (infra/aws), from
+ * the Secrets Manager secret AIRFLOW_PASSWORD_SECRET_ARN, read once per cold start: the password
+ * then appears in neither the function's configuration nor its logs.
  * Bundled with esbuild: `npm run build:lambda` -> infra/lambda/dist/handler.mjs.
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AirflowApiError, AirflowClient } from '../../../server/adapters/airflow/airflow-client';
-import { loadLambdaConfig } from '../../../server/config';
+import { loadLambdaConfig, type LambdaConfig } from '../../../server/config';
 import { parseDelivery, type ParsedDelivery } from '../../../server/trigger/event-parser';
 import { markerRunId } from '../../../server/trigger/marker-run-id';
 
@@ -35,8 +39,10 @@ let client: AirflowClient | null = null;
 
 export async function handler(event: unknown): Promise<HandlerResult | SqsBatchResponse> {
   const config = loadLambdaConfig();
-  // Reused across warm invocations: keeps the v2 token and the detected API version.
-  client ??= new AirflowClient({ baseUrl: config.airflow.url, apiVersion: config.airflow.apiVersion, username: config.airflow.username, password: config.airflow.password });
+  // Reused across warm invocations: keeps the v2 token and the detected API version (and the
+  // password read from Secrets Manager: one read per cold start). A failed read throws before any
+  // marker is handled, so Lambda retries the whole event.
+  client ??= new AirflowClient({ baseUrl: config.airflow.url, apiVersion: config.airflow.apiVersion, username: config.airflow.username, password: await airflowPassword(config) });
   const parsed = parseDelivery(event, { bucket: config.monitored, snsTopicArn: config.snsTopicArn ?? null });
   logDropped(parsed);
 
@@ -75,6 +81,29 @@ function logDropped(parsed: ParsedDelivery): void {
   for (const foreign of parsed.foreignTopics) console.warn(JSON.stringify({ message: 'stockflow: SNS message of another topic dropped', topicArn: foreign.topicArn, sqsMessageId: foreign.messageId }));
   // Reaches a queue only across accounts; confirming is the operator's call.
   for (const { envelope } of parsed.confirmations) console.warn(JSON.stringify({ message: `stockflow: SNS ${envelope.Type}`, topicArn: envelope.TopicArn, subscribeUrl: envelope.SubscribeURL }));
+}
+
+/** The password as configured, or read from its secret: a plain string or JSON with a `password` key. */
+async function airflowPassword(config: LambdaConfig): Promise<string> {
+  if (config.airflow.password !== undefined) return config.airflow.password;
+  const secrets = new SecretsManagerClient({});
+  try {
+    const { SecretString: text } = await secrets.send(new GetSecretValueCommand({ SecretId: config.airflow.passwordSecretArn }));
+    if (!text) throw new Error(`secret ${config.airflow.passwordSecretArn} has no SecretString`);
+    if (!text.trimStart().startsWith('{')) return text;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // V8's message quotes the text: never let the secret reach the logs.
+      throw new Error(`secret ${config.airflow.passwordSecretArn} starts like JSON but is not`);
+    }
+    const password = (parsed as { password?: unknown }).password;
+    if (typeof password !== 'string' || password === '') throw new Error(`secret ${config.airflow.passwordSecretArn} is JSON without a "password" string`);
+    return password;
+  } finally {
+    secrets.destroy();
+  }
 }
 
 /** For tests: forget the cached client (new configuration). */
