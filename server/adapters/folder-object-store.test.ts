@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -54,6 +54,30 @@ describe('FolderObjectStore', () => {
     await assert.rejects(store.put('Output/x.csv', failing), /disk gone/);
     assert.equal(await store.head('Output/x.csv'), null);
     assert.deepEqual(await readdir(join(root, 'Output')), []);
+  });
+
+  it('copies an object over another in one step, leaving the source as it was', async () => {
+    await store.put('c/from.csv', 'new');
+    await store.put('c/to.csv', 'old');
+    await store.copy('c/from.csv', 'c/to.csv');
+    assert.equal(await streamToString(await store.get('c/to.csv')), 'new');
+    assert.equal(await streamToString(await store.get('c/from.csv')), 'new');
+    await store.put('c/from.csv', 'newer');
+    assert.equal(await streamToString(await store.get('c/to.csv')), 'new', 'a later put of the source leaves the copy alone');
+    await assert.rejects(store.copy('c/missing.csv', 'c/to.csv'), ObjectNotFoundError);
+    assert.deepEqual((await readdir(join(root, 'c'))).sort(), ['from.csv', 'to.csv']);
+  });
+
+  it('removes partial files older than asked, and the empty folders they leave', async () => {
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await mkdir(join(root, 'w/runs/killed'), { recursive: true });
+    await writeFile(join(root, 'w/out.csv.partial-old'), 'x');
+    await writeFile(join(root, 'w/runs/killed/out.csv.partial-old'), 'x');
+    await writeFile(join(root, 'w/out.csv.partial-fresh'), 'x');
+    for (const path of ['w/out.csv.partial-old', 'w/runs/killed/out.csv.partial-old']) await utimes(join(root, path), old, old);
+    const removed = await store.removeInterruptedWrites('w/', new Date(Date.now() - 3600_000));
+    assert.equal(removed, 2);
+    assert.deepEqual(await readdir(join(root, 'w')), ['out.csv.partial-fresh']);
   });
 
   it('changes the etag when the content changes', async () => {

@@ -12,5 +12,6 @@ export function openObjectStore(location: BucketLocation, s3: Config['s3']): Obj
     endpoint: s3.endpoint,
     region: s3.region,
     forcePathStyle: s3.forcePathStyle,
+    requestTimeoutMs: s3.requestTimeoutMs,
   });
 }

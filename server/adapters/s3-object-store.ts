@@ -1,8 +1,11 @@
 import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
   paginateListObjectsV2,
   S3Client,
@@ -25,7 +28,11 @@ export interface S3Settings {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+  /** Longest silence on a connection (connecting, awaiting an answer, mid-body) before the call fails. */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
 
 /** S3 and S3-compatible stores (MinIO, s3rver, ...); keys are relative to an optional prefix. */
 export class S3ObjectStore implements ObjectStore {
@@ -34,12 +41,18 @@ export class S3ObjectStore implements ObjectStore {
 
   constructor(private readonly settings: S3Settings, client?: S3Client) {
     this.location = `s3://${settings.bucket}/${settings.prefix}`;
+    const timeout = settings.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
     this.client =
       client ??
       new S3Client({
         region: settings.region,
         endpoint: settings.endpoint,
         forcePathStyle: settings.forcePathStyle,
+        // Without these a request that never answers waits forever. socketTimeout is an idle timer, so
+        // it also ends a body that stops part-way, while a long download that keeps moving is fine.
+        // (requestTimeout in @smithy/node-http-handler 4 is a deadline to the response headers that
+        // only warns unless told to throw, and would cut slow multipart uploads: not used.)
+        requestHandler: { connectionTimeout: Math.min(timeout, 5000), socketTimeout: timeout },
       });
   }
 
@@ -155,6 +168,40 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+  }
+
+  /** CopyObject: server-side and atomic for readers; one request copies at most 5 GB. */
+  async copy(from: string, to: string): Promise<void> {
+    const source = this.fullKey(from).split('/').map(encodeURIComponent).join('/');
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(to), CopySource: `${this.settings.bucket}/${source}` }));
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(this.location, from);
+      throw error;
+    }
+  }
+
+  /** Aborts multipart uploads a killed writer left (invisible, but stored and billed until aborted). */
+  async removeInterruptedWrites(prefix: string, before: Date): Promise<number> {
+    let removed = 0;
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix, ...markers }));
+      } catch (error) {
+        // s3rver has no multipart listing; a lifecycle rule (AbortIncompleteMultipartUpload) covers real buckets too.
+        if (error instanceof S3ServiceException && error.name === 'NotImplemented') return removed;
+        throw error;
+      }
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated >= before) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+        removed += 1;
+      }
+      if (!page.IsTruncated) return removed;
+      markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+    }
   }
 }
 

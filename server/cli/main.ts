@@ -5,7 +5,7 @@ import { KEYS } from '../pipeline/context';
 import { runPipeline, newRunId } from '../pipeline/run-pipeline';
 import { STEP_NAMES } from '../pipeline/steps';
 import type { RunSummary } from '../pipeline/summary';
-import { finishRecordedRun } from '../runs/run-outcome';
+import { DeferredRunRecord } from '../runs/deferred-run-record';
 import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
@@ -15,6 +15,7 @@ import { consoleLogger } from './console-logger';
 import { runCommands } from './run-commands';
 import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
 import { workerCommands } from './worker-commands';
+import { claimStartInstance } from './instance-lock';
 import { userCommands } from './user-commands';
 import { mailCommands } from './mail-commands';
 import { redactUrls } from '../util/redact';
@@ -47,7 +48,9 @@ Configuration comes from the environment: DATABASE_URL, STOCKFLOW_SOURCE, STOCKF
 S3_ENDPOINT, STOCKFLOW_DATA_DIR, STOCKFLOW_COHORT, STOCKFLOW_FIRST_NAME, STOCKFLOW_SURNAME (see README).`;
 
 // Commands that handle Ctrl-C and SIGTERM themselves: they stop their work and record it first.
-const LONG_RUNNING = new Set(['worker', 'watch', 'start', 'step']);
+const LONG_RUNNING = new Set(['worker', 'watch', 'start', 'step', 'run']);
+// How long `stockflow run` waits for a database that went away to record the run it executed.
+const RECORD_WAIT_MS = 10 * 60_000;
 
 function printSummary(summary: RunSummary, json: boolean): void {
   if (json) {
@@ -74,12 +77,36 @@ const pipelineCommands: Record<string, Command> = {
     const log = consoleLogger('info', () => bar.done());
     // Recorded like any other run, so the panel and `stockflow runs` show it.
     await opened.runs.markRunning({ id: runId, trigger: { kind: 'manual', by: `${process.env.USER ?? 'cli'} (stockflow run)` }, conf: {}, orchestrator: 'cli' });
-    const context = { ...opened.pipelineContext(runId, log, (event) => bar.update(event)), tracker: runHistoryTracker(opened.runs, runId, log) };
-    await runPipeline(context);
-    bar.done();
-    const { summary } = await finishRecordedRun(opened.runs, context.results, runId);
-    printSummary(summary, values.json);
-    return summary.status === 'success' ? 0 : 1;
+    // Ctrl-C or SIGTERM: the step stops at its next file and the run is recorded as stopped.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.log('warn', `${signal}: stopping the run at the next file (again to quit at once)`);
+      stop.abort(new Error(`stockflow run was stopped by ${signal}`));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      // Records that must wait for the database wait here, so the step's own error stands.
+      const record = new DeferredRunRecord(opened.pipelineContext(runId, log).results);
+      const context = {
+        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal),
+        results: record.results,
+        tracker: record.tracker(runHistoryTracker(opened.runs, runId, log), log),
+      };
+      const summary = await runPipeline(context);
+      bar.done();
+      // The outcome is known: it is printed now, even when the database must come back before it is recorded.
+      printSummary(summary, values.json);
+      await record.finish(opened.runs, context, { shutdown: stop.signal.aborted ? (stop.signal.reason as Error).message : undefined }, {
+        deadlineMs: RECORD_WAIT_MS,
+        signal: stop.signal,
+        onWait: (error) => log.log('warn', `the database is unavailable (${error instanceof Error ? error.message : String(error)}): run ${runId} is recorded once it is back (waiting up to ${RECORD_WAIT_MS / 60_000} min; Ctrl-C gives up)`),
+      });
+      return summary.status === 'success' ? 0 : 1;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
   },
 
   step: stepCommand,
@@ -113,6 +140,8 @@ const pipelineCommands: Record<string, Command> = {
     // start, the runner, the .SUCCESS watcher and the control panel.
     const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-web': { type: 'boolean', default: false } } });
     const port = z.coerce.number().int().min(1).max(65535).parse(values.port ?? process.env.PORT ?? '3000');
+    // Before anything else: a second start must leave without touching the running one.
+    claimStartInstance(loadConfig().dataDir);
     const log = consoleLogger();
     if (!values['no-web']) ensureWebBuild(log);
     const opened = await services();
@@ -143,8 +172,13 @@ const pipelineCommands: Record<string, Command> = {
       '',
     ].filter((line, index, all) => line !== '' || index === 0 || index === all.length - 1);
     process.stdout.write(`${lines.join('\n')}\n`);
+    // A closed terminal stops it like Ctrl-C (the embedded server runs in a session of its own).
+    const onHangup = (): void => void process.kill(process.pid, 'SIGTERM');
+    process.once('SIGHUP', onHangup);
     await untilStopped();
-    log.log('info', 'stopping...');
+    process.removeListener('SIGHUP', onHangup);
+    forceOnSecondSignal(log);
+    log.log('info', 'stopping: the current step is failed and recorded, then the database stops (Ctrl-C again to stop at once)');
     web?.kill('SIGTERM');
     await dispatcher?.stop();
     await watcher.stop();
@@ -152,6 +186,19 @@ const pipelineCommands: Record<string, Command> = {
     return 0;
   },
 };
+
+/**
+ * While a clean stop is under way, a second Ctrl-C/SIGTERM stops at once: the run is then left
+ * `running` for the next worker to settle, and the embedded server gets a fast shutdown on exit.
+ */
+function forceOnSecondSignal(log: { log(level: 'warn', message: string): void }): void {
+  const force = (signal: NodeJS.Signals): void => {
+    log.log('warn', `${signal} again: stopping at once`);
+    process.exit(130);
+  };
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+}
 
 const commands: Record<string, Command> = { ...pipelineCommands, ...runCommands, ...workerCommands, ...userCommands, ...mailCommands };
 

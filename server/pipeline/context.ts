@@ -36,9 +36,13 @@ export interface PipelineContext {
   signal?: AbortSignal;
   /** Records each step's try, log and progress in the run history (engines that do not record tries themselves). */
   tracker?: StepTracker;
+  /** Reads of one source file before the run fails, and the wait before the second (doubling after). */
+  fileRead?: { attempts: number; backoffMs: number };
+  /** Another run's files under Output/runs/ untouched this long are removed (default 1 h; output-layout.ts). */
+  staleOutputAfterMs?: number;
 }
 
-/** Fixed layout of the source bucket (the seed's names). */
+/** Fixed layout of the source bucket (the seed's names); the Output/ names are published ones (output-layout.ts). */
 export const KEYS = {
   stocksPrefix: 'Stocks/',
   companyList: 'CompanyNames/top_companies.txt',

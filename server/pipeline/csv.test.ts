@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Readable } from 'node:stream';
-import { csvField, csvRecord, LineSplitter, parseCsvLine, readAllLines } from './csv';
+import { csvField, csvRecord, LineSplitter, parseCsvLine, readAllLines, type SourceLine } from './csv';
 
 describe('LineSplitter', () => {
   it('handles CRLF, a BOM, a missing final newline and UTF-8 split across chunks', async () => {
@@ -16,6 +16,39 @@ describe('LineSplitter', () => {
       { number: 3, text: '' },
       { number: 4, text: 'last' },
     ]);
+  });
+
+  it('reports a line over the limit with its length and start, holding at most the limit meanwhile, in linear time', () => {
+    const lines: SourceLine[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line), 1000);
+    let held = 0;
+    const push = (text: string): void => {
+      splitter.push(Buffer.from(text));
+      held = Math.max(held, splitter.buffered);
+    };
+    push('short\n');
+    // 64 MiB in 16 KiB chunks: searching the whole held line at every chunk (as before) takes minutes.
+    const chunk = 'x'.repeat(16 * 1024);
+    const started = Date.now();
+    for (let index = 0; index < 4096; index += 1) push(chunk);
+    push('\nnext\n' + 'y'.repeat(1001));
+    splitter.end();
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    assert.ok(held <= 1001, `held ${held} characters`);
+    assert.deepEqual(lines.map((line) => [line.number, line.text.length, line.overLimit]), [
+      [1, 5, undefined],
+      [2, 1000, 4096 * 16 * 1024],
+      [3, 4, undefined],
+      [4, 1000, 1001],
+    ]);
+  });
+
+  it('keeps a line of exactly the limit', () => {
+    const lines: SourceLine[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line), 10);
+    splitter.push(Buffer.from('0123456789\r\n01234567890\n'));
+    splitter.end();
+    assert.deepEqual(lines, [{ number: 1, text: '0123456789' }, { number: 2, text: '0123456789', overLimit: 11 }]);
   });
 
   it('yields nothing for an empty stream', async () => {

@@ -11,6 +11,9 @@ export type DerivedRow = { ok: true; date: string; csv: string; openIsZero: bool
 export function deriveRow(line: string): DerivedRow {
   const fast = derivePlainRow(line);
   if (fast !== undefined) return fast;
+  // Only lines off the fast path (which takes digits only) can hold one.
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(line);
+  if (control) return { ok: false, reason: `contains a control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at column ${control.index + 1}` };
   const parsed = parseStockLine(line);
   if (!parsed.ok) return parsed;
   const { row } = parsed;

@@ -1,6 +1,7 @@
 import { ObjectNotFoundError } from '../ports/object-store';
 import { parseCompanyList } from './company-list';
 import { KEYS, StepInputError, type PipelineContext } from './context';
+import { storedText } from './stored-text';
 import { streamToString } from './streams';
 
 export interface DiscoveredFile {
@@ -68,7 +69,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     files,
     missing,
     duplicates: list.duplicates.map((entry) => entry.company),
-    invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw, reason })),
+    // Only invalid entries carry raw list text (names passed the ticker check): escaped and cut.
+    invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw: storedText(raw), reason })),
     unlistedFiles: filesByName.size - used.size,
   };
   context.log.log(

@@ -1,10 +1,12 @@
 import type { LoadResult, ReplaceSession } from '../ports/stock-table';
 import { StepInputError, type PipelineContext } from './context';
+import { openRunOutput, publishRunOutput } from './output-layout';
 import type { Manifest } from './transform';
 
 /**
  * Step 3: replace the batch's companies in historical_stocks_data with the output, in one
  * transaction. Reads the output file back, unless the rows were already streamed into `streamed`.
+ * Once committed, the run's files become the published Output/ ones.
  */
 export async function load(context: PipelineContext, manifest: Manifest, streamed?: ReplaceSession): Promise<LoadResult> {
   if (manifest.runId !== context.runId) {
@@ -13,13 +15,25 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   const expectedRows = manifest.totals.rowsKept;
   context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
-  const result = streamed
-    ? await streamed.commit(expectedRows, context.signal)
-    : await context.stocks.replaceCompanies({ companies: manifest.companies, rows: await context.source.get(manifest.outputKey), expectedRows, signal: context.signal });
+  let result: LoadResult;
+  if (streamed) {
+    result = await streamed.commit(expectedRows, context.signal);
+  } else {
+    // Opened before the load's transaction: the table is locked only once the rows are coming.
+    const rows = await openRunOutput(context.source, manifest);
+    if (!rows) throw new StepInputError(`The output of run ${manifest.runId} (${manifest.outputKey}) is gone: a later run removed it; start a new run`);
+    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows, expectedRows, signal: context.signal });
+  }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log(
     'info',
     `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load)`,
   );
+  try {
+    await publishRunOutput(context, manifest);
+  } catch (error) {
+    // The rows are committed (loading again is harmless: it replaces the same companies identically).
+    throw new Error(`the rows were loaded, but publishing Output/ failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   return result;
 }

@@ -1,4 +1,5 @@
 import type { PipelineContext } from './context';
+import { deferredReplace } from './deferred-replace';
 import type { DiscoveryResult } from './discover';
 import { load } from './load';
 import { recordStep, runStep } from './steps';
@@ -8,7 +9,8 @@ import { transform, type Manifest } from './transform';
 /**
  * All steps in one process. Transform streams its output straight into the load's COPY as well
  * as into the output file, so reading files and loading rows overlap (see BENCHMARKS.md); the
- * steps are still recorded one by one. A failed data step stops the run, but notify still runs
+ * load's transaction opens with the first complete file's rows (deferred-replace.ts). The steps
+ * are still recorded one by one. A failed data step stops the run, but notify still runs
  * so the failure is reported; a failed notification never changes the run's own outcome.
  */
 export async function runPipeline(context: PipelineContext): Promise<RunSummary> {
@@ -29,7 +31,7 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
   // Source bytes over an average row's ~45 bytes: enough to tell a full batch from a few companies.
   const estimatedRows = Math.round(discovery.files.reduce((total, file) => total + file.size, 0) / 45);
-  const session = await context.stocks.beginReplace(discovery.files.map((file) => file.company), { estimatedRows });
+  const session = deferredReplace(context.stocks, discovery.files.map((file) => file.company), { estimatedRows });
   let manifest: Manifest;
   try {
     manifest = (await recordStep(context, 'transform', (stepContext) => transform(stepContext, discovery, session.rows))).result as Manifest;
@@ -40,8 +42,8 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   const everyFileRead = manifest.companies.length === discovery.files.length;
   await recordStep(context, 'load', async (stepContext) => {
     if (everyFileRead) return load(stepContext, manifest, session);
-    // An unreadable file's company must keep its rows, but the streamed session already deleted
-    // them: roll it back and load the output file the ordinary way.
+    // A company whose file was not a stock file must keep its rows, but the streamed session
+    // already deleted them: roll it back and load the output file the ordinary way.
     await session.abort();
     return load(stepContext, manifest);
   });

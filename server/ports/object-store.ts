@@ -37,6 +37,21 @@ export interface ObjectStore {
   /** The object's metadata, or null when it does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
   delete(key: string): Promise<void>;
+  /** Replaces `to` with a copy of `from` in one step (readers see the old or the new object, never half). */
+  copy(from: string, to: string): Promise<void>;
+  /**
+   * Removes what interrupted writes left under prefix (a folder's partial files, S3's incomplete
+   * multipart uploads) that were last written before `before`; returns how many.
+   */
+  removeInterruptedWrites(prefix: string, before: Date): Promise<number>;
+}
+
+/** A symbolic link inside a folder bucket: never followed, since it can point outside the bucket. */
+export class SymlinkRefusedError extends Error {
+  constructor(readonly location: string, readonly key: string) {
+    super(`${key} is a symbolic link in ${location}: refused (links can point outside the bucket)`);
+    this.name = 'SymlinkRefusedError';
+  }
 }
 
 export class ObjectNotFoundError extends Error {

@@ -1,9 +1,16 @@
 import type pg from 'pg';
 import { csvRecord } from '../pipeline/csv';
+import { spreadsheetSafe } from '../pipeline/stored-text';
 import { TABLE_COLUMNS } from '../pipeline/stock-row';
 import { dataQuerySchema, filterClause, orderClause, SELECT_COLUMNS, type DataRow } from './data-page';
 
 const FETCH_ROWS = 5000;
+
+/** company_name is the one text column: neutralised as a formula; numbers (negative ones too) stay exact. */
+function cell(row: DataRow, column: (typeof TABLE_COLUMNS)[number]): string {
+  const value = row[column] ?? '';
+  return column === 'company_name' ? spreadsheetSafe(value) : value;
+}
 
 /**
  * The data page's current filtered, sorted view as CSV (header first), read through a server-side
@@ -27,7 +34,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | und
     while (true) {
       const batch = await client.query<DataRow>(`FETCH ${FETCH_ROWS} FROM export_rows`);
       if (batch.rows.length === 0) break;
-      yield batch.rows.map((row) => csvRecord(TABLE_COLUMNS.map((column) => row[column] ?? ''))).join('');
+      yield batch.rows.map((row) => csvRecord(TABLE_COLUMNS.map((column) => cell(row, column)))).join('');
     }
     await client.query('COMMIT');
   } catch (error) {

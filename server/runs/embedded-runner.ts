@@ -5,12 +5,15 @@ import { DATA_STEPS, NOTIFY_STEP, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';
+import { backoffDelay, isDatabaseUnavailable, isOutageMessage } from './outage';
 import type { RunRepository } from './run-repository';
 import { finishRecordedRun } from './run-outcome';
-import { runStepTry, type StepOutcome } from './step-try';
+import { LockLostError, RunnerLock } from './runner-lock';
+import { runStepTry, type StepOutcome, type StepTryResult } from './step-try';
 
-// Only the holder of this lock executes runs: one run at a time across every process.
-const RUNNER_LOCK_KEY = 7_391_022_516;
+const ORPHAN_REASON = 'the worker running it stopped (crash or kill) before the run finished';
+// A step cut short this often (outages, lost locks) is not retried for that reason again.
+const MAX_INTERRUPTIONS = 3;
 
 export interface RunnerOptions {
   pool: pg.Pool;
@@ -28,15 +31,27 @@ export interface RunnerOptions {
   workerId?: string;
   /** The host page's stop switch (shared through the database). */
   isPausedByOperator?: () => Promise<boolean>;
+  /** Longest wait between reconnection attempts while the database is away (default 5 s). */
+  reconnectMaxMs?: number;
+  /** How often the lock's session is checked while it is held (default 2 s). */
+  lockCheckMs?: number;
 }
+
+/** The run went to another worker while this one had lost the lock: it must not touch it again. */
+class RunAbandonedError extends Error {}
 
 /**
  * The embedded orchestrator's worker: takes queued runs from PostgreSQL one at a time and runs
  * the pipeline's steps with retries, a timeout per step, cancellation, live progress and logs.
+ * It outlives database restarts: it reconnects with backoff, and a step cut short by an outage or
+ * by losing the runner lock is tried again once the lock is back, unless another worker took over.
  */
 export class EmbeddedRunner {
   readonly workerId: string;
-  private lockClient: pg.PoolClient | null = null;
+  private lock: RunnerLock | null = null;
+  private listener: { client: pg.PoolClient; close(): void } | null = null;
+  /** Runs this worker is executing or settling: never orphans. */
+  private readonly active = new Set<string>();
   private stopping = false;
   private paused = false;
   private wake: (() => void) | null = null;
@@ -51,10 +66,10 @@ export class EmbeddedRunner {
     return this.paused;
   }
 
-  /** Starts the loop in the background; resolves once the loop is running. */
+  /** Starts the loop in the background. */
   start(): void {
-    this.loop ??= this.run().catch((error: unknown) => {
-      this.options.log.log('error', `runner stopped: ${error instanceof Error ? error.message : String(error)}`);
+    this.loop ??= this.serve().catch((error: unknown) => {
+      this.options.log.log('error', `runner stopped: ${message(error)}`);
     });
   }
 
@@ -78,67 +93,139 @@ export class EmbeddedRunner {
 
   /** Runs queued runs until none is left (for tests and one-shot use); needs the runner lock. */
   async drain(): Promise<void> {
-    if (!(await this.acquireLock())) throw new Error('another worker holds the runner lock');
+    if (!(await this.holdLock())) throw new Error('another worker holds the runner lock');
     try {
       for (let run = await this.options.runs.claimNextQueued(this.workerId); run; run = await this.options.runs.claimNextQueued(this.workerId)) {
         await this.execute(run);
       }
     } finally {
-      await this.releaseLock();
+      await this.dropLock();
     }
   }
 
-  private async acquireLock(): Promise<boolean> {
-    const client = await this.options.pool.connect();
-    // A checked-out client has no pool error handler: without one, a server shutdown crashes the process.
-    client.on('error', (error: Error & { code?: string }) => {
-      if (error.code !== '57P01') this.options.log.log('warn', `runner lock connection: ${error.message}`);
-    });
-    const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUNNER_LOCK_KEY]);
-    if (!locked.rows[0]?.locked) {
-      client.release();
-      return false;
-    }
-    this.lockClient = client;
-    // Whoever held the lock before us is gone: its unfinished runs can never finish.
-    const orphans = await this.options.runs.failOrphanedRuns('the worker running it stopped (crash or kill) before the run finished');
-    for (const id of orphans) this.options.log.log('warn', `run ${id} was left running by a stopped worker: marked failed`);
-    return true;
-  }
-
-  private async releaseLock(): Promise<void> {
-    if (!this.lockClient) return;
-    const unlocked = await this.lockClient.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]).then(() => true, () => false);
-    this.lockClient.release(!unlocked);
-    this.lockClient = null;
-  }
-
-  private async run(): Promise<void> {
-    const listener = await this.options.pool.connect();
-    listener.on('error', (error: Error & { code?: string }) => {
-      if (error.code !== '57P01') this.options.log.log('warn', `runner listen connection: ${error.message}`);
-    });
-    listener.on('notification', () => this.wake?.());
-    await listener.query('LISTEN stockflow_runs');
+  private async serve(): Promise<void> {
+    const { log, pollMs } = this.options;
+    let failures = 0;
     try {
       while (!this.stopping) {
-        if (!this.lockClient && !(await this.acquireLock())) {
-          await this.sleep(this.options.pollMs * 4);
-          continue;
+        try {
+          await this.ensureListener();
+          const locked = await this.holdLock();
+          if (failures > 0) log.log('info', 'runner: the database is reachable again');
+          failures = 0;
+          if (!locked) {
+            await this.sleep(pollMs * 4);
+            continue;
+          }
+          const paused = this.paused || (await this.options.isPausedByOperator?.()) === true;
+          const run = paused ? null : await this.options.runs.claimNextQueued(this.workerId);
+          if (run) await this.execute(run);
+          else await this.sleep(pollMs);
+        } catch (error) {
+          if (this.stopping) break;
+          failures += 1;
+          if (failures === 1) log.log('warn', `runner: ${isDatabaseUnavailable(error) ? 'database unavailable' : 'error'} (${message(error)}); reconnecting with backoff`);
+          this.dropListener();
+          await this.dropLock();
+          await this.sleep(backoffDelay(failures, pollMs, this.options.reconnectMaxMs ?? 5000));
         }
-        const paused = this.paused || (await this.options.isPausedByOperator?.()) === true;
-        const run = paused ? null : await this.options.runs.claimNextQueued(this.workerId);
-        if (run) await this.execute(run);
-        else await this.sleep(this.options.pollMs);
       }
     } finally {
-      await listener.query('UNLISTEN *').catch(() => {});
-      listener.release(true);
-      await this.releaseLock();
+      this.dropListener();
+      await this.dropLock();
+    }
+  }
+
+  /** LISTEN stockflow_runs on a session of its own, opened again after the database came back. */
+  private async ensureListener(): Promise<void> {
+    if (this.listener) return;
+    const client = await this.options.pool.connect();
+    let open = true;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      if (this.listener?.client === client) this.listener = null;
+      client.release(true);
+    };
+    // A checked-out client has no pool error handler: without one, a server shutdown crashes the process.
+    client.on('error', () => {
+      close();
+      this.wake?.();
+    });
+    client.on('end', close);
+    client.on('notification', () => this.wake?.());
+    try {
+      await client.query('LISTEN stockflow_runs');
+    } catch (error) {
+      close();
+      throw error;
+    }
+    this.listener = { client, close };
+  }
+
+  private dropListener(): void {
+    this.listener?.close();
+    this.listener = null;
+  }
+
+  /**
+   * True when this worker holds the runner lock, checked with the server (a lost session holds
+   * nothing); takes it when free. Whoever takes it first settles the runs of workers that are gone.
+   */
+  private async holdLock(): Promise<boolean> {
+    if (this.lock && (await this.lock.verify())) return true;
+    this.lock = null;
+    const lock = await RunnerLock.tryAcquire(this.options.pool, { onLost: (error) => this.onLockLost(error), checkEveryMs: this.options.lockCheckMs ?? 2000 });
+    if (!lock) return false;
+    this.lock = lock;
+    await this.settleOrphans();
+    // Settling may have lost the lock again (and taken it back, or not).
+    return this.lock?.held === true;
+  }
+
+  private onLockLost(error: LockLostError): void {
+    // Another worker may take the lock this very moment: the current step is not exclusive any more.
+    this.options.log.log('warn', `runner: ${error.message}${this.current ? '; stopping the current step' : ''}`);
+    this.current?.abort(error);
+    this.wake?.();
+  }
+
+  private async dropLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
+  }
+
+  /** Runs left `running` by a worker that is gone: their cut-short step failed, the failure mailed, the run finished. */
+  private async settleOrphans(): Promise<void> {
+    const { runs, results, log } = this.options;
+    for (const orphan of await runs.takeOverOrphanedRuns(this.workerId, [...this.active])) {
+      log.log('warn', `run ${orphan.id} was left running by a stopped worker: marking it failed`);
+      this.active.add(orphan.id);
+      try {
+        await runs.failRunningTasks(orphan.id, ORPHAN_REASON);
+        const records = await results.list(orphan.id);
+        const step = orphan.interruptedSteps.find(isDataStep) ?? DATA_STEPS.find((name) => !records.some((record) => record.step === name && record.status === 'success'));
+        const earlier = records.find((record) => record.step === step);
+        // Saved once, so a second takeover mails under the same dedupe key (i.e. not again).
+        if (step && !(earlier?.status === 'failed' && earlier.error === ORPHAN_REASON)) {
+          const now = new Date().toISOString();
+          await results.save({ runId: orphan.id, step, status: 'failed', startedAt: earlier?.startedAt ?? now, finishedAt: now, result: null, error: ORPHAN_REASON });
+        }
+        await this.executeStep(orphan.id, NOTIFY_STEP);
+        const { ending } = await finishRecordedRun(runs, results, orphan.id);
+        log.log('warn', `run ${orphan.id}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
+      } catch (error) {
+        if (!(error instanceof RunAbandonedError)) throw error;
+        log.log('warn', `run ${orphan.id}: left to another worker (${error.message})`);
+      } finally {
+        this.active.delete(orphan.id);
+      }
     }
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
@@ -155,31 +242,44 @@ export class EmbeddedRunner {
   private async execute(run: RunView): Promise<void> {
     const { log } = this.options;
     log.log('info', `run ${run.id}: started (${run.trigger.kind} by ${run.trigger.by})`);
-    let outcome: StepOutcome = 'success';
-    for (const step of DATA_STEPS) {
-      const previous = await this.options.results.get(run.id, step);
-      if (previous?.status === 'success') continue; // a retried run keeps its successful steps
-      outcome = await this.executeStep(run.id, step);
-      if (outcome !== 'success') break;
+    this.active.add(run.id);
+    try {
+      let outcome: StepOutcome = 'success';
+      for (const step of DATA_STEPS) {
+        const previous = await this.persist(run.id, () => this.options.results.get(run.id, step));
+        if (previous?.status === 'success') continue; // a retried run keeps its successful steps
+        outcome = await this.executeStep(run.id, step);
+        if (outcome !== 'success') break;
+      }
+      // A cancelled run is not news; success and failure are mailed.
+      if (outcome !== 'cancelled' && !this.stopping) await this.executeStep(run.id, NOTIFY_STEP);
+      const { ending } = await this.persist(run.id, () =>
+        finishRecordedRun(this.options.runs, this.options.results, run.id, {
+          cancelled: outcome === 'cancelled' && !this.stopping,
+          shutdown: this.stopping ? `the worker ${this.workerId} shut down` : undefined,
+        }),
+      );
+      log.log(ending.status === 'success' ? 'info' : 'warn', `run ${run.id}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
+    } catch (error) {
+      if (!(error instanceof RunAbandonedError)) throw error;
+      log.log('warn', `run ${run.id}: left to another worker (${error.message})`);
+    } finally {
+      this.active.delete(run.id);
     }
-    // A cancelled run is not news; success and failure are mailed.
-    if (outcome !== 'cancelled' && !this.stopping) await this.executeStep(run.id, NOTIFY_STEP);
-    const { ending } = await finishRecordedRun(this.options.runs, this.options.results, run.id, {
-      cancelled: outcome === 'cancelled' && !this.stopping,
-      shutdown: this.stopping ? `the worker ${this.workerId} shut down` : undefined,
-    });
-    log.log(ending.status === 'success' ? 'info' : 'warn', `run ${run.id}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
   }
 
-  /** One step with its tries and a doubling wait between them. */
+  /** One step with its tries and a doubling wait between them; a try cut short by an outage does not count. */
   private async executeStep(runId: string, step: StepName): Promise<StepOutcome> {
-    const { runs, results, retries, backoffMs, stepTimeoutMs } = this.options;
+    const { runs, results, retries, backoffMs, stepTimeoutMs, log } = this.options;
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
-    const lastTry = (await runs.nextTryNumber(runId, step)) + retries;
-    for (let attempt = 1; ; attempt += 1) {
+    let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, step))) + retries;
+    let interruptions = 0;
+    for (let retried = 0; ; ) {
+      await this.ensureOwnership(runId);
       const controller = new AbortController();
       this.current = controller;
-      let result;
+      let result: StepTryResult | null = null;
+      let unrecorded: unknown = null;
       try {
         result = await runStepTry({
           runs,
@@ -188,20 +288,81 @@ export class EmbeddedRunner {
           step,
           maxTries: lastTry,
           timeoutMs: stepTimeoutMs,
-          echo: this.options.log,
+          echo: log,
           signal: controller.signal,
           contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal),
         });
+      } catch (error) {
+        // The try could not even be recorded (the database went away under it).
+        unrecorded = error;
       } finally {
         this.current = null;
       }
+      const lockLost = controller.signal.reason instanceof LockLostError ? controller.signal.reason : null;
+      // A connection error counts as an outage only if the lock's session went too (a restart ends
+      // every session): an unreachable S3 endpoint says "ECONNREFUSED" as well.
+      const cutShort =
+        lockLost !== null ||
+        isDatabaseUnavailable(unrecorded) ||
+        (result?.outcome === 'failed' && isOutageMessage(result.error) && !(this.lock !== null && (await this.lock.verify())));
+      if (cutShort && !this.stopping && interruptions < MAX_INTERRUPTIONS) {
+        interruptions += 1;
+        const reason = lockLost?.message ?? (unrecorded !== null ? message(unrecorded) : (result?.error ?? 'interrupted'));
+        log.log('warn', `run ${runId}: ${step} was cut short (${reason}); trying it again once the database and the runner lock are back`);
+        await this.persist(runId, () => runs.markTriesInterrupted(runId, step, result?.tryNumber ?? null, reason));
+        lastTry += 1;
+        continue;
+      }
+      if (unrecorded !== null || result === null) throw unrecorded;
       if (!result.retrying) return result.outcome;
-      const delay = backoffMs * 2 ** (attempt - 1);
-      this.options.log.log('warn', `run ${runId}: ${step} try ${result.tryNumber} failed; retrying in ${Math.round(delay / 1000)} s`);
+      const delay = backoffMs * 2 ** retried;
+      retried += 1;
+      log.log('warn', `run ${runId}: ${step} try ${result.tryNumber} failed; retrying in ${Math.round(delay / 1000)} s`);
       await this.sleep(delay);
-      if (this.stopping || (await runs.isCancelRequested(runId))) return 'cancelled';
+      if (this.stopping || (await this.persist(runId, () => runs.isCancelRequested(runId)))) return 'cancelled';
     }
   }
+
+  /** A bookkeeping read or write for a run this worker executes: done once the database and the lock are back. */
+  private async persist<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.ensureOwnership(runId);
+      try {
+        return await work();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || this.stopping) throw error;
+      }
+    }
+  }
+
+  /**
+   * Before a step or a write: the lock must still be ours (checked with the server) and the run
+   * still ours. Waits out an outage with backoff; RunAbandonedError when another worker took over.
+   */
+  private async ensureOwnership(runId: string): Promise<void> {
+    const { runs, log, pollMs } = this.options;
+    if (this.lock && (await this.lock.verify())) return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        if (!(await this.holdLock())) throw new RunAbandonedError('another worker holds the runner lock now');
+        if (!(await runs.isRunOwnedBy(runId, this.workerId))) throw new RunAbandonedError('another worker settled it meanwhile');
+        if (attempt > 1) log.log('info', `run ${runId}: the database and the runner lock are back`);
+        return;
+      } catch (error) {
+        if (error instanceof RunAbandonedError || !isDatabaseUnavailable(error) || this.stopping) throw error;
+        if (attempt === 1) log.log('warn', `run ${runId}: waiting for the database (${message(error)})`);
+        await this.sleep(backoffDelay(attempt, pollMs, this.options.reconnectMaxMs ?? 5000));
+      }
+    }
+  }
+}
+
+function isDataStep(step: string): step is (typeof DATA_STEPS)[number] {
+  return (DATA_STEPS as readonly string[]).includes(step);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export { RunCancelledError, StepTimeoutError } from './step-try';

@@ -110,11 +110,16 @@ export class RunRepository {
   /** Newest first, keyset-paged by insertion order. */
   async listRuns(options: { limit: number; before?: string | null; status?: RunStatus; from?: string; to?: string }): Promise<RunPage> {
     const limit = Math.min(Math.max(options.limit, 1), 500);
+    // Every column but the whole summary (it can be large): lists show its counts and the first rejects' reasons.
+    const listSummary = `CASE WHEN summary IS NOT NULL THEN jsonb_build_object('rows', summary->'rows', 'files', summary->'files',
+      'firstRejects', CASE WHEN jsonb_typeof(summary->'firstRejects') = 'array' THEN (SELECT coalesce(jsonb_agg(reject - 'raw' ORDER BY n), '[]')
+        FROM jsonb_array_elements(summary->'firstRejects') WITH ORDINALITY AS r(reject, n) WHERE n <= 5) END) END`;
     const found = await this.pool.query<RunRow>(
-      `SELECT * FROM stockflow.runs
+      `SELECT (listed.run).* FROM (
+       SELECT jsonb_populate_record(NULL::stockflow.runs, to_jsonb(runs) || jsonb_build_object('summary', ${listSummary})) AS run FROM stockflow.runs
         WHERE ($1::bigint IS NULL OR seq < $1::bigint) AND ($2::text IS NULL OR status = $2)
           AND ($4::date IS NULL OR queued_at >= $4::date) AND ($5::date IS NULL OR queued_at < $5::date + 1)
-        ORDER BY seq DESC LIMIT $3`,
+        ORDER BY seq DESC LIMIT $3) listed ORDER BY (listed.run).seq DESC`,
       [options.before ?? null, options.status ?? null, limit + 1, options.from ?? null, options.to ?? null],
     );
     const rows = found.rows.slice(0, limit);
@@ -153,6 +158,50 @@ export class RunRepository {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Embedded runs left `running` while this worker holds the runner lock: their worker is gone (no
+   * one else may execute them). They are handed to `workerId` to settle, except `keep` (the runs it
+   * is executing itself), each with the steps whose try was cut short. Airflow and `stockflow run`
+   * runs are executed by their own processes and are never taken.
+   */
+  async takeOverOrphanedRuns(workerId: string, keep: string[]): Promise<{ id: string; interruptedSteps: string[] }[]> {
+    const taken = await this.pool.query<{ id: string }>(
+      `UPDATE stockflow.runs SET worker_id = $1
+        WHERE status = 'running' AND orchestrator = 'embedded' AND NOT (id = ANY($2::text[]))
+        RETURNING id`,
+      [workerId, keep],
+    );
+    if (taken.rows.length === 0) return [];
+    const steps = await this.pool.query<{ run_id: string; step: string }>(
+      `SELECT run_id, step FROM stockflow.task_runs WHERE run_id = ANY($1::text[]) AND status = 'running' ORDER BY started_at`,
+      [taken.rows.map((row) => row.id)],
+    );
+    return taken.rows.map((row) => ({ id: row.id, interruptedSteps: steps.rows.filter((step) => step.run_id === row.id).map((step) => step.step) }));
+  }
+
+  /** The tries of a run still marked running whose worker is gone: failed, with the reason. */
+  async failRunningTasks(runId: string, reason: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE stockflow.task_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1 AND status = 'running'`,
+      [runId, reason],
+    );
+  }
+
+  /** A step's try cut short by a database outage or a lost runner lock (`tryNumber` when it is known): up for retry. */
+  async markTriesInterrupted(runId: string, step: string, tryNumber: number | null, reason: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE stockflow.task_runs SET status = 'up_for_retry', error = $4, finished_at = coalesce(finished_at, now())
+        WHERE run_id = $1 AND step = $2 AND (status = 'running' OR try_number = $3)`,
+      [runId, step, tryNumber, reason],
+    );
+  }
+
+  /** Whether the run is still running under this worker (no other worker settled or took it meanwhile). */
+  async isRunOwnedBy(runId: string, workerId: string): Promise<boolean> {
+    const found = await this.pool.query('SELECT 1 FROM stockflow.runs WHERE id = $1 AND status = $2 AND worker_id = $3', [runId, 'running', workerId]);
+    return (found.rowCount ?? 0) > 0;
   }
 
   async finishRun(id: string, status: RunStatus, summary: unknown, error: string | null): Promise<void> {

@@ -22,6 +22,12 @@ export interface OwnPostgres {
   /** `postgres://user@host:port/database` plus `query`. */
   url(options?: { host?: string; database?: string; query?: string }): string;
   stop(): Promise<void>;
+  /** Stops the server like an operator would (`pg_ctl stop -m fast`: sessions are cut), keeping its data. */
+  stopServer(): Promise<void>;
+  /** Starts a server stopped by stopServer again, on the same port. */
+  startServer(): Promise<void>;
+  /** stopServer then startServer: what a database restart looks like to its clients. */
+  restartServer(): Promise<void>;
 }
 
 export interface OwnPostgresOptions {
@@ -65,7 +71,13 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
       `${caFile ? 'hostssl' : 'host'} all all ::1/128 trust`,
       '',
     ].join('\n'));
-    await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+    const startServer = async (): Promise<void> => {
+      await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+    };
+    const stopServer = async (): Promise<void> => {
+      await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
+    };
+    await startServer();
     started = true;
     return {
       port,
@@ -76,6 +88,12 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
       stop: async () => {
         await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
         await rm(dir, { recursive: true, force: true });
+      },
+      stopServer,
+      startServer,
+      restartServer: async () => {
+        await stopServer();
+        await startServer();
       },
     };
   } catch (error) {
@@ -136,7 +154,8 @@ async function chownTree(path: string, owner: { uid: number; gid: number }): Pro
   }
 }
 
-async function freePort(first: number, host: string): Promise<number> {
+/** The first port from `first` on that nothing listens on at `host`. */
+export async function freePort(first: number, host = '127.0.0.1'): Promise<number> {
   for (let port = first; port < first + 200; port += 1) {
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer()

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { migrate } from '../../server/db/migrate';
 import { KEYS } from '../../server/pipeline/context';
 import { parseCsvLine } from '../../server/pipeline/csv';
+import { runOutputKeys } from '../../server/pipeline/output-layout';
 import { runPipeline } from '../../server/pipeline/run-pipeline';
 import { runStep } from '../../server/pipeline/steps';
 import { streamToString } from '../../server/pipeline/streams';
@@ -145,38 +146,36 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     ]);
   });
 
-  it('keeps the rows of a company whose file became unreadable, and reports it', async () => {
+  it('fails the transform, naming the file, when a listed file is gone before it is read; the table keeps its rows', async () => {
     const store = await s3.store('awkward');
     const context = pipelineContext(database.pool, store, 'awkward-2');
     await runStep(context, 'discover');
     await store.delete('Stocks/good.us.csv');
-    const manifest = (await runStep(context, 'transform')).result as Manifest;
-    const good = manifest.files.find((file) => file.company === 'good')!;
-    assert.equal(good.status, 'failed');
-    assert.ok(!manifest.companies.includes('good'));
-    await runStep(context, 'load');
+    await assert.rejects(runStep(context, 'transform'), /Stocks\/good\.us\.csv could not be read \(1 attempt\): No object/);
+    await assert.rejects(runStep(context, 'load'), /has no successful transform step/);
     const kept = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'good'");
     assert.equal(kept.rows[0].n, 2);
   });
 
-  it('in one run, keeps an unreadable file\'s rows by falling back from the streamed load', async () => {
+  it('fails the run when a file stays unreadable after its retries, leaving the table as it was', async () => {
     const real = await s3.store('awkward');
-    const before = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'bom'");
-    assert.equal(before.rows[0].n, 1);
-    // The object exists when listed but its read fails, as with a permissions or network error.
+    await real.put('Stocks/good.us.csv', 'Date,Open,High,Low,Close,Volume,OpenInt\n2017-01-03,10,11,9,10.5,100,0\n');
+    const before = await tableDigest(database.pool);
+    let reads = 0;
+    // The object exists when listed but every read fails, as with a permissions or network error.
     const flaky: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
       get: async (key: string) => {
-        if (key === 'Stocks/bom.us.csv') throw new Error('AccessDenied');
-        return real.get(key);
+        if (key !== 'Stocks/bom.us.csv') return real.get(key);
+        reads += 1;
+        throw new Error('AccessDenied');
       },
     });
-    const summary = await runPipeline(pipelineContext(database.pool, flaky, 'awkward-3'));
-    assert.equal(summary.status, 'success', JSON.stringify(summary.error));
-    assert.equal(summary.files.failed, 2); // bom, and wrongheader from the earlier test
-    const after = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'bom'");
-    assert.equal(after.rows[0].n, 1);
-    const manifest = JSON.parse(await readOutput(real, KEYS.manifest)) as Manifest;
-    assert.match(manifest.files.find((file) => file.company === 'bom')!.error!, /AccessDenied/);
+    const summary = await runPipeline({ ...pipelineContext(database.pool, flaky, 'awkward-3'), fileRead: { attempts: 2, backoffMs: 10 } });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error?.step, 'transform');
+    assert.equal(summary.error?.message, 'Stocks/bom.us.csv could not be read (2 attempts): AccessDenied');
+    assert.equal(reads, 2);
+    assert.deepEqual(await tableDigest(database.pool), before);
   });
 
   it('leaves the table exactly as it was when the streamed load fails during the run', async () => {
@@ -193,8 +192,9 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
       assert.equal(summary.status, 'failed');
       assert.equal(summary.error?.step, 'load');
       assert.match(summary.error!.message, /test_no_boom/);
-      const output = await readOutput(store, KEYS.output);
+      const output = await readOutput(store, runOutputKeys('broken-stream').output);
       assert.equal(output.split('\n').filter(Boolean).length, 6000);
+      assert.equal(await store.head(KEYS.output), null, 'Output/ is published only by a run that committed');
     } finally {
       await database.pool.query('ALTER TABLE historical_stocks_data DROP CONSTRAINT test_no_boom');
     }
@@ -208,15 +208,16 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     await runStep(context, 'transform');
     const before = await tableDigest(database.pool);
     // Corrupt the middle of the output, as a bad disk or a concurrent writer would.
-    const lines = (await readOutput(store, KEYS.output)).split('\n');
+    const outputKey = runOutputKeys('broken-load').output;
+    const lines = (await readOutput(store, outputKey)).split('\n');
     const middle = Math.floor(lines.length / 2);
     lines.splice(middle, 0, '2017-01-03,1,1,1,1,not-a-number,0,0,zzz');
-    await store.put(KEYS.output, lines.join('\n'));
+    await store.put(outputKey, lines.join('\n'));
     await assert.rejects(runStep(context, 'load'), /invalid input syntax for type bigint/);
     assert.deepEqual(await tableDigest(database.pool), before);
 
     // And a file with the right syntax but rows missing is refused by the row-count check.
-    await store.put(KEYS.output, lines.slice(0, middle).join('\n') + '\n');
+    await store.put(outputKey, lines.slice(0, middle).join('\n') + '\n');
     await assert.rejects(runStep(context, 'load'), /COPY loaded \d+ rows but the transform step wrote \d+/);
     assert.deepEqual(await tableDigest(database.pool), before);
 

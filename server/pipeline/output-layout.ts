@@ -1,0 +1,138 @@
+import type { Readable } from 'node:stream';
+import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
+import { KEYS, type PipelineContext } from './context';
+import { streamToString } from './streams';
+import type { Manifest } from './transform';
+
+/**
+ * Output/ layout. A run writes only under Output/runs/<run id>/; the published names
+ * (Output/historical_stock_data.csv, rejects.csv, manifest.json) are replaced only after its load
+ * committed, manifest.json last: it names the run Output/ holds. See docs/RELIABILITY.md.
+ */
+
+const RUNS_PREFIX = 'Output/runs/';
+/** Files of another run untouched this long are a killed run's leftovers (an active writer touches its files). */
+export const DEFAULT_STALE_OUTPUT_MS = 60 * 60_000;
+
+export interface RunOutputKeys {
+  output: string;
+  rejects: string;
+  manifest: string;
+}
+
+/** The run id as one key segment (Airflow ids hold ':' and '+'), reversibly. */
+function folderOf(runId: string): string {
+  const encoded = encodeURIComponent(runId);
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
+function runIdOf(folder: string): string | null {
+  try {
+    return decodeURIComponent(folder);
+  } catch {
+    return null;
+  }
+}
+
+export function runOutputKeys(runId: string): RunOutputKeys {
+  const folder = `${RUNS_PREFIX}${folderOf(runId)}/`;
+  return { output: `${folder}historical_stock_data.csv`, rejects: `${folder}rejects.csv`, manifest: `${folder}manifest.json` };
+}
+
+/** The run whose files Output/ holds, or null. */
+export async function publishedRunId(source: ObjectStore): Promise<string | null> {
+  try {
+    const manifest = JSON.parse(await streamToString(await source.get(KEYS.manifest))) as { runId?: unknown };
+    return typeof manifest.runId === 'string' ? manifest.runId : null;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError || error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+/** The output the load reads: the run's own file, or the published one when this run already published it. */
+export async function openRunOutput(source: ObjectStore, manifest: Manifest): Promise<Readable | null> {
+  try {
+    return await source.get(manifest.outputKey);
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+  }
+  return (await publishedRunId(source)) === manifest.runId ? source.get(KEYS.output) : null;
+}
+
+/** A run's rejects.csv while its files are kept (unfinished, failed or published run), else null. */
+export async function openRunRejects(source: ObjectStore, runId: string): Promise<Readable | null> {
+  try {
+    return await source.get(runOutputKeys(runId).rejects);
+  } catch (error) {
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+  }
+  // Runs from before the per-run layout wrote straight to the published names.
+  if ((await publishedRunId(source)) !== runId) return null;
+  return source.get(KEYS.rejects).catch((error: unknown) => {
+    if (error instanceof ObjectNotFoundError) return null;
+    throw error;
+  });
+}
+
+/** Called once the load committed: the run's files become the published ones. */
+export async function publishRunOutput(context: PipelineContext, manifest: Manifest): Promise<void> {
+  const { source } = context;
+  // A manifest from before the per-run layout: its files are the published ones already.
+  if (manifest.outputKey === KEYS.output) return;
+  // A load run again after this run published: nothing left to switch.
+  if (!(await source.head(manifest.outputKey)) && (await publishedRunId(source)) === manifest.runId) return;
+  await source.copy(manifest.outputKey, KEYS.output);
+  await source.copy(manifest.rejectsKey, KEYS.rejects);
+  const published: Manifest = { ...manifest, outputKey: KEYS.output, rejectsKey: KEYS.rejects };
+  await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
+  context.log.log('info', `load: published Output/ from ${manifest.outputKey.slice(0, manifest.outputKey.lastIndexOf('/') + 1)}`);
+  // The published copy is the output now; the run keeps its rejects.csv for the download route.
+  await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `load: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
+  await removeStaleOutputs(context);
+}
+
+/**
+ * Removes other runs' folders under Output/runs/ once their run ended (notify recorded) or nothing
+ * touched them for staleOutputAfterMs (a killed run), and interrupted writes as old under Output/.
+ * The published run keeps its rejects.csv and manifest.json. Never fails the run: it only warns.
+ */
+export async function removeStaleOutputs(context: PipelineContext): Promise<void> {
+  const { source } = context;
+  const cutoff = new Date(Date.now() - (context.staleOutputAfterMs ?? DEFAULT_STALE_OUTPUT_MS));
+  try {
+    const own = folderOf(context.runId);
+    const folders = new Map<string, { keys: string[]; newest: number }>();
+    for await (const object of source.list(RUNS_PREFIX)) {
+      const folder = object.key.slice(RUNS_PREFIX.length).split('/')[0]!;
+      if (folder === own || !object.key.includes('/', RUNS_PREFIX.length)) continue;
+      const entry = folders.get(folder) ?? { keys: [], newest: 0 };
+      entry.keys.push(object.key);
+      entry.newest = Math.max(entry.newest, object.lastModified.getTime());
+      folders.set(folder, entry);
+    }
+    const published = folders.size > 0 ? await publishedRunId(source) : null;
+    let removed = 0;
+    for (const [folder, { keys, newest }] of folders) {
+      const runId = runIdOf(folder);
+      const ended = runId !== null && (await context.results.list(runId)).some((record) => record.step === 'notify');
+      if (!ended && newest >= cutoff.getTime()) continue;
+      const keep = runId !== null && runId === published ? new Set([runOutputKeys(runId).rejects, runOutputKeys(runId).manifest]) : new Set<string>();
+      for (const key of keys) {
+        if (keep.has(key)) continue;
+        await source.delete(key);
+        removed += 1;
+      }
+    }
+    const interrupted = await source.removeInterruptedWrites('Output/', cutoff);
+    if (removed + interrupted > 0) {
+      context.log.log('info', `cleanup: removed ${removed} files of earlier runs and ${interrupted} interrupted writes under Output/`);
+    }
+  } catch (error) {
+    context.log.log('warn', `cleanup: could not clean Output/: ${messageOf(error)}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

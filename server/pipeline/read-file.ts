@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidKeyError, ObjectNotFoundError, SymlinkRefusedError } from '../ports/object-store';
+import type { PipelineContext } from './context';
+import { csvField, LINE_LIMIT, LineSplitter } from './csv';
+import { deriveRow } from './derive-row';
+import type { DiscoveredFile } from './discover';
+import { isHeaderLine, looksLikeHeader } from './stock-row';
+import { storedText } from './stored-text';
+import type { FileReport, RejectedRow } from './transform';
+
+export interface FileOutcome {
+  report: FileReport;
+  /** Output CSV for this file; complete, since a file is read to its end before anything is written. */
+  output: Buffer[];
+  rejects: RejectedRow[];
+}
+
+const DEFAULT_FILE_READ = { attempts: 3, backoffMs: 1000 };
+
+/** A source file that could not be read in any attempt: the run fails (its rows would be missing). */
+export class FileReadError extends Error {
+  constructor(readonly key: string, attempts: number, cause: unknown) {
+    super(`${key} could not be read (${attempts} attempt${attempts === 1 ? '' : 's'}): ${messageOf(cause)}`, { cause });
+    this.name = 'FileReadError';
+  }
+}
+
+/** The file was read but is not a stock file (a foreign header): reported, the company keeps its rows. */
+class UnexpectedContentError extends Error {}
+
+/**
+ * Reads and validates one source file, again from the start after a failed read (with doubling
+ * waits), since its output is held until the whole file was read. A file still unreadable after
+ * the last attempt throws FileReadError; one that is gone or refused is not tried again.
+ */
+export async function readSourceFile(context: PipelineContext, file: DiscoveredFile): Promise<FileOutcome> {
+  const { attempts, backoffMs } = context.fileRead ?? DEFAULT_FILE_READ;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await readOnce(context, file);
+    } catch (error) {
+      if (context.signal?.aborted) throw error;
+      const final = error instanceof ObjectNotFoundError || error instanceof SymlinkRefusedError || error instanceof InvalidKeyError;
+      if (final || attempt >= attempts) throw new FileReadError(file.key, attempt, error);
+      const wait = backoffMs * 2 ** (attempt - 1);
+      context.log.log('warn', `transform: ${file.key}: read failed (attempt ${attempt} of ${attempts}), reading it again in ${wait} ms: ${storedText(messageOf(error))}`);
+      await sleep(wait, undefined, { signal: context.signal });
+    }
+  }
+}
+
+async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise<FileOutcome> {
+  const report: FileReport = {
+    company: file.company,
+    key: file.key,
+    status: 'loaded',
+    rowsRead: 0,
+    rowsKept: 0,
+    rowsRejected: 0,
+    warnings: 0,
+    bytes: 0,
+    sha256: '',
+    error: null,
+  };
+  const output: Buffer[] = [];
+  const rejects: RejectedRow[] = [];
+  const companyField = `,${csvField(file.company)}\n`;
+  const firstLineOfDate = new Map<string, number>();
+  const reject = (line: number, raw: string, reason: string): void => {
+    report.rowsRejected += 1;
+    rejects.push({ file: file.key, line, raw: storedText(raw), reason: storedText(reason) });
+  };
+  let firstWarningLine: number | null = null;
+  let pending = '';
+  const hash = createHash('sha256');
+  let sawFirstLine = false;
+  const splitter = new LineSplitter((line) => {
+    if (line.overLimit !== undefined) {
+      sawFirstLine = true;
+      report.rowsRead += 1;
+      reject(line.number, line.text, `line is ${line.overLimit} characters long; the limit is ${LINE_LIMIT}`);
+      return;
+    }
+    if (line.text.trim() === '') return;
+    if (!sawFirstLine) {
+      sawFirstLine = true;
+      if (isHeaderLine(line.text)) return;
+      if (looksLikeHeader(line.text)) throw new UnexpectedContentError(`line ${line.number}: unexpected header ${JSON.stringify(storedText(line.text, 200))}`);
+    }
+    report.rowsRead += 1;
+    const derived = deriveRow(line.text);
+    if (!derived.ok) {
+      reject(line.number, line.text, derived.reason);
+      return;
+    }
+    const earlier = firstLineOfDate.get(derived.date);
+    if (earlier !== undefined) {
+      reject(line.number, line.text, `duplicate Date ${derived.date} (first at line ${earlier})`);
+      return;
+    }
+    firstLineOfDate.set(derived.date, line.number);
+    if (derived.openIsZero) {
+      report.warnings += 1;
+      firstWarningLine ??= line.number;
+    }
+    report.rowsKept += 1;
+    pending += derived.csv + companyField;
+    if (pending.length > 64 * 1024) {
+      // Into off-heap memory at once: held strings would survive into V8's old space and make GC the bottleneck.
+      output.push(Buffer.from(pending, 'utf8'));
+      pending = '';
+    }
+  });
+  try {
+    for await (const chunk of await context.source.get(file.key)) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      hash.update(bytes);
+      report.bytes += bytes.length;
+      splitter.push(bytes);
+    }
+    splitter.end();
+  } catch (error) {
+    if (!(error instanceof UnexpectedContentError)) throw error;
+    context.log.log('error', `transform: ${file.key}: not a stock file, skipped: ${error.message}`);
+    return { report: { ...report, status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
+  }
+  if (pending) output.push(Buffer.from(pending, 'utf8'));
+  report.sha256 = hash.digest('hex');
+  if (report.rowsRead === 0) report.status = 'empty';
+  if (report.rowsRejected > 0) {
+    context.log.log('warn', `transform: ${file.key}: ${report.rowsRejected} of ${report.rowsRead} rows rejected (first: line ${rejects[0]!.line}: ${rejects[0]!.reason})`);
+  }
+  if (firstWarningLine !== null) {
+    context.log.log('warn', `transform: ${file.key}: ${report.warnings} rows with Open = 0 (first at line ${firstWarningLine}); daily_percent_change left empty`);
+  }
+  return { report, output, rejects };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PollingLoop } from './polling-loop';
+
+describe('PollingLoop', () => {
+  it('backs off while passes fail, reports a repeated error once, and polls at the interval again once it works', async () => {
+    const passes: number[] = [];
+    const reported: string[] = [];
+    let recovered!: () => void;
+    const done = new Promise<void>((resolve) => (recovered = resolve));
+    const loop = new PollingLoop(
+      async () => {
+        passes.push(Date.now());
+        if (passes.length <= 5) throw new Error('database unavailable');
+        if (passes.length === 7) recovered();
+      },
+      20,
+      (error) => reported.push((error as Error).message),
+    );
+    loop.start();
+    await done;
+    await loop.stop();
+    const waits = passes.slice(1).map((at, index) => at - passes[index]!);
+    // After failures 1..5: 40, 80, 160, 320, 640 ms (timers never fire early); then the interval again.
+    [40, 80, 160, 320, 640].forEach((least, index) => assert.ok(waits[index]! >= least, `waits ${waits.join(', ')}`));
+    assert.ok(waits[5]! < 320, `back to the 20 ms interval, not 640: ${waits.join(', ')}`);
+    assert.deepEqual(reported, ['database unavailable']);
+  });
+});
