@@ -60,7 +60,7 @@ function printSummary(summary: RunSummary, json: boolean): void {
   }
   const lines = [
     `Run ${summary.runId}: ${summary.status.toUpperCase()} in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} unreadable`,
+    `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)`,
     `  rows      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `  companies ${summary.companies}`,
   ];

@@ -48,7 +48,7 @@ export function notificationBody(summary: RunSummary): string {
   const lines = [
     `stockflow run ${summary.runId}: ${summary.status === 'success' ? 'succeeded' : 'FAILED'}`,
     '',
-    `Files:     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} unreadable`,
+    `Files:     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)`,
     `Rows:      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `Companies: ${summary.companies} loaded`,
     `Duration:  ${(summary.durationMs / 1000).toFixed(1)} s`,
