@@ -52,6 +52,9 @@ SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_in
  WHERE i.indrelid = 'public.historical_stocks_data'::regclass
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname;
 
+-- name: lock_for_swap
+LOCK TABLE public.historical_stocks_data IN ACCESS EXCLUSIVE MODE;
+
 -- name: drop_old_table
 DROP TABLE public.historical_stocks_data;
 

@@ -10,9 +10,22 @@ const queries = readNamedQueries('insert_query.sql');
 // building indexes once beats updating five of them row by row (BENCHMARKS.md).
 const BULK_SHARE = 0.25;
 
+/**
+ * How the bulk path waits for its exclusive lock at the swap. A reader holding the table (an export,
+ * a long page query) would otherwise keep the load waiting, and every new reader queued behind the
+ * load: each try waits at most `lockTimeoutMs`, then lets readers through and tries again.
+ */
+export interface SwapLockPolicy {
+  lockTimeoutMs: number;
+  tries: number;
+  retryDelayMs: number;
+}
+
+export const DEFAULT_SWAP_LOCK: SwapLockPolicy = { lockTimeoutMs: 2_000, tries: 15, retryDelayMs: 2_000 };
+
 /** historical_stocks_data in PostgreSQL: replaces the batch's companies atomically. */
 export class PgStockTable implements StockTable {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool, private readonly swapLock: SwapLockPolicy = DEFAULT_SWAP_LOCK) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
     const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows });
@@ -125,6 +138,7 @@ export class PgStockTable implements StockTable {
       if (definition === index.definition) throw new Error(`Cannot rebuild index ${index.name}: unexpected definition ${index.definition}`);
       await client.query(definition);
     }
+    await this.lockForSwap(client);
     await client.query(queries.drop_old_table!);
     await client.query(queries.rename_next_table!);
     for (const constraint of constraints) {
@@ -132,5 +146,29 @@ export class PgStockTable implements StockTable {
     }
     for (const index of indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
     return before - kept;
+  }
+
+  /** ACCESS EXCLUSIVE on the table within a savepoint, a short wait per try (SwapLockPolicy). */
+  private async lockForSwap(client: pg.PoolClient): Promise<void> {
+    const { lockTimeoutMs, tries, retryDelayMs } = this.swapLock;
+    for (let attempt = 1; ; attempt += 1) {
+      await client.query('SAVEPOINT swap_lock');
+      try {
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        await client.query(queries.lock_for_swap!);
+        await client.query('SET LOCAL lock_timeout = 0');
+        await client.query('RELEASE SAVEPOINT swap_lock');
+        return;
+      } catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT swap_lock');
+        // 55P03: lock_not_available (our timeout). Anything else is a real error.
+        if ((error as { code?: string }).code !== '55P03' || attempt >= tries) {
+          throw (error as { code?: string }).code === '55P03'
+            ? new Error(`readers held historical_stocks_data for ${tries} tries of ${lockTimeoutMs} ms: the load could not swap the table in; nothing was changed`)
+            : error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+      }
+    }
   }
 }
