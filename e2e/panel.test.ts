@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { E2E_EVENTS_SECRET, signIn, startProduct, type RunningProduct } from './product';
@@ -14,6 +14,8 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   });
 
   it('refuses a wrong password and signs the admin in', async () => {
+    // The start banner says to drop markers into the monitored folder: it exists already.
+    assert.ok((await stat(join(product.dataDir, 'buckets/monitored'))).isDirectory());
     const page = await product.newPage();
     await page.goto(`${product.url}/runs`);
     assert.match(page.url(), /\/login$/);

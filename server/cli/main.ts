@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../config';
@@ -163,6 +164,8 @@ const pipelineCommands: Record<string, Command> = {
     }
     const web = values['no-web'] ? null : startWebServer({ port, databaseUrl: opened.databaseUrl, log });
     const monitored = opened.config.monitored.kind === 'folder' ? opened.config.monitored.bucket : opened.monitored.location;
+    // The banner points there: make sure the folder exists before anyone looks for it.
+    if (opened.config.monitored.kind === 'folder') await mkdir(monitored, { recursive: true });
     const lines = [
       '',
       web ? `  stockflow control panel: http://127.0.0.1:${port}` : '  stockflow is running (no web server)',

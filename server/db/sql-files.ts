@@ -16,20 +16,26 @@ export interface Migration {
   sql: string;
 }
 
+// The sql/ files are read at run time, not traced into the web build: the ignore comments keep
+// Turbopack from tracing (and warning about) the whole project for these dynamic paths.
 export function readMigrations(folder = join(SQL_DIR, 'migrations')): Migration[] {
-  return readdirSync(folder)
+  return readdirSync(/* turbopackIgnore: true */ folder)
     .filter((file) => /^\d+_[\w-]+\.sql$/.test(file))
     .sort()
-    .map((file) => ({
-      version: Number(file.slice(0, file.indexOf('_'))),
-      name: file.replace(/\.sql$/, ''),
-      sql: readFileSync(join(folder, file), 'utf8'),
-    }));
+    .map((file) => {
+      const path = join(folder, file);
+      return {
+        version: Number(file.slice(0, file.indexOf('_'))),
+        name: file.replace(/\.sql$/, ''),
+        sql: readFileSync(/* turbopackIgnore: true */ path, 'utf8'),
+      };
+    });
 }
 
 /** Splits a file of `-- name: x` sections into named statements. */
 export function readNamedQueries(file: string): Record<string, string> {
-  const text = readFileSync(join(SQL_DIR, file), 'utf8');
+  const path = join(/* turbopackIgnore: true */ SQL_DIR, file);
+  const text = readFileSync(/* turbopackIgnore: true */ path, 'utf8');
   const queries: Record<string, string> = {};
   let current: string | null = null;
   for (const line of text.split('\n')) {
