@@ -136,6 +136,14 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   it('browses, filters, sorts and exports the data', async () => {
     const page = await product.newPage();
     await signIn(page, product.url, 'admin', product.adminPassword);
+    // Values the page cannot use are shown beside their field; the rest of the page works.
+    const bad = await page.goto(`${product.url}/data?closeMin=abc&from=2026-02-31&pctMax=1`);
+    assert.equal(bad?.status(), 200);
+    await page.locator('#closeMin-problem').filter({ hasText: 'not applied' }).waitFor();
+    await page.locator('#from-problem').filter({ hasText: 'no such day' }).waitFor();
+    assert.equal(await page.getByLabel('Close ≥').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('% change ≤').inputValue(), '1', 'the good filter stays applied');
+    await page.getByRole('navigation').getByRole('link', { name: 'Runs' }).waitFor();
     await page.goto(`${product.url}/data`);
     await product.screenshot(page, 'data');
     const company = (await page.locator('table tbody tr').first().locator('td').last().innerText()).trim();

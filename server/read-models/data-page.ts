@@ -29,6 +29,19 @@ export const dataQuerySchema = z.object({
 });
 export type DataQuery = z.infer<typeof dataQuerySchema>;
 
+/**
+ * Reads the data page's query: a value that does not parse is left out of the filters and
+ * reported for its field, so the page shows the problem beside the input instead of failing.
+ */
+export function parseDataQuery(raw: Record<string, string | undefined>): { query: DataQuery; problems: Record<string, string> } {
+  const first = dataQuerySchema.safeParse(raw);
+  if (first.success) return { query: first.data, problems: {} };
+  const problems: Record<string, string> = {};
+  for (const issue of first.error.issues) problems[String(issue.path[0] ?? 'query')] ??= issue.message;
+  const rest = Object.fromEntries(Object.entries(raw).filter(([key]) => !(key in problems)));
+  return { query: dataQuerySchema.parse(rest), problems };
+}
+
 export interface DataRow {
   stock_date: string;
   open_value: string;
@@ -43,6 +56,8 @@ export interface DataRow {
 
 export interface DataPage {
   query: DataQuery;
+  /** Query values that were not understood, by field (they are not applied). */
+  problems: Record<string, string>;
   rows: DataRow[];
   total: { value: number; isEstimate: boolean };
   /** Cursors for the neighbouring pages (null at either end). */
@@ -131,7 +146,7 @@ export const SELECT_COLUMNS = `t.stock_date::text, t.open_value::text, t.high_va
 
 export async function loadDataPage(pool: pg.Pool, raw: Record<string, string | undefined>): Promise<DataPage> {
   const started = performance.now();
-  const query = dataQuerySchema.parse(raw);
+  const { query, problems } = parseDataQuery(raw);
   const params: unknown[] = [];
   const where = [filterClause(query, params)];
   const backwards = Boolean(query.before) && !query.after;
@@ -152,6 +167,7 @@ export async function loadDataPage(pool: pg.Pool, raw: Record<string, string | u
   const total = await countRows(pool, query);
   return {
     query,
+    problems,
     rows,
     total,
     nextCursor: last && !atEnd ? encodeCursor(last, query.sort) : null,

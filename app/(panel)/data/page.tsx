@@ -15,9 +15,26 @@ function filtersOf(query: DataQuery): Record<string, string> {
   return Object.fromEntries(entries.map(([key, value]) => [key, String(value)]));
 }
 
+/** One filter: the value the query understood, or what was typed with the problem beside it. */
+function FilterInput({ label, name, query, raw, problems, type, inputMode, placeholder }: {
+  label: string; name: string; query: string | number | undefined; raw: Record<string, string | undefined>; problems: Record<string, string>;
+  type?: string; inputMode?: 'decimal' | 'numeric'; placeholder?: string;
+}) {
+  const problem = problems[name];
+  return (
+    <label>
+      {label}{' '}
+      <input name={name} type={type} inputMode={inputMode} placeholder={placeholder} defaultValue={problem ? (raw[name] ?? '') : (query ?? '')}
+        aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${name}-problem` : undefined} />
+      {problem && <span id={`${name}-problem`} role="alert" className="field-error">{problem} — not applied</span>}
+    </label>
+  );
+}
+
 export default async function DataPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   await requireUser();
-  const page = await loadDataPage((await getServices()).pool, await searchParams);
+  const raw = await searchParams;
+  const page = await loadDataPage((await getServices()).pool, raw);
   const { query } = page;
   const base = filtersOf(query);
   const href = (extra: Record<string, string>) => `/data?${new URLSearchParams({ ...base, ...extra })}`;
@@ -27,14 +44,14 @@ export default async function DataPage({ searchParams }: { searchParams: Promise
     <>
       <h1>Data</h1>
       <form className="toolbar" method="get" aria-label="Filters">
-        <label>Company <input name="company" defaultValue={query.company ?? ''} placeholder="aapl, msft" /></label>
-        <label>From <input name="from" type="date" defaultValue={query.from ?? ''} /></label>
-        <label>To <input name="to" type="date" defaultValue={query.to ?? ''} /></label>
-        <label>Close ≥ <input name="closeMin" inputMode="decimal" defaultValue={query.closeMin ?? ''} /></label>
-        <label>Close ≤ <input name="closeMax" inputMode="decimal" defaultValue={query.closeMax ?? ''} /></label>
-        <label>Volume ≥ <input name="volumeMin" inputMode="numeric" defaultValue={query.volumeMin ?? ''} /></label>
-        <label>% change ≥ <input name="pctMin" inputMode="decimal" defaultValue={query.pctMin ?? ''} /></label>
-        <label>% change ≤ <input name="pctMax" inputMode="decimal" defaultValue={query.pctMax ?? ''} /></label>
+        <FilterInput label="Company" name="company" query={query.company} raw={raw} problems={page.problems} placeholder="aapl, msft" />
+        <FilterInput label="From" name="from" type="date" query={query.from} raw={raw} problems={page.problems} />
+        <FilterInput label="To" name="to" type="date" query={query.to} raw={raw} problems={page.problems} />
+        <FilterInput label="Close ≥" name="closeMin" inputMode="decimal" query={query.closeMin} raw={raw} problems={page.problems} />
+        <FilterInput label="Close ≤" name="closeMax" inputMode="decimal" query={query.closeMax} raw={raw} problems={page.problems} />
+        <FilterInput label="Volume ≥" name="volumeMin" inputMode="numeric" query={query.volumeMin} raw={raw} problems={page.problems} />
+        <FilterInput label="% change ≥" name="pctMin" inputMode="decimal" query={query.pctMin} raw={raw} problems={page.problems} />
+        <FilterInput label="% change ≤" name="pctMax" inputMode="decimal" query={query.pctMax} raw={raw} problems={page.problems} />
         <label>Rows <select name="size" defaultValue={String(query.size)}>{[50, 100, 500].map((size) => <option key={size}>{size}</option>)}</select></label>
         <input type="hidden" name="sort" value={query.sort} />
         <input type="hidden" name="dir" value={query.dir} />
