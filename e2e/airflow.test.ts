@@ -196,6 +196,12 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
     await page.getByRole('tab', { name: 'load' }).click();
     await page.getByRole('log', { name: 'load log' }).filter({ hasText: /rows loaded for \d+ companies/ }).waitFor();
     await product.screenshot(page, 'airflow-run-detail');
+    // A failed run opens on the step that failed, its tries and error on the page.
+    const failedId = (await database.pool.query("SELECT id FROM stockflow.runs WHERE status = 'failed' ORDER BY seq LIMIT 1")).rows[0].id as string;
+    await page.goto(`${product.url}/runs/${encodeURIComponent(failedId)}`);
+    await page.locator('.timeline-row[data-step="discover"][data-status="failed"]').filter({ hasText: 'try 3' }).waitFor();
+    assert.equal(await page.getByRole('tab', { name: 'discover' }).getAttribute('aria-selected'), 'true');
+    await page.getByRole('alert').filter({ hasText: /step discover failed/ }).waitFor();
     await page.close();
   });
 });

@@ -19,7 +19,8 @@ export function RunLive({ initial, canOperate }: { initial: RunDetail; canOperat
   const [pending, startTransition] = useTransition();
   const queryClient = useQueryClient();
   const now = Date.now();
-  const shownStep = step ?? tasks.find((task) => task.status === 'running')?.step ?? tasks.at(-1)?.step ?? null;
+  // The step that needs looking at: the one running, else the one that failed, else the last.
+  const shownStep = step ?? tasks.find((task) => task.status === 'running')?.step ?? tasks.find((task) => task.status === 'failed')?.step ?? tasks.at(-1)?.step ?? null;
   const summary = run.summary as { rows?: { read: number; loaded: number; rejected: number }; files?: { found: number } } | null;
 
   const act = (action: (id: string) => Promise<{ ok: boolean; message: string | null }>, confirmText: string) => {
@@ -49,7 +50,7 @@ export function RunLive({ initial, canOperate }: { initial: RunDetail; canOperat
       </div>
       {run.error && <p className="error" role="alert" style={{ marginTop: '0.75rem' }}>{run.error}</p>}
       <h2>Steps</h2>
-      <RunTimeline tasks={tasks} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} />
+      <RunTimeline tasks={tasks} runStatus={run.status} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} />
       <h2>Logs</h2>
       <div className="tabs" role="tablist" aria-label="Step logs">
         {tasks.map((task) => (

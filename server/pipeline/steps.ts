@@ -55,6 +55,9 @@ export async function recordStep(context: PipelineContext, step: StepName, body:
     : context;
   try {
     const result = await body(stepContext);
+    // A step stopped by a timeout or a cancel may still finish in the background: its try is over
+    // and recorded as failed, so a late success must not overwrite that.
+    stepContext.signal?.throwIfAborted();
     const record: StepRecord = { runId: context.runId, step, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
     await context.results.save(record);
     await tracked?.end('success', null);

@@ -16,6 +16,10 @@ const PROGRESS_EVERY_MS = 300;
 export class TaskTry {
   readonly log: TaskLogWriter;
   private lastProgressAt = 0;
+  private lastEvent: ProgressEvent | null = null;
+  private lastWritten: ProgressEvent | null = null;
+  // Writes go one after another: out of order, an older count could land last (a finished step showing 184/201).
+  private progressWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly runs: RunRepository,
@@ -36,14 +40,25 @@ export class TaskTry {
 
   /** Progress for the panel; at most a few writes a second, but always the last one. */
   readonly onProgress = (event: ProgressEvent): void => {
+    this.lastEvent = event;
     const now = Date.now();
     if (now - this.lastProgressAt < PROGRESS_EVERY_MS && event.done < event.total) return;
     this.lastProgressAt = now;
-    void this.runs.updateProgress(this.runId, this.step, this.tryNumber, { done: event.done, total: event.total, rows: event.rows }).catch(() => {});
+    this.writeProgress(event);
   };
+
+  private writeProgress(event: ProgressEvent): void {
+    this.lastWritten = event;
+    this.progressWrites = this.progressWrites
+      .then(() => this.runs.updateProgress(this.runId, this.step, this.tryNumber, { done: event.done, total: event.total, rows: event.rows }))
+      .catch(() => {});
+  }
 
   /** Flushes the log, then records how the try ended. */
   async finish(status: Exclude<TaskStatus, 'queued' | 'running' | 'skipped'>, error: string | null): Promise<void> {
+    // The step's last count is what it ended on, even when the throttle held it back.
+    if (this.lastEvent && this.lastEvent !== this.lastWritten) this.writeProgress(this.lastEvent);
+    await this.progressWrites;
     await this.log.close();
     await this.runs.finishTask(this.runId, this.step, this.tryNumber, status, error);
   }
