@@ -17,6 +17,10 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     // The start banner says to drop markers into the monitored folder: it exists already.
     assert.ok((await stat(join(product.dataDir, 'buckets/monitored'))).isDirectory());
     const page = await product.newPage();
+    await page.goto(`${product.url}/login`);
+    const icon = await page.locator('link[rel="icon"]').first().getAttribute('href');
+    assert.ok(icon, 'the pages name an icon');
+    assert.equal((await page.request.get(new URL(icon, product.url).toString())).status(), 200);
     await page.goto(`${product.url}/runs`);
     assert.match(page.url(), /\/login$/);
     await product.screenshot(page, 'login');
@@ -26,6 +30,9 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('alert').filter({ hasText: 'Wrong user name or password.' }).waitFor();
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // Keyboard users skip the navigation: the first Tab reaches "Skip to content".
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await product.screenshot(page, 'overview');
     // Pages and APIs alike: never framed, no sniffing, no referrer leaks, no framework banner.
     for (const path of ['/', '/login', '/api/runs/x']) {
@@ -53,9 +60,9 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.goto(`${product.url}/runs`);
     assert.equal(await page.getByRole('button', { name: 'Trigger run' }).count(), 0);
     await page.goto(`${product.url}/host`);
-    page.once('dialog', (dialog) => void dialog.accept());
-    await page.getByRole('button', { name: 'Stop' }).click();
-    await page.getByRole('status').filter({ hasText: 'This needs the operator role.' }).waitFor();
+    // Shown, not offered: the buttons are disabled for a viewer (the server refuses too).
+    assert.equal(await page.getByRole('button', { name: 'Stop' }).isDisabled(), true);
+    await page.getByText('Starting and stopping needs the operator role.').waitFor();
     assert.match(await page.getByTestId('host-status').innerText(), /running/);
     await page.close();
   });
@@ -208,8 +215,12 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
 
   it('changes the notification identity and sends a test', async () => {
     const page = await product.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.goto(`${product.url}/notifications`);
+    await page.getByLabel('Cohort').waitFor();
+    assert.deepEqual(consoleErrors.filter((text) => /pattern|regular expression/i.test(text)), [], 'the identity inputs carry valid patterns');
     await page.getByLabel('Cohort').fill('C42');
     await page.getByLabel('First name').fill('Grace');
     await page.getByLabel('Surname').fill('Hopper');
@@ -245,6 +256,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     const status = await product.database.pool.query('SELECT status FROM stockflow.runs WHERE id = $1', [runId]);
     assert.equal(status.rows[0].status, 'queued');
     await page.reload();
+    assert.equal((await page.getByTestId('host-status').innerText()).trim(), 'stopped', 'a stopped host says stopped');
     await product.screenshot(page, 'host');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status').filter({ hasText: 'Host is running.' }).waitFor();

@@ -11,6 +11,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
   return (
     <Providers>
       <div className="shell">
+        <a href="#main" className="skip-link">Skip to content</a>
         <header className="topbar">
           <a href="/" className="brand">stockflow</a>
           <Nav />
@@ -21,7 +22,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
             <button type="submit" className="link">Sign out</button>
           </form>
         </header>
-        <main className="content">{children}</main>
+        <main id="main" className="content" tabIndex={-1}>{children}</main>
       </div>
     </Providers>
   );

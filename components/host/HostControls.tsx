@@ -14,8 +14,8 @@ export function HostControls({ status, canOperate }: { status: string; canOperat
   };
   return (
     <div className="row">
-      <button className="primary" disabled={pending || status === 'running'} onClick={() => run('start')}>Start</button>
-      <button className="danger" disabled={pending || status === 'stopped'} onClick={() => run('stop')}>Stop</button>
+      <button className="primary" disabled={!canOperate || pending || status === 'running'} onClick={() => run('start')}>Start</button>
+      <button className="danger" disabled={!canOperate || pending || status === 'stopped'} onClick={() => run('stop')}>Stop</button>
       {!canOperate && <span className="muted">Starting and stopping needs the operator role.</span>}
       {message && <p role="status" className={message.ok ? 'notice' : 'error'}>{message.text}</p>}
     </div>

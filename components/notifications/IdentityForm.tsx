@@ -9,7 +9,7 @@ export function IdentityForm({ initial, canEdit }: { initial: { cohort: string; 
   const field = (name: keyof typeof values, label: string) => (
     <label>
       {label}
-      <input name={name} value={values[name]} disabled={!canEdit} onChange={(event) => setValues({ ...values, [name]: event.target.value })} pattern="[A-Za-z0-9-]+" maxLength={30} required />
+      <input name={name} value={values[name]} disabled={!canEdit} onChange={(event) => setValues({ ...values, [name]: event.target.value })} pattern="[A-Za-z0-9\-]+" maxLength={30} required />
     </label>
   );
   return (

@@ -13,7 +13,7 @@ export default async function HostPage() {
     <>
       <h1>Host</h1>
       <div className="cards">
-        <div className="card"><div className="label">State</div><div className="value" data-testid="host-status"><StatusBadge status={state.status === 'running' ? 'running' : state.status === 'stopped' ? 'cancelled' : 'queued'} /> {state.status}</div></div>
+        <div className="card"><div className="label">State</div><div className="value" data-testid="host-status"><StatusBadge status={state.status === 'running' ? 'running' : state.status === 'stopped' ? 'cancelled' : 'queued'} label={state.status} /></div></div>
         <div className="card"><div className="label">{state.kind === 'ec2' ? 'Instance' : 'Worker'}</div><div className="value" style={{ fontSize: '1rem' }}>{state.id}</div><div className="muted">{state.type}</div></div>
         <div className="card"><div className="label">Public IP</div><div className="value" style={{ fontSize: '1rem' }}>{state.publicIp ?? '–'}</div></div>
         <div className="card"><div className="label">Orchestrator</div><div className="value" style={{ fontSize: '1rem' }}>{services.config.orchestrator}</div><div className={health.healthy ? 'muted' : 'error'}>{health.detail}</div></div>
