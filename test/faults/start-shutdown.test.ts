@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { createPool } from '../../server/db/pool';
-import { startEmbeddedPostgres } from '../../server/db/embedded-postgres';
+import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../../server/db/embedded-postgres';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { waitFor } from '../helpers/runner';
@@ -20,13 +20,11 @@ import { seededFolder } from './support/own-database';
 describe('faults: stopping `stockflow start` during a run', () => {
   let folder: Awaited<ReturnType<typeof seededFolder>>;
   let env: Record<string, string>;
-  let url: string;
 
   before(async () => {
     folder = await seededFolder(300);
     const port = await freePort(55600 + Math.floor(Math.random() * 300));
     env = { STOCKFLOW_DATA_DIR: folder.dir, STOCKFLOW_EMBEDDED_PG_PORT: String(port), STOCKFLOW_SOURCE: folder.source, STOCKFLOW_CONCURRENCY: '1' };
-    url = `postgres://postgres:stockflow@127.0.0.1:${port}/stockflow`;
   });
   after(async () => {
     // A cluster left behind by a failed test must not outlive it.
@@ -45,6 +43,8 @@ describe('faults: stopping `stockflow start` during a run', () => {
 
   /** The run whose transform is running, polled through a pool of the test's own (closed afterwards). */
   async function transformingRun(start: CliProcess, queue: (pool: pg.Pool) => Promise<void> = async () => {}): Promise<string> {
+    // The app role's password is written by the start, beside the cluster.
+    const url = await waitFor('the embedded credentials', async () => embeddedDatabaseUrl(folder.dir, Number(env.STOCKFLOW_EMBEDDED_PG_PORT)), 60_000);
     const pool = createPool(url);
     try {
       await waitFor('the database to answer', tolerant(async () => (await pool.query('SELECT 1 FROM stockflow.runs LIMIT 1')) !== null), 60_000);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,6 +26,8 @@ describe('embedded PostgreSQL', () => {
     await first.stop();
 
     const second = await startEmbeddedPostgres({ dataDir, port });
+    assert.equal(second.url, first.url, 'the same role and password after a restart');
+    assert.match(second.url, /^postgres:\/\/stockflow_app:[\w-]{40,}@127\.0\.0\.1:/);
     const again = new pg.Client({ connectionString: second.url });
     await again.connect();
     const rows = await again.query('SELECT value FROM kept');
@@ -43,7 +45,10 @@ describe('embedded PostgreSQL', () => {
     try {
       const moved = lines.find((line) => line.includes('lives in'));
       assert.match(moved ?? '', /lives in \/var\/lib\/stockflow\/[0-9a-f]{12}\/postgres/);
-      dirs.push(dirname(/lives in (\S+)/.exec(moved!)![1]!));
+      const clusterParent = dirname(/lives in (\S+)/.exec(moved!)![1]!);
+      dirs.push(clusterParent);
+      // The passwords stay with the cluster, private to the user running stockflow.
+      for (const name of ['postgres.superuser-password', 'postgres.app-password']) assert.equal((await stat(join(clusterParent, name))).mode & 0o777, 0o600);
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
