@@ -31,6 +31,21 @@ export interface StackValues {
   identity: Identity;
 }
 
+/** What the steps and the panel both need: this stack's database over TLS, source bucket, identity and topic. */
+function stockflowEnv(values: StackValues): Array<readonly [string, EnvValue]> {
+  return [
+    ['DATABASE_URL', atBoot('DATABASE_URL')],
+    ['DATABASE_CA_FILE', CONTAINER_CA_FILE],
+    ['STOCKFLOW_SOURCE', `s3://${values.sourceBucket}`],
+    ['AWS_REGION', values.region],
+    ['STOCKFLOW_COHORT', values.identity.cohort],
+    ['STOCKFLOW_FIRST_NAME', values.identity.firstName],
+    ['STOCKFLOW_SURNAME', values.identity.surname],
+    ['STOCKFLOW_NOTIFIER', 'sns'],
+    ['SNS_TOPIC_ARN', values.topicArn],
+  ];
+}
+
 /**
  * infra/airflow/.env on the host: every key of .env.example (compose requires some with `:?`),
  * the stockflow part pointing at this stack's RDS (verify-full with the RDS CA), buckets and topic.
@@ -45,15 +60,7 @@ export function airflowHostEnv(values: StackValues): EnvEntries {
     ['AIRFLOW_UID', '50000'],
     // Operators reach the UI through an SSM port forward to this port on their machine.
     ['AIRFLOW_BASE_URL', `http://localhost:${AIRFLOW_PORT}`],
-    ['DATABASE_URL', atBoot('DATABASE_URL')],
-    ['DATABASE_CA_FILE', CONTAINER_CA_FILE],
-    ['STOCKFLOW_SOURCE', `s3://${values.sourceBucket}`],
-    ['AWS_REGION', values.region],
-    ['STOCKFLOW_COHORT', values.identity.cohort],
-    ['STOCKFLOW_FIRST_NAME', values.identity.firstName],
-    ['STOCKFLOW_SURNAME', values.identity.surname],
-    ['STOCKFLOW_NOTIFIER', 'sns'],
-    ['SNS_TOPIC_ARN', values.topicArn],
+    ...stockflowEnv(values),
     // SMTP is not used on AWS (SNS delivers); blank means unset for compose and loadConfig.
     ['SMTP_URL', ''],
     ['STOCKFLOW_MAIL_FROM', ''],
@@ -72,13 +79,7 @@ export interface PanelValues extends StackValues {
 /** The panel container's --env-file: the same database, bucket and topic, Airflow as orchestrator, the host as EC2. */
 export function panelEnv(values: PanelValues): EnvEntries {
   const entries: Array<readonly [string, EnvValue]> = [
-    ['DATABASE_URL', atBoot('DATABASE_URL')],
-    ['DATABASE_CA_FILE', CONTAINER_CA_FILE],
-    ['STOCKFLOW_SOURCE', `s3://${values.sourceBucket}`],
-    ['AWS_REGION', values.region],
-    ['STOCKFLOW_COHORT', values.identity.cohort],
-    ['STOCKFLOW_FIRST_NAME', values.identity.firstName],
-    ['STOCKFLOW_SURNAME', values.identity.surname],
+    ...stockflowEnv(values).filter(([key]) => key !== 'STOCKFLOW_NOTIFIER' && key !== 'SNS_TOPIC_ARN'),
     ['STOCKFLOW_ORCHESTRATOR', 'airflow'],
     ['AIRFLOW_URL', values.airflowUrl],
     // The compose file runs Airflow 3: no version probe needed.
