@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { loadOverview } from '@/server/read-models/overview';
 import { StatusBadge } from '@/components/runs/StatusBadge';
+import { AutoRefresh } from '@/components/shared/AutoRefresh';
 import { formatDuration, formatNumber, formatTime } from '@/components/runs/format';
 import { getServices } from '../_lib/services';
 import { requireUser } from '../_lib/session';
@@ -12,6 +13,7 @@ export default async function OverviewPage() {
   return (
     <>
       <h1>Overview</h1>
+      <AutoRefresh active={overview.active.length > 0} />
       <div className="cards">
         <div className="card"><div className="label">Host</div><div className="value"><StatusBadge status={overview.host.status === 'running' ? 'running' : overview.host.status === 'stopped' ? 'cancelled' : 'queued'} /> {overview.host.status}</div><div className="muted">{overview.host.id}</div></div>
         <div className="card"><div className="label">Rows</div><div className="value">{formatNumber(data.rows)}</div></div>

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '@/server/ports/orchestrator';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { TriggerForm } from '@/components/runs/TriggerForm';
+import { AutoRefresh } from '@/components/shared/AutoRefresh';
 import { formatDuration, formatNumber, formatTime } from '@/components/runs/format';
 import { hasRole } from '@/server/auth/roles';
 import { getServices } from '../../_lib/services';
@@ -25,6 +26,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
   return (
     <>
       <h1>Runs</h1>
+      <AutoRefresh active={page.runs.some((run) => run.status === 'queued' || run.status === 'running')} />
       {hasRole(user.role, 'operator') && <TriggerForm />}
       <form className="toolbar" method="get" aria-label="Filter by date">
         {query.status && <input type="hidden" name="status" value={query.status} />}
@@ -33,9 +35,10 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         <button type="submit">Filter</button>
       </form>
       <div className="tabs" role="group" aria-label="Filter by status">
-        <Link href={statusHref()} aria-current={!query.status ? 'true' : undefined}><button aria-selected={!query.status}>All</button></Link>
+        {/* Links styled as tabs: one tab stop each (a button inside a link was two). */}
+        <Link href={statusHref()} className="tab" aria-current={!query.status ? 'page' : undefined}>All</Link>
         {RUN_STATUSES.map((status) => (
-          <Link key={status} href={statusHref(status)}><button aria-selected={query.status === status}>{status}</button></Link>
+          <Link key={status} href={statusHref(status)} className="tab" aria-current={query.status === status ? 'page' : undefined}>{status}</Link>
         ))}
       </div>
       {page.runs.length === 0 ? (
