@@ -69,6 +69,8 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
 
   it('triggers a run, watches it finish and reads its logs', async () => {
     const page = await product.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.goto(`${product.url}/runs`);
     await product.screenshot(page, 'runs');
@@ -78,6 +80,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     // Live: the page polls until every step is done, without a reload.
     await page.locator('.timeline-row[data-step="notify"][data-status="success"]').waitFor({ timeout: 120_000 });
     await page.locator('h1 + .status-success').waitFor();
+    assert.deepEqual(consoleErrors.filter((text) => /hydrat|#418/i.test(text)), [], 'the live run page hydrates without a mismatch');
     await page.getByRole('tab', { name: 'load' }).click();
     await page.getByRole('log', { name: 'load log' }).filter({ hasText: /rows loaded for \d+ companies/ }).waitFor();
     await product.screenshot(page, 'run-detail');

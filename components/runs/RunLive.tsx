@@ -1,6 +1,6 @@
 'use client';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, useTransition } from 'react';
+import { useEffect, useState, useTransition } from 'react';
 import type { RunDetail } from '@/server/read-models/run-detail';
 import { cancelRun, retryRun } from '@/app/(panel)/runs/actions';
 import { runKeys } from './data/keys';
@@ -18,7 +18,16 @@ export function RunLive({ initial, canOperate }: { initial: RunDetail; canOperat
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [pending, startTransition] = useTransition();
   const queryClient = useQueryClient();
-  const now = Date.now();
+  // Durations tick every second while the run goes on, even when a poll brings nothing new. The
+  // clock starts after hydration: the server's Date.now() and the browser's differ (React #418).
+  const [clock, setClock] = useState<number | null>(null);
+  useEffect(() => {
+    setClock(Date.now());
+    if (detail.isFinished) return;
+    const timer = setInterval(() => setClock(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [detail.isFinished]);
+  const now = clock ?? Date.parse(run.finishedAt ?? run.startedAt ?? run.queuedAt);
   // The step that needs looking at: the one running, else the one that failed, else the last.
   const shownStep = step ?? tasks.find((task) => task.status === 'running')?.step ?? tasks.find((task) => task.status === 'failed')?.step ?? tasks.at(-1)?.step ?? null;
   const summary = run.summary as { rows?: { read: number; loaded: number; rejected: number }; files?: { found: number } } | null;

@@ -35,7 +35,7 @@ export class PgStockTable implements StockTable {
       await session.abort();
       throw error;
     }
-    return session.commit(input.expectedRows, input.signal);
+    return session.commit(input.expectedRows, input.signal, input.onPhase);
   }
 
   async beginReplace(companies: readonly string[], options: { estimatedRows?: number } = {}): Promise<ReplaceSession> {
@@ -79,7 +79,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      commit: async (expectedRows, signal) => {
+      commit: async (expectedRows, signal, onPhase) => {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -90,7 +90,7 @@ export class PgStockTable implements StockTable {
           if (rowsLoaded !== expectedRows) {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
-          if (bulk) rowsReplaced = await this.swapInNextTable(client, companies);
+          if (bulk) rowsReplaced = await this.swapInNextTable(client, companies, onPhase);
           signal?.throwIfAborted();
           await client.query('COMMIT');
           // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
@@ -121,12 +121,14 @@ export class PgStockTable implements StockTable {
   }
 
   /** Completes the new table (other companies, keys, indexes) and puts it in place of the old one. */
-  private async swapInNextTable(client: pg.PoolClient, companies: readonly string[]): Promise<number> {
+  private async swapInNextTable(client: pg.PoolClient, companies: readonly string[], onPhase?: (phase: string) => void): Promise<number> {
+    onPhase?.('keeping the other companies\' rows');
     const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
     const kept = (await client.query(queries.keep_other_companies!, [companies])).rowCount ?? 0;
     const constraints = (await client.query<{ name: string; definition: string }>(queries.key_constraints!)).rows;
     const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
     const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+    onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes`);
     for (const constraint of constraints) {
       await client.query(`ALTER TABLE public.historical_stocks_data_next ADD CONSTRAINT ${quote(`${constraint.name}_next`)} ${constraint.definition}`);
     }
@@ -138,6 +140,7 @@ export class PgStockTable implements StockTable {
       if (definition === index.definition) throw new Error(`Cannot rebuild index ${index.name}: unexpected definition ${index.definition}`);
       await client.query(definition);
     }
+    onPhase?.('swapping the new table in');
     await this.lockForSwap(client);
     await client.query(queries.drop_old_table!);
     await client.query(queries.rename_next_table!);

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import type { LoadResult, ReplaceSession } from '../ports/stock-table';
 import { StepInputError, type PipelineContext } from './context';
 import { openRunOutput, publishRunOutput } from './output-layout';
@@ -16,13 +17,16 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
   let result: LoadResult;
+  const onPhase = (phase: string): void => context.log.log('info', `load: ${phase}`);
   if (streamed) {
-    result = await streamed.commit(expectedRows, context.signal);
+    result = await streamed.commit(expectedRows, context.signal, onPhase);
   } else {
     // Opened before the load's transaction: the table is locked only once the rows are coming.
     const rows = await openRunOutput(context.source, manifest);
     if (!rows) throw new StepInputError(`The output of run ${manifest.runId} (${manifest.outputKey}) is gone: a later run removed it; start a new run`);
-    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows, expectedRows, signal: context.signal });
+    const counted = rows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
+    rows.on('error', (error) => counted.destroy(error));
+    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows: counted, expectedRows, signal: context.signal, onPhase });
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log(
@@ -36,4 +40,16 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     throw new Error(`the rows were loaded, but publishing Output/ failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return result;
+}
+
+/** Passes the output CSV through, reporting how many rows went by (one line is one row): load progress. */
+function countRows(report: (rows: number) => void): Transform {
+  let rows = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) rows += 1;
+      report(rows);
+      callback(null, chunk);
+    },
+  });
 }

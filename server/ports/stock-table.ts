@@ -9,6 +9,8 @@ export interface ReplaceCompaniesInput {
   expectedRows: number;
   /** Aborting rolls the load back, up to the moment of COMMIT. */
   signal?: AbortSignal;
+  /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
+  onPhase?: (phase: string) => void;
 }
 
 export interface LoadResult {
@@ -26,7 +28,7 @@ export interface LoadResult {
 export interface ReplaceSession {
   rows: Writable;
   /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
-  commit(expectedRows: number, signal?: AbortSignal): Promise<LoadResult>;
+  commit(expectedRows: number, signal?: AbortSignal, onPhase?: (phase: string) => void): Promise<LoadResult>;
   /** Rolls back: the table is exactly as before the session. */
   abort(): Promise<void>;
 }

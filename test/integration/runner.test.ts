@@ -48,6 +48,11 @@ describe('the embedded runner', () => {
       ['discover', 'success', 1], ['transform', 'success', 1], ['load', 'success', 1], ['notify', 'success', 1],
     ]);
     assert.equal(tasks[1]!.progress.done, tasks[1]!.progress.total);
+    // The load reports the rows it copied, and what it does after them (the first load is a bulk one).
+    const loaded = (a!.summary as { rows: { loaded: number } }).rows.loaded;
+    assert.deepEqual(tasks[2]!.progress, { done: loaded, total: loaded, rows: loaded });
+    const loadLog = await orchestrator.readLog(first.runId, 'load', {});
+    assert.ok(loadLog.lines.some((line) => /load: building \d+ keys and \d+ indexes/.test(line.message)), 'the load says it builds the indexes');
     assert.equal((a!.summary as { rows: { loaded: number } }).rows.loaded > 0, true);
     assert.equal((await orchestrator.trigger({ runId: first.runId, trigger: { kind: 'manual', by: 'ada' } })).created, false);
     const today = new Date().toISOString().slice(0, 10);
