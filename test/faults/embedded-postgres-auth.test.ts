@@ -159,6 +159,9 @@ describe('faults: embedded PostgreSQL credentials', () => {
     const exit = await cli.waitForExit(45_000);
     assert.equal(exit.code, 0, cli.stderr);
     assert.deepEqual(JSON.parse(cli.stdout).runs, []);
+    // It says it joins; it does not claim to start a server it only shares.
+    assert.match(cli.stderr, /Using the embedded PostgreSQL another stockflow process runs/);
+    assert.doesNotMatch(cli.stderr, /Starting embedded PostgreSQL/);
   });
 });
 
