@@ -3,6 +3,9 @@ import type { MailChannel } from '../ports/mail-channel';
 import type { DeliveryReceipt, Notification, Notifier } from '../ports/notifier';
 import { attemptDelivery, claimMessage, reopenFailedMessage } from '../notifications/outbox-delivery';
 
+/** The outbox row a notification is recorded in, as send() reads it back. */
+type OutboxRow = { id: string; channel: string; status: string; delivery_id: string | null; last_error: string | null };
+
 export interface OutboxNotifierOptions {
   /** Delivery attempts made before send() returns; the dispatcher (or a re-run notify step) retries after that. */
   attempts?: number;
@@ -51,9 +54,9 @@ export class OutboxNotifier implements Notifier {
   }
 
   /** The outbox row for this notification: the existing one for its dedupe key, or a new one. */
-  private async record(notification: Notification): Promise<{ id: string; channel: string; status: string; delivery_id: string | null; last_error: string | null }> {
+  private async record(notification: Notification): Promise<OutboxRow> {
     const toOutboxOnly = this.channel === null;
-    const inserted = await this.pool.query<{ id: string; channel: string; status: string; delivery_id: string | null; last_error: string | null }>(
+    const inserted = await this.pool.query<OutboxRow>(
       `INSERT INTO stockflow.outbox (run_id, outcome, channel, subject, body, status, sent_at, dedupe_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
@@ -61,7 +64,7 @@ export class OutboxNotifier implements Notifier {
       [notification.runId, notification.outcome, this.channelName, notification.subject, notification.body, toOutboxOnly ? 'sent' : 'pending', toOutboxOnly ? new Date() : null, notification.dedupeKey ?? null],
     );
     if (inserted.rows[0]) return inserted.rows[0];
-    const existing = await this.pool.query<{ id: string; channel: string; status: string; delivery_id: string | null; last_error: string | null }>(
+    const existing = await this.pool.query<OutboxRow>(
       'SELECT id::text, channel, status, delivery_id, last_error FROM stockflow.outbox WHERE dedupe_key = $1',
       [notification.dedupeKey],
     );

@@ -38,6 +38,7 @@ export const stepCommand: Command = async (args, services) => {
   const bar = createProgressBar();
   const log = consoleLogger('info', () => bar.done());
 
+  const results = opened.pipelineContext(runId, log).results;
   const status = await opened.runs.markRunning({ id: runId, trigger: triggerOfConf(conf, engine), conf, orchestrator: engine });
   if (status === 'cancelled' && step !== NOTIFY_STEP) {
     log.log('warn', `run ${runId} was cancelled: ${step} does not run`);
@@ -53,7 +54,7 @@ export const stepCommand: Command = async (args, services) => {
     const maxTries = values['max-tries'] === undefined ? nextTry : countSchema('--max-tries').parse(values['max-tries']);
     const result = await runStepTry({
       runs: opened.runs,
-      results: opened.pipelineContext(runId, log).results,
+      results,
       runId,
       step,
       tryNumber: nextTry,
@@ -72,7 +73,7 @@ export const stepCommand: Command = async (args, services) => {
     const cancelled = result.outcome === 'cancelled' || (result.outcome === 'failed' && (await opened.runs.isCancelRequested(runId)));
     // notify comes last whatever happened before it (all_done): it closes the run's record.
     if (step === NOTIFY_STEP || cancelled) {
-      const { ending } = await finishRecordedRun(opened.runs, opened.pipelineContext(runId, log).results, runId, { cancelled });
+      const { ending } = await finishRecordedRun(opened.runs, results, runId, { cancelled });
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${runId}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
     }
     return result.outcome === 'success' ? 0 : 1;

@@ -9,31 +9,16 @@
  */
 import { Aws, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AIRFLOW_PORT, SOURCE_PREFIXES } from './constants';
 import { airflowHostEnv } from './env-files';
-import { StockflowInstance } from './instance';
+import { partSources, StockflowInstance, type StockflowPartProps } from './instance';
 import { acknowledge, wildcardFinding } from './nag';
 import { airflowHostStatements } from './permissions';
-import type { Identity } from './settings';
-import { AIRFLOW_HOST_SOURCES, buildSourceArchive } from './source-archive';
+import { AIRFLOW_HOST_SOURCES } from './source-archive';
 import { airflowHostCommands } from './user-data';
 
-export interface AirflowHostProps {
-  vpc: ec2.IVpc;
-  securityGroup: ec2.ISecurityGroup;
-  instanceType: string;
-  source: IBucket;
-  topic: ITopic;
-  databaseSecret: ISecret;
-  airflowSecret: ISecret;
-  identity: Identity;
-  name: string;
-}
+export type AirflowHostProps = StockflowPartProps;
 
 export class AirflowHost extends Construct {
   readonly instance: ec2.Instance;
@@ -43,10 +28,7 @@ export class AirflowHost extends Construct {
 
   constructor(scope: Construct, id: string, props: AirflowHostProps) {
     super(scope, id);
-    const packed = buildSourceArchive('airflow-host', AIRFLOW_HOST_SOURCES);
-    const archive = new s3assets.Asset(this, 'Source', { path: packed.path, assetHash: packed.hash });
-    const location = { bucket: archive.s3BucketName, key: archive.s3ObjectKey };
-    const secrets = { region: Aws.REGION, databaseSecretArn: props.databaseSecret.secretArn, airflowSecretArn: props.airflowSecret.secretArn };
+    const { location, secrets } = partSources(this, 'airflow-host', AIRFLOW_HOST_SOURCES, props);
     const env = airflowHostEnv({ region: Aws.REGION, sourceBucket: props.source.bucketName, topicArn: props.topic.topicArn, identity: props.identity });
 
     const host = new StockflowInstance(this, 'Host', {

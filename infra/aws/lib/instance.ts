@@ -7,10 +7,43 @@
  * replaces the instance when it changes (it runs once, at first boot: a new checkout or setting
  * takes a new instance).
  */
+import { Aws } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
+import type { Identity } from './settings';
+import { buildSourceArchive } from './source-archive';
+
+/** What the Airflow host and the panel are both built from. */
+export interface StockflowPartProps {
+  vpc: ec2.IVpc;
+  securityGroup: ec2.ISecurityGroup;
+  instanceType: string;
+  source: IBucket;
+  topic: ITopic;
+  databaseSecret: ISecret;
+  airflowSecret: ISecret;
+  identity: Identity;
+  name: string;
+}
+
+/**
+ * The repository files an instance builds from, as an S3 asset, and the secrets its user data reads:
+ * the same for both parts.
+ */
+export function partSources(scope: Construct, name: string, files: readonly string[], props: StockflowPartProps) {
+  const packed = buildSourceArchive(name, files);
+  const archive = new s3assets.Asset(scope, 'Source', { path: packed.path, assetHash: packed.hash });
+  return {
+    location: { bucket: archive.s3BucketName, key: archive.s3ObjectKey },
+    secrets: { region: Aws.REGION, databaseSecretArn: props.databaseSecret.secretArn, airflowSecretArn: props.airflowSecret.secretArn },
+  };
+}
 
 export interface StockflowInstanceProps {
   vpc: ec2.IVpc;

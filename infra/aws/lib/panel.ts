@@ -9,34 +9,20 @@
  */
 import { Aws, Stack, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SOURCE_PREFIXES } from './constants';
 import { panelEnv } from './env-files';
-import { StockflowInstance } from './instance';
+import { partSources, StockflowInstance, type StockflowPartProps } from './instance';
 import { acknowledge, wildcardFinding } from './nag';
 import { panelStatements } from './permissions';
-import type { Identity } from './settings';
-import { buildSourceArchive, PANEL_SOURCES } from './source-archive';
+import { PANEL_SOURCES } from './source-archive';
 import { panelCommands } from './user-data';
 
-export interface PanelProps {
-  vpc: ec2.IVpc;
-  securityGroup: ec2.ISecurityGroup;
-  instanceType: string;
-  source: IBucket;
-  topic: ITopic;
-  databaseSecret: ISecret;
-  airflowSecret: ISecret;
-  identity: Identity;
+export interface PanelProps extends StockflowPartProps {
   host: ec2.Instance;
   airflowUrl: string;
   /** Operators come from their CIDR over plain HTTP instead of through SSM. */
   publicAccess: boolean;
-  name: string;
 }
 
 export class Panel extends Construct {
@@ -45,10 +31,7 @@ export class Panel extends Construct {
 
   constructor(scope: Construct, id: string, props: PanelProps) {
     super(scope, id);
-    const packed = buildSourceArchive('panel', PANEL_SOURCES);
-    const archive = new s3assets.Asset(this, 'Source', { path: packed.path, assetHash: packed.hash });
-    const location = { bucket: archive.s3BucketName, key: archive.s3ObjectKey };
-    const secrets = { region: Aws.REGION, databaseSecretArn: props.databaseSecret.secretArn, airflowSecretArn: props.airflowSecret.secretArn };
+    const { location, secrets } = partSources(this, 'panel', PANEL_SOURCES, props);
     const env = panelEnv({
       region: Aws.REGION,
       sourceBucket: props.source.bucketName,
