@@ -16,6 +16,7 @@ import { seedSynthetic } from '../../server/seed/synthetic';
 import { pipelineContext } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { slowStore, waitFor } from '../helpers/runner';
+import { RUNNER_LOCK_KEY } from '../../server/runs/runner-lock';
 
 interface TimedLog {
   at: number;
@@ -113,8 +114,24 @@ describe('faults: the runner loses its lock connection', () => {
     try {
       await transformRunning(first.runId);
       const lostAt = Date.now();
-      await database.pool.query('SELECT pg_terminate_backend($1)', [await lockHolder(database.pool)]);
-      b.start();
+      const holder = await lockHolder(database.pool);
+      assert.ok(holder, 'A holds the runner lock');
+      // The test queues for the lock as A's session dies, so the lock passes to it, not back to A
+      // (A could otherwise legitimately take it again before B asks, and there would be no handover);
+      // A must start nothing while it has no lock.
+      const bridge = await database.pool.connect();
+      try {
+        const queued = bridge.query('SELECT pg_advisory_lock($1)', [RUNNER_LOCK_KEY]);
+        await database.pool.query('SELECT pg_terminate_backend($1)', [holder]);
+        await queued;
+        await waitFor('A to notice it lost the lock', async () => logsA.some((line) => /lost the runner lock/.test(line.message)), 30_000);
+        // A, lockless all along, is stopped before the lock is free again: the handover goes to B.
+        await a.stop();
+        b.start();
+        await bridge.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]);
+      } finally {
+        bridge.release();
+      }
       const second = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'faults' } });
       const third = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'faults' } });
       assert.equal((await finished(second.runId)).status, 'success');
