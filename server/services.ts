@@ -10,6 +10,7 @@ import { createPool } from './db/pool';
 import type { PipelineContext } from './pipeline/context';
 import type { Logger } from './ports/logger';
 import type { ObjectStore } from './ports/object-store';
+import type { LoadMode } from './ports/stock-table';
 import type { Orchestrator } from './ports/orchestrator';
 import { AirflowClient } from './adapters/airflow/airflow-client';
 import { AirflowOrchestrator } from './adapters/airflow/airflow-orchestrator';
@@ -40,7 +41,7 @@ export interface Services {
   orchestrator: Orchestrator;
   settings: SettingsRepository;
   host: HostController;
-  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal): PipelineContext;
+  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal, run?: { loadMode?: LoadMode }): PipelineContext;
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
   createWatcher(log: Logger): MarkerWatcher;
@@ -100,7 +101,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
           runs,
         )
       : new EmbeddedOrchestrator(runs);
-  const pipelineContext: Services['pipelineContext'] = (runId, log, onProgress, signal) => ({
+  const pipelineContext: Services['pipelineContext'] = (runId, log, onProgress, signal, run) => ({
       runId,
       source,
       stocks,
@@ -112,6 +113,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
       log,
       onProgress,
       signal,
+      loadMode: run?.loadMode,
     });
   return {
     config,
@@ -129,7 +131,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
         pool,
         runs,
         results,
-        contextFor: (runId, taskLog, onProgress, signal) => pipelineContext(runId, taskLog, onProgress, signal),
+        contextFor: (runId, taskLog, onProgress, signal, run) => pipelineContext(runId, taskLog, onProgress, signal, run),
         retries: config.runner.retries,
         backoffMs: config.runner.backoffMs,
         stepTimeoutMs: config.runner.stepTimeoutMs,

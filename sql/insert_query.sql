@@ -7,7 +7,14 @@
 LOCK TABLE public.historical_stocks_data IN SHARE ROW EXCLUSIVE MODE;
 
 -- name: delete_batch_companies
-DELETE FROM public.historical_stocks_data WHERE company_name = ANY($1::text[]);
+-- The old rows are kept aside (this transaction only) to tell what the load changed.
+WITH gone AS (
+  DELETE FROM public.historical_stocks_data WHERE $2::boolean OR company_name = ANY($1::text[]) RETURNING *
+)
+INSERT INTO pg_temp.stockflow_rows_before SELECT * FROM gone;
+
+-- name: create_rows_before
+CREATE TEMP TABLE stockflow_rows_before (LIKE public.historical_stocks_data) ON COMMIT DROP;
 
 -- name: copy_rows
 COPY public.historical_stocks_data (stock_date, open_value, high_value, low_value, close_value,
@@ -39,6 +46,43 @@ FROM STDIN WITH (FORMAT csv, NULL '');
 -- name: keep_other_companies
 INSERT INTO public.historical_stocks_data_next
 SELECT * FROM public.historical_stocks_data WHERE company_name <> ALL($1::text[]);
+
+-- What a load changed, per company: old rows ($2 = every company, else those in $1) against the
+-- new ones, matched on the key (company_name, stock_date). Numbers compare by value (1.50 = 1.5).
+-- name: changes_bulk
+SELECT coalesce(n.company_name, o.company_name) AS company,
+  count(*) FILTER (WHERE o.stock_date IS NULL) AS added,
+  count(*) FILTER (WHERE n.stock_date IS NULL) AS removed,
+  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL AND
+    (o.open_value, o.high_value, o.low_value, o.close_value, o.volume_traded, o.daily_percent_change, o.value_change) IS DISTINCT FROM
+    (n.open_value, n.high_value, n.low_value, n.close_value, n.volume_traded, n.daily_percent_change, n.value_change)) AS changed,
+  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL) AS matched
+FROM (SELECT * FROM public.historical_stocks_data WHERE $2::boolean OR company_name = ANY($1::text[])) o
+FULL JOIN public.historical_stocks_data_next n ON n.company_name = o.company_name AND n.stock_date = o.stock_date
+GROUP BY 1;
+
+-- name: changes_incremental
+SELECT coalesce(n.company_name, o.company_name) AS company,
+  count(*) FILTER (WHERE o.stock_date IS NULL) AS added,
+  count(*) FILTER (WHERE n.stock_date IS NULL) AS removed,
+  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL AND
+    (o.open_value, o.high_value, o.low_value, o.close_value, o.volume_traded, o.daily_percent_change, o.value_change) IS DISTINCT FROM
+    (n.open_value, n.high_value, n.low_value, n.close_value, n.volume_traded, n.daily_percent_change, n.value_change)) AS changed,
+  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL) AS matched
+FROM pg_temp.stockflow_rows_before o
+FULL JOIN (SELECT * FROM public.historical_stocks_data WHERE company_name = ANY($1::text[])) n
+  ON n.company_name = o.company_name AND n.stock_date = o.stock_date
+GROUP BY 1;
+
+-- Demo data (stockflow.demo_companies): which companies' rows are synthetic.
+-- name: demo_companies_outside_batch
+SELECT company_name FROM stockflow.demo_companies WHERE company_name <> ALL($1::text[]) ORDER BY company_name;
+
+-- name: forget_demo_companies
+DELETE FROM stockflow.demo_companies;
+
+-- name: remember_demo_companies
+INSERT INTO stockflow.demo_companies (company_name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING;
 
 -- name: count_rows
 SELECT count(*)::bigint AS rows FROM public.historical_stocks_data;

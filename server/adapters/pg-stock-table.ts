@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { finished, pipeline } from 'node:stream/promises';
 import { readNamedQueries } from '../db/sql-files';
-import type { LoadResult, ReplaceCompaniesInput, ReplaceSession, StockTable } from '../ports/stock-table';
+import type { LoadResult, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
+import { dataChangesOf, type CompanyChangeRow } from './data-changes';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -28,7 +29,7 @@ export class PgStockTable implements StockTable {
   constructor(private readonly pool: pg.Pool, private readonly swapLock: SwapLockPolicy = DEFAULT_SWAP_LOCK) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
-    const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows });
+    const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows, scope: input.scope });
     try {
       await pipeline(input.rows, session.rows, { signal: input.signal });
     } catch (error) {
@@ -38,7 +39,9 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, input.signal, input.onPhase);
   }
 
-  async beginReplace(companies: readonly string[], options: { estimatedRows?: number } = {}): Promise<ReplaceSession> {
+  async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope } = {}): Promise<ReplaceSession> {
+    const scope: ReplaceScope = options.scope ?? { mode: 'companies', demo: false };
+    const replaceAll = scope.mode === 'replace';
     const client = await this.pool.connect();
     // Errors also reach the pending query or COPY; this only keeps a dropped connection from crashing the process.
     const ignore = (): void => {};
@@ -60,12 +63,24 @@ export class PgStockTable implements StockTable {
     };
     let bulk = false;
     let rowsReplaced = 0;
+    // The batch's companies plus the others whose rows go: demo companies when real data arrives.
+    let affected: string[] = [...companies];
+    let companiesRemoved = 0;
     try {
       await client.query('BEGIN');
       await client.query(queries.lock_table!);
-      bulk = await this.shouldRebuild(client, options.estimatedRows);
+      if (!scope.demo && !replaceAll) {
+        const demo = (await client.query<{ company_name: string }>(queries.demo_companies_outside_batch!, [companies])).rows.map((row) => row.company_name);
+        affected = [...companies, ...demo];
+        companiesRemoved = demo.length;
+      }
+      // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
+      bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
       if (bulk) await client.query(queries.create_next_table!);
-      else rowsReplaced = (await client.query(queries.delete_batch_companies!, [companies])).rowCount ?? 0;
+      else {
+        await client.query(queries.create_rows_before!);
+        rowsReplaced = (await client.query(queries.delete_batch_companies!, [affected, replaceAll])).rowCount ?? 0;
+      }
     } catch (error) {
       await rollback();
       throw error;
@@ -90,13 +105,20 @@ export class PgStockTable implements StockTable {
           if (rowsLoaded !== expectedRows) {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
-          if (bulk) rowsReplaced = await this.swapInNextTable(client, companies, onPhase);
+          onPhase?.('comparing with the rows before');
+          const changeRows = bulk
+            ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [affected, replaceAll])).rows
+            : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [companies])).rows;
+          const changes = dataChangesOf(changeRows);
+          if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
+          if (bulk) rowsReplaced = await this.swapInNextTable(client, affected, replaceAll, onPhase);
+          await this.recordDemoCompanies(client, companies, scope);
           signal?.throwIfAborted();
           await client.query('COMMIT');
           // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
           await client.query(queries.analyze_table!).catch(() => {});
           release(false);
-          return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental' };
+          return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
         } catch (error) {
           await rollback();
           throw error;
@@ -120,11 +142,20 @@ export class PgStockTable implements StockTable {
     return views.rows[0]!.views === 0;
   }
 
+  /** Real data replaces demo data; demo data is remembered as such (same transaction as the rows). */
+  private async recordDemoCompanies(client: pg.PoolClient, companies: readonly string[], scope: ReplaceScope): Promise<void> {
+    if (!scope.demo || scope.mode === 'replace') await client.query(queries.forget_demo_companies!);
+    if (scope.demo) await client.query(queries.remember_demo_companies!, [companies]);
+  }
+
   /** Completes the new table (other companies, keys, indexes) and puts it in place of the old one. */
-  private async swapInNextTable(client: pg.PoolClient, companies: readonly string[], onPhase?: (phase: string) => void): Promise<number> {
-    onPhase?.('keeping the other companies\' rows');
+  private async swapInNextTable(client: pg.PoolClient, replaced: readonly string[], replaceAll: boolean, onPhase?: (phase: string) => void): Promise<number> {
     const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
-    const kept = (await client.query(queries.keep_other_companies!, [companies])).rowCount ?? 0;
+    let kept = 0;
+    if (!replaceAll) {
+      onPhase?.('keeping the other companies\' rows');
+      kept = (await client.query(queries.keep_other_companies!, [replaced])).rowCount ?? 0;
+    }
     const constraints = (await client.query<{ name: string; definition: string }>(queries.key_constraints!)).rows;
     const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
     const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;

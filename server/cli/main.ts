@@ -8,6 +8,7 @@ import { STEP_NAMES } from '../pipeline/steps';
 import type { RunSummary } from '../pipeline/summary';
 import { DeferredRunRecord } from '../runs/deferred-run-record';
 import { runHistoryTracker } from '../runs/task-try';
+import { confWithLoadMode, loadModeOfConf } from '../runs/run-conf';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
 import { openServices, type Services } from '../services';
@@ -28,13 +29,15 @@ import { stepCommand } from './step-command';
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
 
 Usage:
-  stockflow run [--json]                          run discover, transform, load, notify
+  stockflow run [--mode companies|replace] [--json]   run discover, transform, load, notify
+                                                  (replace: the table then holds exactly this batch)
   stockflow step <${STEP_NAMES.join('|')}> --run-id ID [--try N --max-tries M --conf JSON --engine airflow]
                                                   run one step of a run, recorded (Airflow tasks call this)
   stockflow seed --from DIR                       copy DIR/stocks/*.csv and DIR/top_companies.txt into the source bucket
+                                                  (a source holding demo data is emptied first)
   stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
   stockflow migrate                               create or upgrade the database schema
-  stockflow trigger [--conf JSON] [--json]        queue a run with the configured orchestrator
+  stockflow trigger [--conf JSON] [--mode M] [--json]  queue a run with the configured orchestrator
   stockflow runs [--status S] [--limit N] [--json] run history, newest first
   stockflow status <run>                          a run and its steps
   stockflow logs <run> [--step S] [--try N] [--follow]   a run's step logs (follows while it runs)
@@ -71,13 +74,14 @@ function printSummary(summary: RunSummary, json: boolean): void {
 
 const pipelineCommands: Record<string, Command> = {
   async run(args, services) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' }, mode: { type: 'string' } } });
     const runId = runIdSchema.parse(values['run-id'] ?? newRunId());
+    const conf = confWithLoadMode({}, values.mode);
     const opened = await services();
     const bar = createProgressBar();
     const log = consoleLogger('info', () => bar.done());
     // Recorded like any other run, so the panel and `stockflow runs` show it.
-    await opened.runs.markRunning({ id: runId, trigger: { kind: 'manual', by: `${process.env.USER ?? 'cli'} (stockflow run)` }, conf: {}, orchestrator: 'cli' });
+    await opened.runs.markRunning({ id: runId, trigger: { kind: 'manual', by: `${process.env.USER ?? 'cli'} (stockflow run)` }, conf, orchestrator: 'cli' });
     // Ctrl-C or SIGTERM: the step stops at its next file and the run is recorded as stopped.
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -90,7 +94,7 @@ const pipelineCommands: Record<string, Command> = {
       // Records that must wait for the database wait here, so the step's own error stands.
       const record = new DeferredRunRecord(opened.pipelineContext(runId, log).results);
       const context = {
-        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal),
+        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal, { loadMode: loadModeOfConf(conf) }),
         results: record.results,
         tracker: record.tracker(runHistoryTracker(opened.runs, runId, log), log),
       };
@@ -120,6 +124,7 @@ const pipelineCommands: Record<string, Command> = {
       const bar = createProgressBar();
       const result = await seedFromFolder(opened.source, values.from, (done, total) => bar.update({ step: 'seed', done, total, rows: 0 }));
       bar.done();
+      if (result.demoFilesRemoved > 0) process.stdout.write(`Removed ${result.demoFilesRemoved} synthetic demo files; the next run removes their rows from the table\n`);
       process.stdout.write(`Copied ${result.files} files and the company list into ${opened.source.location}\n`);
     } else {
       const count = z.coerce.number().int().min(1).max(100_000).parse(values.synthetic);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { RUN_STATUSES, type RunView, type TaskView } from '../ports/orchestrator';
-import { runConfSchema } from '../runs/run-conf';
+import { confWithLoadMode, runConfSchema } from '../runs/run-conf';
 import { runIdSchema, UsageError, type Command } from './shared';
 
 function duration(run: RunView): string {
@@ -28,8 +28,8 @@ function firstPositional(args: string[], what: string): { positional: string; re
 
 export const runCommands: Record<string, Command> = {
   async trigger(args, services) {
-    const { values } = parseArgs({ args, options: { conf: { type: 'string' }, json: { type: 'boolean', default: false } } });
-    const conf = runConfSchema.parse(values.conf ?? '');
+    const { values } = parseArgs({ args, options: { conf: { type: 'string' }, mode: { type: 'string' }, json: { type: 'boolean', default: false } } });
+    const conf = confWithLoadMode(runConfSchema.parse(values.conf ?? ''), values.mode);
     const opened = await services();
     const user = process.env.USER ?? 'cli';
     const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: user }, conf });

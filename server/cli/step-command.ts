@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isStepName, NOTIFY_STEP, STEP_NAMES } from '../pipeline/steps';
 import { finishRecordedRun } from '../runs/run-outcome';
-import { runConfSchema, triggerOfConf } from '../runs/run-conf';
+import { loadModeOfConf, runConfSchema, triggerOfConf } from '../runs/run-conf';
 import { runStepTry } from '../runs/step-try';
 import { consoleLogger } from './console-logger';
 import { createProgressBar } from './progress-bar';
@@ -66,7 +66,7 @@ export const stepCommand: Command = async (args, services) => {
         opened.pipelineContext(runId, taskLog, (event) => {
           onProgress(event);
           bar.update(event);
-        }, signal),
+        }, signal, { loadMode: loadModeOfConf(conf) }),
     });
     bar.done();
     // An operator's cancel reaches a step two ways: the cancel flag, or Airflow's SIGTERM.

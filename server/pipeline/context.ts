@@ -3,7 +3,7 @@ import type { Notifier } from '../ports/notifier';
 import type { ObjectStore } from '../ports/object-store';
 import type { StepResultStore } from '../ports/step-results';
 import type { StepTracker } from '../ports/step-tracker';
-import type { StockTable } from '../ports/stock-table';
+import type { LoadMode, StockTable } from '../ports/stock-table';
 
 export interface Identity {
   cohort: string;
@@ -40,6 +40,8 @@ export interface PipelineContext {
   fileRead?: { attempts: number; backoffMs: number };
   /** Another run's files under Output/runs/ untouched this long are removed (default 1 h; output-layout.ts). */
   staleOutputAfterMs?: number;
+  /** How the load treats companies outside the batch (the run's conf `load_mode`; default companies). Fixed by discover. */
+  loadMode?: LoadMode;
 }
 
 /** Fixed layout of the source bucket (the seed's names); the Output/ names are published ones (output-layout.ts). */
@@ -49,6 +51,8 @@ export const KEYS = {
   output: 'Output/historical_stock_data.csv',
   rejects: 'Output/rejects.csv',
   manifest: 'Output/manifest.json',
+  /** Present when the source holds stockflow's synthetic demo data (seed --synthetic); seed --from replaces such a source. */
+  demoMarker: 'CompanyNames/DEMO_DATA.txt',
 } as const;
 
 export class StepInputError extends Error {

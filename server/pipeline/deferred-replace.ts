@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ReplaceSession, StockTable } from '../ports/stock-table';
+import type { ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { writeChunk } from './streams';
 
 /**
@@ -9,7 +9,7 @@ import { writeChunk } from './streams';
  * Once begun, a stalled read holds it at most as long as the object store's timeouts and the file
  * retries allow (docs/RELIABILITY.md).
  */
-export function deferredReplace(stocks: StockTable, companies: readonly string[], options: { estimatedRows?: number }): ReplaceSession {
+export function deferredReplace(stocks: StockTable, companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope }): ReplaceSession {
   let session: Promise<ReplaceSession> | null = null;
   const begin = (): Promise<ReplaceSession> => (session ??= stocks.beginReplace(companies, options));
   const rows = new Writable({
@@ -23,11 +23,11 @@ export function deferredReplace(stocks: StockTable, companies: readonly string[]
   rows.on('error', () => {});
   return {
     rows,
-    async commit(expectedRows, signal) {
+    async commit(expectedRows, signal, onPhase) {
       if (!rows.writableEnded) rows.end();
       await finished(rows).catch(() => {});
       const open = await begin();
-      return open.commit(expectedRows, signal);
+      return open.commit(expectedRows, signal, onPhase);
     },
     async abort() {
       rows.destroy();

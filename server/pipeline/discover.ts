@@ -1,4 +1,5 @@
 import { ObjectNotFoundError } from '../ports/object-store';
+import type { LoadMode } from '../ports/stock-table';
 import { parseCompanyList } from './company-list';
 import { KEYS, StepInputError, type PipelineContext } from './context';
 import { storedText } from './stored-text';
@@ -22,6 +23,10 @@ export interface DiscoveryResult {
   invalid: Array<{ line: number; raw: string; reason: string }>;
   /** Files under Stocks/ that the list does not name (skipped). */
   unlistedFiles: number;
+  /** The source holds synthetic demo data (KEYS.demoMarker). Absent in results of older runs: false. */
+  demo?: boolean;
+  /** How the load treats companies outside the batch, fixed here for every later step. Absent: companies. */
+  loadMode?: LoadMode;
 }
 
 /** File names tried for a company, in order of preference. */
@@ -41,6 +46,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     throw error;
   }
   const list = parseCompanyList(listText);
+  const demo = (await context.source.head(KEYS.demoMarker)) !== null;
+  const loadMode = context.loadMode ?? 'companies';
 
   const filesByName = new Map<string, { key: string; size: number }>();
   for await (const object of context.source.list(KEYS.stocksPrefix)) {
@@ -72,12 +79,16 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     // Only invalid entries carry raw list text (names passed the ticker check): escaped and cut.
     invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw: storedText(raw), reason })),
     unlistedFiles: filesByName.size - used.size,
+    demo,
+    loadMode,
   };
   context.log.log(
     'info',
     `discover: ${result.listed} companies listed, ${files.length} files found, ${missing.length} missing, ` +
       `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
   );
+  if (demo) context.log.log('info', `discover: ${context.source.location} holds synthetic demo data (${KEYS.demoMarker}); seed --from replaces it`);
+  if (loadMode === 'replace') context.log.log('info', 'discover: load mode replace: the table will hold exactly this batch');
   if (missing.length > 0) context.log.log('warn', `discover: no file for ${preview(missing)}`);
   if (result.duplicates.length > 0) context.log.log('warn', `discover: listed more than once: ${preview(result.duplicates)}`);
   for (const entry of result.invalid.slice(0, 10)) {

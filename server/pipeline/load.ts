@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import type { LoadResult, ReplaceSession } from '../ports/stock-table';
+import type { LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
 import { StepInputError, type PipelineContext } from './context';
 import { openRunOutput, publishRunOutput } from './output-layout';
 import type { Manifest } from './transform';
@@ -26,12 +26,18 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     if (!rows) throw new StepInputError(`The output of run ${manifest.runId} (${manifest.outputKey}) is gone: a later run removed it; start a new run`);
     const counted = rows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
     rows.on('error', (error) => counted.destroy(error));
-    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows: counted, expectedRows, signal: context.signal, onPhase });
+    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows: counted, expectedRows, signal: context.signal, onPhase, scope: scopeOf(manifest) });
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log(
     'info',
-    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load)`,
+    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load, mode ${result.mode})`,
+  );
+  const { totals } = result.changes;
+  context.log.log(
+    'info',
+    `load: compared with the table before: ${totals.added} rows added, ${totals.changed} changed, ${totals.removed} removed, ${totals.unchanged} unchanged` +
+      (result.companiesRemoved > 0 ? `; ${result.companiesRemoved} companies outside the batch removed` : ''),
   );
   try {
     await publishRunOutput(context, manifest);
@@ -40,6 +46,11 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     throw new Error(`the rows were loaded, but publishing Output/ failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return result;
+}
+
+/** What the load replaces besides the batch, as fixed by the run's discover step. */
+export function scopeOf(manifest: Pick<Manifest, 'demo' | 'loadMode'>): ReplaceScope {
+  return { mode: manifest.loadMode ?? 'companies', demo: manifest.demo ?? false };
 }
 
 /** Passes the output CSV through, reporting how many rows went by (one line is one row): load progress. */

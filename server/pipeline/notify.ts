@@ -44,6 +44,33 @@ export class NotificationNotDeliveredError extends Error {
   }
 }
 
+const LOAD_MODE_TEXT: Record<RunSummary['loadMode'], string> = {
+  companies: 'companies (the listed companies\' rows replaced, others kept)',
+  replace: 'replace (the table holds exactly this batch)',
+};
+// The most-changed companies a mail names; the run page lists them all.
+const MAILED_COMPANY_CHANGES = 25;
+
+/** The table before and after the load, as the mail tells it. */
+function changeLines(summary: RunSummary): string[] {
+  const { changes } = summary;
+  if (!changes) return [];
+  const { totals } = changes;
+  const lines = [
+    '',
+    `Changes compared with the table before this run: ${totals.added} rows added, ${totals.changed} changed, ${totals.removed} removed, ${totals.unchanged} unchanged`,
+    `  ${totals.companiesAdded} companies new, ${totals.companiesRemoved} companies removed${summary.companiesRemoved > 0 ? ` (${summary.companiesRemoved} outside this batch)` : ''}`,
+  ];
+  if (changes.companies.length === 0) return [...lines, '  No company\'s rows changed.'];
+  lines.push('  company        added  changed  removed');
+  for (const change of changes.companies.slice(0, MAILED_COMPANY_CHANGES)) {
+    lines.push(`  ${change.company.padEnd(12)} ${String(change.added).padStart(7)} ${String(change.changed).padStart(8)} ${String(change.removed).padStart(8)}`);
+  }
+  const more = changes.companies.length - MAILED_COMPANY_CHANGES + changes.moreCompanies;
+  if (more > 0) lines.push(`  and ${more} more companies with changes (see the run page)`);
+  return lines;
+}
+
 export function notificationBody(summary: RunSummary): string {
   const lines = [
     `stockflow run ${summary.runId}: ${summary.status === 'success' ? 'succeeded' : 'FAILED'}`,
@@ -51,8 +78,11 @@ export function notificationBody(summary: RunSummary): string {
     `Files:     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)`,
     `Rows:      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `Companies: ${summary.companies} loaded`,
+    `Load mode: ${LOAD_MODE_TEXT[summary.loadMode]}`,
     `Duration:  ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (summary.demo) lines.push('Data:      synthetic demo data (seed --from replaces it)');
+  lines.push(...changeLines(summary));
   if (summary.warnings > 0) lines.push(`Warnings:  ${summary.warnings} rows with Open = 0 (no daily percent change)`);
   if (summary.error) lines.push('', `Error in step ${summary.error.step}: ${summary.error.message}`);
   if (summary.firstRejects.length > 0) {

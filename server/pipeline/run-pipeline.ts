@@ -1,7 +1,7 @@
 import type { PipelineContext } from './context';
 import { deferredReplace } from './deferred-replace';
 import type { DiscoveryResult } from './discover';
-import { load } from './load';
+import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { summarizeRun, type RunSummary } from './summary';
 import { transform, type Manifest } from './transform';
@@ -31,7 +31,7 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
   // Source bytes over an average row's ~45 bytes: enough to tell a full batch from a few companies.
   const estimatedRows = Math.round(discovery.files.reduce((total, file) => total + file.size, 0) / 45);
-  const session = deferredReplace(context.stocks, discovery.files.map((file) => file.company), { estimatedRows });
+  const session = deferredReplace(context.stocks, discovery.files.map((file) => file.company), { estimatedRows, scope: scopeOf(discovery) });
   let manifest: Manifest;
   try {
     manifest = (await recordStep(context, 'transform', (stepContext) => transform(stepContext, discovery, session.rows))).result as Manifest;

@@ -1,5 +1,5 @@
 import type { StepRecord } from '../ports/step-results';
-import type { LoadResult } from '../ports/stock-table';
+import type { DataChanges, LoadMode, LoadResult } from '../ports/stock-table';
 import type { DiscoveryResult } from './discover';
 import type { Manifest } from './transform';
 
@@ -15,6 +15,14 @@ export interface RunSummary {
   error: { step: string; message: string } | null;
   warnings: number;
   firstRejects: Manifest['firstRejects'];
+  /** How the load treated companies outside the batch (from discover, so known before the load ends). */
+  loadMode: LoadMode;
+  /** The source held synthetic demo data. */
+  demo: boolean;
+  /** What the load changed compared with the table before it; null until a load committed. */
+  changes: DataChanges | null;
+  /** Companies outside the batch whose rows the load removed (replace mode, demo companies). */
+  companiesRemoved: number;
 }
 
 export function resultOf<T>(records: StepRecord[], step: StepRecord['step']): T | null {
@@ -52,5 +60,10 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
     error: failure ? { step: failure.step, message: failure.error ?? 'unknown error' } : loaded ? null : { step: 'load', message: 'the load step has not run' },
     warnings: manifest?.totals.warnings ?? 0,
     firstRejects: manifest?.firstRejects ?? [],
+    loadMode: loaded?.mode ?? discovery?.loadMode ?? 'companies',
+    demo: discovery?.demo ?? false,
+    // Loads recorded before data changes were measured have none.
+    changes: loaded?.changes ?? null,
+    companiesRemoved: loaded?.companiesRemoved ?? 0,
   };
 }

@@ -1,4 +1,5 @@
 import { PassThrough, type Writable } from 'node:stream';
+import type { LoadMode } from '../ports/stock-table';
 import { csvRecord } from './csv';
 import type { PipelineContext } from './context';
 import type { DiscoveryResult } from './discover';
@@ -49,6 +50,9 @@ export interface Manifest {
   };
   /** The first rejected rows, for reports; all of them are in rejectsKey. */
   firstRejects: RejectedRow[];
+  /** From the discovery: synthetic demo data, and how the load treats companies outside the batch. */
+  demo?: boolean;
+  loadMode?: LoadMode;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -134,6 +138,8 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       warnings: sum(reports, 'warnings'),
     },
     firstRejects,
+    demo: discovery.demo ?? false,
+    loadMode: discovery.loadMode ?? 'companies',
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),

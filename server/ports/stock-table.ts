@@ -1,5 +1,40 @@
 import type { Readable, Writable } from 'node:stream';
 
+/**
+ * companies: each batch company ends with exactly its new rows, the others keep theirs (default).
+ * replace: the table ends holding exactly the batch.
+ */
+export type LoadMode = 'companies' | 'replace';
+export const LOAD_MODES: readonly LoadMode[] = ['companies', 'replace'];
+
+/** What the load replaces besides the batch's own companies. */
+export interface ReplaceScope {
+  mode: LoadMode;
+  /**
+   * The batch is stockflow's synthetic demo data: its companies are remembered as demo ones. A
+   * batch of real data removes every remembered demo company's rows, so demo rows never mix with real ones.
+   */
+  demo: boolean;
+}
+
+/** How one company's rows differ from what the table held before the load. */
+export interface CompanyChange {
+  company: string;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+}
+
+/** Rows added / changed / removed by a load, compared with the table before it (dates are the key). */
+export interface DataChanges {
+  totals: { added: number; changed: number; removed: number; unchanged: number; companiesAdded: number; companiesRemoved: number };
+  /** Companies with any added, changed or removed row, most changed first (at most `limit`). */
+  companies: CompanyChange[];
+  /** Companies with changes beyond those listed. */
+  moreCompanies: number;
+}
+
 export interface ReplaceCompaniesInput {
   /** Every company of the batch: each ends up holding exactly the rows in `rows`. */
   companies: readonly string[];
@@ -11,6 +46,7 @@ export interface ReplaceCompaniesInput {
   signal?: AbortSignal;
   /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
   onPhase?: (phase: string) => void;
+  scope?: ReplaceScope;
 }
 
 export interface LoadResult {
@@ -19,6 +55,10 @@ export interface LoadResult {
   companies: number;
   /** incremental: DELETE + COPY into the indexed table; bulk: new table, indexes built once, swapped in. */
   strategy: 'incremental' | 'bulk';
+  mode: LoadMode;
+  /** Companies outside the batch whose rows the load removed (replace mode, or demo companies). */
+  companiesRemoved: number;
+  changes: DataChanges;
 }
 
 /**
@@ -37,5 +77,5 @@ export interface ReplaceSession {
 export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
   /** `estimatedRows` (when known) lets a large batch take the bulk path. */
-  beginReplace(companies: readonly string[], options?: { estimatedRows?: number }): Promise<ReplaceSession>;
+  beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope }): Promise<ReplaceSession>;
 }

@@ -5,6 +5,8 @@ import { DATA_STEPS, NOTIFY_STEP, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';
+import type { LoadMode } from '../ports/stock-table';
+import { loadModeOfConf } from './run-conf';
 import { backoffDelay, isDatabaseUnavailable, isOutageMessage } from './outage';
 import type { RunRepository } from './run-repository';
 import { finishRecordedRun } from './run-outcome';
@@ -20,7 +22,7 @@ export interface RunnerOptions {
   runs: RunRepository;
   results: StepResultStore;
   /** Builds the pipeline context for one step try. */
-  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal): PipelineContext;
+  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal, run: { loadMode: LoadMode }): PipelineContext;
   /** Tries after the first one, per step. */
   retries: number;
   /** Wait before retry n is backoffMs * 2^(n-1). */
@@ -271,6 +273,7 @@ export class EmbeddedRunner {
   /** One step with its tries and a doubling wait between them; a try cut short by an outage does not count. */
   private async executeStep(runId: string, step: StepName): Promise<StepOutcome> {
     const { runs, results, retries, backoffMs, stepTimeoutMs, log } = this.options;
+    const loadMode = loadModeOfConf((await this.persist(runId, () => runs.getRun(runId)))?.conf ?? {});
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
     let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, step))) + retries;
     let interruptions = 0;
@@ -290,7 +293,7 @@ export class EmbeddedRunner {
           timeoutMs: stepTimeoutMs,
           echo: log,
           signal: controller.signal,
-          contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal),
+          contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal, { loadMode }),
         });
       } catch (error) {
         // The try could not even be recorded (the database went away under it).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
 
 /** A run's conf as operators type it (CLI --conf, the trigger form): a JSON object, or nothing. */
 export const runConfSchema = z
@@ -8,13 +9,36 @@ export const runConfSchema = z
     if (!text) return {};
     try {
       const value = JSON.parse(text) as unknown;
-      if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const conf = value as Record<string, unknown>;
+        if (conf.load_mode !== undefined && !loadModeSchema.safeParse(conf.load_mode).success) {
+          context.addIssue({ code: 'custom', message: `load_mode must be ${LOAD_MODES.map((mode) => `"${mode}"`).join(' or ')}.` });
+          return z.NEVER;
+        }
+        return conf;
+      }
     } catch {
       // reported below
     }
     context.addIssue({ code: 'custom', message: 'Conf must be a JSON object, like {"note":"rerun"}.' });
     return z.NEVER;
   });
+
+const loadModeSchema = z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]);
+
+/** A conf with `--mode` (CLI) folded in as its load_mode; a bad mode is the caller's mistake. */
+export function confWithLoadMode(conf: Record<string, unknown>, mode: string | undefined): Record<string, unknown> {
+  if (mode === undefined) return conf;
+  const parsed = loadModeSchema.safeParse(mode);
+  if (!parsed.success) throw new z.ZodError([{ code: 'custom', path: ['--mode'], message: `--mode must be ${LOAD_MODES.join(' or ')}`, input: mode }]);
+  return { ...conf, load_mode: parsed.data };
+}
+
+/** The load mode a run's conf asks for (`load_mode`); per-company replace when absent. */
+export function loadModeOfConf(conf: Record<string, unknown>): LoadMode {
+  const mode = loadModeSchema.safeParse(conf.load_mode);
+  return mode.success ? mode.data : 'companies';
+}
 
 const triggerSchema = z.object({ kind: z.enum(['manual', 'event', 'schedule']), by: z.string().min(1).max(1000) });
 const markerSchema = z.object({ bucket: z.string().min(1), key: z.string().min(1), version: z.string().min(1) });

@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { KEYS } from '../pipeline/context';
 import { forEachConcurrently } from '../pipeline/streams';
 import type { ObjectStore } from '../ports/object-store';
+import { forgetDemoMarker, removeDemoFiles } from './demo-marker';
 
 /**
  * Copies a folder laid out like the sample (stocks/ or Stocks/ with the CSV files, and
@@ -14,7 +15,7 @@ export async function seedFromFolder(
   store: ObjectStore,
   folder: string,
   onProgress?: (done: number, total: number) => void,
-): Promise<{ files: number }> {
+): Promise<{ files: number; demoFilesRemoved: number }> {
   const stocksFolder = ['stocks', 'Stocks'].map((name) => join(folder, name)).find((path) => existsSync(path)) ?? folder;
   const listFile = [join(folder, 'top_companies.txt'), join(folder, 'CompanyNames', 'top_companies.txt')].find((path) => existsSync(path));
   if (!listFile) throw new Error(`No top_companies.txt in ${folder} (or its CompanyNames/ folder)`);
@@ -29,13 +30,17 @@ export async function seedFromFolder(
     const named = [...new Set(links)].map((link) => `${link.split(sep).join('/')} is a symbolic link`).join('; ');
     throw new Error(`${named} in ${folder}: refused (a link can point outside the folder); nothing was copied`);
   }
+  // A demo source becomes a real one: its synthetic files go first (a re-run after an interruption
+  // removes them again, since the marker goes last).
+  const demoFilesRemoved = await removeDemoFiles(store);
   let done = 0;
   await forEachConcurrently(files, 16, async (name) => {
     await store.put(`${KEYS.stocksPrefix}${name}`, createReadStream(join(stocksFolder, name)), { contentType: 'text/csv' });
     onProgress?.(++done, files.length);
   });
   await store.put(KEYS.companyList, createReadStream(listFile), { contentType: 'text/plain' });
-  return { files: files.length };
+  await forgetDemoMarker(store);
+  return { files: files.length, demoFilesRemoved };
 }
 
 /** The parts of path below root that are symbolic links (relative to root). */

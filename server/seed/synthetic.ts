@@ -1,5 +1,6 @@
 import { KEYS } from '../pipeline/context';
 import type { ObjectStore } from '../ports/object-store';
+import { writeDemoMarker } from './demo-marker';
 
 /**
  * Deterministic synthetic sample data in the real format and with its quirks: CRLF lines, a
@@ -109,5 +110,6 @@ export async function seedSynthetic(store: ObjectStore, count: number, seed?: nu
     await Promise.all(entries.slice(start, start + 16).map(([name, content]) => store.put(`${KEYS.stocksPrefix}${name}`, content, { contentType: 'text/csv' })));
   }
   await store.put(KEYS.companyList, formatCompanyList(data.listed), { contentType: 'text/plain' });
+  await writeDemoMarker(store, entries.map(([name]) => `${KEYS.stocksPrefix}${name}`));
   return { files: entries.length, listed: data.listed.length };
 }
