@@ -14,6 +14,12 @@ export default async function OverviewPage() {
     <>
       <h1>Overview</h1>
       <AutoRefresh active={overview.active.length > 0} />
+      {data.demoCompanies > 0 && (
+        <p className="notice" role="note" data-testid="demo-notice">
+          Demo data: {formatNumber(data.demoCompanies)} of the {formatNumber(data.companies)} companies in the table are synthetic. Copy real files in with{' '}
+          <code>stockflow seed --from DIR</code> (or the Upload page); the next run then removes the demo rows.
+        </p>
+      )}
       <div className="cards">
         <div className="card"><div className="label">Host</div><div className="value"><StatusBadge status={overview.host.status === 'running' ? 'running' : overview.host.status === 'stopped' ? 'cancelled' : 'queued'} /> {overview.host.status}</div><div className="muted">{overview.host.id}</div></div>
         <div className="card"><div className="label">Rows</div><div className="value">{formatNumber(data.rows)}</div></div>

@@ -7,6 +7,8 @@ import { runKeys } from './data/keys';
 import { useRunDetail } from './data/useRunDetail';
 import { formatDuration, formatNumber, formatTime } from './format';
 import { LogViewer } from './LogViewer';
+import { DataChanges } from './DataChanges';
+import type { RunSummary } from '@/server/pipeline/summary';
 import { RunTimeline } from './RunTimeline';
 import { StatusBadge } from './StatusBadge';
 
@@ -60,6 +62,7 @@ export function RunLive({ initial, canOperate }: { initial: RunDetail; canOperat
       {run.error && <p className="error" role="alert" style={{ marginTop: '0.75rem' }}>{run.error}</p>}
       <h2>Steps</h2>
       <RunTimeline tasks={tasks} runStatus={run.status} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} />
+      {summary && 'loadMode' in summary && <DataChanges summary={summary as RunSummary} />}
       <h2>Logs</h2>
       <div className="tabs" role="tablist" aria-label="Step logs">
         {tasks.map((task) => (

@@ -10,6 +10,13 @@ export function TriggerForm() {
         Conf (JSON, optional){' '}
         <input name="conf" placeholder='{"note":"manual rerun"}' aria-label="Run conf as JSON" style={{ width: '18rem' }} />
       </label>
+      <label className="muted">
+        Load mode{' '}
+        <select name="mode" defaultValue="companies" aria-label="Load mode">
+          <option value="companies">Replace the listed companies (keep the others)</option>
+          <option value="replace">Replace the whole table with this batch</option>
+        </select>
+      </label>
       <button type="submit" className="primary" disabled={pending}>
         {pending ? 'Triggering…' : 'Trigger run'}
       </button>

@@ -58,8 +58,9 @@ const RECORD_WAIT_MS = 10 * 60_000;
 
 function printSummary(summary: RunSummary, json: boolean): void {
   if (json) {
-    const { runId, status, files, rows, companies, durationMs } = summary;
-    process.stdout.write(`${JSON.stringify({ runId, status, files, rows, companies, durationMs, error: summary.error })}\n`);
+    const { runId, status, files, rows, companies, durationMs, loadMode } = summary;
+    const changes = summary.changes?.totals ?? null;
+    process.stdout.write(`${JSON.stringify({ runId, status, files, rows, companies, durationMs, loadMode, changes, error: summary.error })}\n`);
     return;
   }
   const lines = [
@@ -67,7 +68,10 @@ function printSummary(summary: RunSummary, json: boolean): void {
     `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)`,
     `  rows      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `  companies ${summary.companies}`,
+    `  mode      ${summary.loadMode}${summary.demo ? ' (synthetic demo data)' : ''}`,
   ];
+  const totals = summary.changes?.totals;
+  if (totals) lines.push(`  changes   ${totals.added} rows added, ${totals.changed} changed, ${totals.removed} removed, ${totals.unchanged} unchanged`);
   if (summary.error) lines.push(`  error     ${summary.error.step}: ${summary.error.message}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -11,6 +11,8 @@ export interface DataSummary {
   meanOpen: string | null;
   meanClose: string | null;
   sumValueChange: string | null;
+  /** Companies in the table whose rows are synthetic demo data (the next load of real data removes them). */
+  demoCompanies: number;
 }
 
 export interface Overview {
@@ -23,13 +25,23 @@ export interface Overview {
 }
 
 async function dataSummary(pool: pg.Pool): Promise<DataSummary> {
-  const result = await pool.query<{ rows: string; companies: string; first: string | null; last: string | null; open: string | null; close: string | null; change: string | null }>(
+  const result = await pool.query<{ rows: string; companies: string; first: string | null; last: string | null; open: string | null; close: string | null; change: string | null; demo: string }>(
     `SELECT count(*) AS rows, count(DISTINCT company_name) AS companies, min(stock_date)::text AS first, max(stock_date)::text AS last,
-            round(avg(open_value), 4)::text AS open, round(avg(close_value), 4)::text AS close, sum(value_change)::text AS change
+            round(avg(open_value), 4)::text AS open, round(avg(close_value), 4)::text AS close, sum(value_change)::text AS change,
+            (SELECT count(*) FROM stockflow.demo_companies d WHERE EXISTS (SELECT 1 FROM public.historical_stocks_data h WHERE h.company_name = d.company_name)) AS demo
        FROM public.historical_stocks_data`,
   );
   const row = result.rows[0]!;
-  return { rows: Number(row.rows), companies: Number(row.companies), firstDate: row.first, lastDate: row.last, meanOpen: row.open, meanClose: row.close, sumValueChange: row.change };
+  return {
+    rows: Number(row.rows),
+    companies: Number(row.companies),
+    firstDate: row.first,
+    lastDate: row.last,
+    meanOpen: row.open,
+    meanClose: row.close,
+    sumValueChange: row.change,
+    demoCompanies: Number(row.demo),
+  };
 }
 
 /** Everything the overview screen shows, in one read. */

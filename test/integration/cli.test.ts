@@ -49,7 +49,9 @@ describe('the stockflow CLI', () => {
     const run = await stockflow(['run', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const summary = JSON.parse(run.stdout);
-    assert.deepEqual(Object.keys(summary).sort(), ['companies', 'durationMs', 'error', 'files', 'rows', 'runId', 'status']);
+    assert.deepEqual(Object.keys(summary).sort(), ['changes', 'companies', 'durationMs', 'error', 'files', 'loadMode', 'rows', 'runId', 'status']);
+    assert.equal(summary.loadMode, 'companies');
+    assert.deepEqual(summary.changes, { added: summary.rows.loaded, changed: 0, removed: 0, unchanged: 0, companiesAdded: summary.files.found - summary.files.empty, companiesRemoved: 0 });
     assert.equal(summary.status, 'success');
     assert.deepEqual(Object.keys(summary.files).sort(), ['empty', 'failed', 'found', 'listed', 'missing']);
     assert.equal(summary.files.found, 30);
@@ -83,6 +85,19 @@ describe('the stockflow CLI', () => {
     assert.ok(transform.progress_total > 0 && transform.progress_done === transform.progress_total, 'transform progress recorded');
     const logs = await database.pool.query("SELECT step, message FROM stockflow.task_logs WHERE run_id = $1 AND step = 'notify'", [runId]);
     assert.ok(logs.rows.some((line) => /sent via outbox/.test(line.message)), 'the notify log says sent only once it was');
+
+    // dag_run.conf reaches every task: load_mode replace makes the table hold exactly the batch.
+    await database.pool.query("INSERT INTO historical_stocks_data VALUES ('2001-01-02', 1, 1, 1, 1, 1, 0, 0, 'oldco')");
+    const replaceRun = 'manual__2026-11-25T11:00:00+00:00';
+    for (const step of ['discover', 'transform', 'load', 'notify']) {
+      const result = await stockflow(['step', step, '--run-id', replaceRun, '--conf', '{"load_mode":"replace"}'], env);
+      assert.equal(result.code, 0, `${step}: ${result.stderr}`);
+    }
+    const replaced = await database.pool.query('SELECT summary FROM stockflow.runs WHERE id = $1', [replaceRun]);
+    assert.equal(replaced.rows[0].summary.loadMode, 'replace');
+    assert.equal(replaced.rows[0].summary.companiesRemoved, 1);
+    const left = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'oldco'");
+    assert.equal(left.rows[0].n, 0, 'the company outside the batch is gone');
   });
 
   it('lists the outbox and resends a mail that was given up on', async () => {
@@ -149,6 +164,12 @@ describe('the stockflow CLI', () => {
     assert.match(cancel.stderr, /No run no-such-run/);
     const badConf = await stockflow(['trigger', '--conf', '[1]'], env);
     assert.equal(badConf.code, 2);
+    const badMode = await stockflow(['trigger', '--mode', 'everything'], env);
+    assert.equal(badMode.code, 2);
+    assert.match(badMode.stderr, /--mode must be companies or replace/);
+    const badConfMode = await stockflow(['trigger', '--conf', '{"load_mode":"all"}'], env);
+    assert.equal(badConfMode.code, 2);
+    assert.match(badConfMode.stderr, /load_mode must be "companies" or "replace"/);
   });
 
   it('explains usage mistakes', async () => {

@@ -3,6 +3,7 @@ import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { runConfSchema } from '@/server/runs/run-conf';
+import { LOAD_MODES, type LoadMode } from '@/server/ports/stock-table';
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
 import { publicErrorMessage } from '@/server/util/public-error';
@@ -22,7 +23,11 @@ export async function triggerRun(_previous: ActionResult, form: FormData): Promi
     const user = await requireRole('operator');
     const conf = runConfSchema.safeParse(String(form.get('conf') ?? ''));
     if (!conf.success) return { ok: false, message: conf.error.issues[0]!.message };
-    ({ runId } = await (await getServices()).orchestrator.trigger({ trigger: { kind: 'manual', by: user.username }, conf: conf.data }));
+    const mode = loadModeFieldSchema.safeParse(form.get('mode') ?? undefined);
+    if (!mode.success) return { ok: false, message: 'Load mode must be one of the choices offered.' };
+    // The form's choice wins over a load_mode typed into the conf only when it asks for more than the default.
+    const runConf = mode.data === 'replace' ? { ...conf.data, load_mode: 'replace' } : conf.data;
+    ({ runId } = await (await getServices()).orchestrator.trigger({ trigger: { kind: 'manual', by: user.username }, conf: runConf }));
   } catch (error) {
     return failure(error);
   }
@@ -31,6 +36,7 @@ export async function triggerRun(_previous: ActionResult, form: FormData): Promi
 }
 
 const runIdSchema = z.string().min(1).max(250);
+const loadModeFieldSchema = z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]).optional();
 
 async function operateOnRun(runId: string, operate: (id: string) => Promise<void>, done: string): Promise<ActionResult> {
   try {
