@@ -41,6 +41,31 @@ export function unreadEntries(status: number, error: string): MarkerDecisionEntr
   return [{ source: 'events', bucket: null, key: null, version: null, decision: 'refused', reason, detail: error }];
 }
 
+/** Refusals anyone can cause are written at most this often per process; the others are counted into the next write. */
+const UNREAD_WRITE_MS = 5_000;
+const unreadWrites = new Map<string, { at: number; skipped: number }>();
+
+/**
+ * Logs a refusal anyone can cause (no secret needed: a wrong secret, endpoint not configured). A
+ * flood of them costs at most one database write per kind every 5 s; the row's repeats still count
+ * them (those of a flood's last seconds once the next one comes).
+ */
+export async function recordThrottled(db: Queryable, entry: MarkerDecisionEntry, log: Logger, now = Date.now()): Promise<void> {
+  const throttle = `${entry.reason}\n${entry.detail}`;
+  const last = unreadWrites.get(throttle);
+  if (last && now - last.at < UNREAD_WRITE_MS) {
+    last.skipped += 1;
+    return;
+  }
+  unreadWrites.set(throttle, { at: now, skipped: 0 });
+  await recordQuietly(db, [{ ...entry, count: 1 + (last?.skipped ?? 0) }], log);
+}
+
+/** A delivery refused before its body was read: throttled, see recordThrottled. */
+export function recordUnread(db: Queryable, status: number, error: string, log: Logger): Promise<void> {
+  return recordThrottled(db, unreadEntries(status, error)[0]!, log);
+}
+
 /** Logging a refusal must not change the answer: a failure here is only reported. */
 export async function recordQuietly(db: Queryable, entries: MarkerDecisionEntry[], log: Logger): Promise<void> {
   try {

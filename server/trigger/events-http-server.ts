@@ -4,7 +4,7 @@ import type { BucketLocation } from '../config';
 import type { Logger } from '../ports/logger';
 import type { Orchestrator } from '../ports/orchestrator';
 import { markerBucketOf, parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
-import { ignoredEntries, malformedEntries, recordQuietly, refusedEntries, unreadEntries } from './delivery-decisions';
+import { ignoredEntries, malformedEntries, recordQuietly, recordUnread, refusedEntries } from './delivery-decisions';
 import type { MarkerDecisionEntry } from './marker-log';
 import { deliveryAuthorized, readDelivery } from './delivery-request';
 import { fireMarker } from './marker-watcher';
@@ -44,7 +44,8 @@ export async function handleEventDelivery(
 ): Promise<EventDeliveryResult> {
   if (!deliveryAuthorized(request, deps.secret)) {
     const error = 'missing or wrong shared secret';
-    return refuse(deps, unreadEntries(401, error), 401, error);
+    await recordUnread(deps.pool, 401, error, deps.log);
+    return reply(401, { error });
   }
   const monitored = deps.bucket?.kind === 's3' ? markerBucketOf(deps.bucket) : null;
   if (!deps.bucket || deps.bucket.kind !== 's3') {
@@ -158,7 +159,7 @@ export async function startEventsServer(options: EventDeliveryDeps & { port: num
     readDelivery(credentials, header('content-length'), request, deps.secret)
       .then(async (read) => {
         if (!read.ok) {
-          await recordQuietly(deps.pool, unreadEntries(read.status, read.error), deps.log);
+          await recordUnread(deps.pool, read.status, read.error, deps.log);
           response.setHeader('connection', 'close');
           response.once('finish', () => request.destroy());
           send(read.status, { error: read.error });

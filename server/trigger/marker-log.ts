@@ -22,6 +22,8 @@ export interface MarkerDecisionEntry {
   reason?: string;
   runId?: string | null;
   detail?: string;
+  /** How many times it happened (a throttled caller counts some up before writing). */
+  count?: number;
 }
 
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -60,16 +62,16 @@ export async function recordMarkerDecisions(db: Queryable, entries: MarkerDecisi
   for (const entry of collapsible) {
     const inserted = await db.query<{ id: string }>(
       `WITH bumped AS (
-         UPDATE stockflow.marker_decisions SET repeats = repeats + 1, last_seen_at = now()
+         UPDATE stockflow.marker_decisions SET repeats = repeats + $9, last_seen_at = now()
           WHERE id = (SELECT id FROM stockflow.marker_decisions
                        WHERE decision = $5 AND source = $1 AND bucket IS NOT DISTINCT FROM $2 AND key IS NOT DISTINCT FROM $3
                          AND version IS NOT DISTINCT FROM $4 AND reason = $6 AND run_id IS NOT DISTINCT FROM $7 AND detail = $8
                          AND last_seen_at > now() - make_interval(mins => ${COLLAPSE_MINUTES})
                        ORDER BY id DESC LIMIT 1)
          RETURNING id)
-       INSERT INTO stockflow.marker_decisions (${COLUMNS.join(', ')})
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM bumped) RETURNING id`,
-      valuesOf(entry),
+       INSERT INTO stockflow.marker_decisions (${COLUMNS.join(', ')}, repeats)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM bumped) RETURNING id`,
+      [...valuesOf(entry), Math.max(1, Math.trunc(entry.count ?? 1))],
     );
     ids.push(...inserted.rows.map((row) => Number(row.id)));
   }

@@ -7,6 +7,7 @@ import type { Orchestrator } from '../../server/ports/orchestrator';
 import { loadMarkersSeen, markerOfRun, type MarkerSeen } from '../../server/read-models/markers-seen';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
+import { recordThrottled, unreadEntries } from '../../server/trigger/delivery-decisions';
 import { startEventsServer } from '../../server/trigger/events-http-server';
 import { pruneMarkerDecisions, recordMarkerDecisions } from '../../server/trigger/marker-log';
 import { markerRunId } from '../../server/trigger/marker-run-id';
@@ -129,8 +130,13 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
 
     await database.pool.query('DELETE FROM stockflow.marker_decisions');
     assert.equal((await post(fixture('s3-event-put.json'), 'wrong-secret-of-the-same-size')).status, 401);
+    const badSecret = { source: 'events', bucket: null, key: null, version: null, decision: 'refused', reason: 'bad-secret', runId: null };
+    assert.deepEqual((await logged()).map(fieldsOf), [{ ...badSecret, repeats: 1 }]);
+    // Anyone can send these: more within 5 s are counted, not written, until the next write.
     assert.equal((await post(fixture('s3-event-put.json'), 'another-wrong-secret')).status, 401);
-    assert.deepEqual((await logged()).map(fieldsOf), [{ source: 'events', bucket: null, key: null, version: null, decision: 'refused', reason: 'bad-secret', runId: null, repeats: 2 }]);
+    assert.deepEqual((await logged()).map(fieldsOf), [{ ...badSecret, repeats: 1 }]);
+    await recordThrottled(database.pool, unreadEntries(401, 'missing or wrong shared secret')[0]!, silent, Date.now() + 6_000);
+    assert.deepEqual((await logged()).map(fieldsOf), [{ ...badSecret, repeats: 3 }]);
 
     await database.pool.query('DELETE FROM stockflow.marker_decisions');
     const noVersion = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'stockflow-monitored' }, object: { key: 'x/.SUCCESS' } } }] };

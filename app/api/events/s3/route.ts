@@ -2,7 +2,7 @@ import { NextResponse } from 'next/server';
 import { handleEventDelivery } from '@/server/trigger/events-http-server';
 import { SnsVerifier } from '@/server/trigger/sns-signature';
 import { readDelivery } from '@/server/trigger/delivery-request';
-import { recordQuietly, refusedEntries, unreadEntries } from '@/server/trigger/delivery-decisions';
+import { recordThrottled, recordUnread, refusedEntries } from '@/server/trigger/delivery-decisions';
 import { getServices } from '@/app/_lib/services';
 
 export const dynamic = 'force-dynamic';
@@ -20,7 +20,7 @@ export async function POST(request: Request) {
   const log = { log: (level: string, message: string) => console[level === 'error' ? 'error' : 'log'](message) };
   if (!secret) {
     const error = 'set STOCKFLOW_EVENTS_SECRET to accept S3 events';
-    await recordQuietly(services.pool, refusedEntries(null, null, 'not-configured', error), log);
+    await recordThrottled(services.pool, refusedEntries(null, null, 'not-configured', error)[0]!, log);
     return NextResponse.json({ error }, { status: 503 });
   }
   const credentials = {
@@ -32,7 +32,7 @@ export async function POST(request: Request) {
   const read = await readDelivery(credentials, request.headers.get('content-length'), request.body, secret);
   if (!read.ok) {
     // Logged so "why did my upload not start?" has an answer for a sender with the wrong secret too.
-    await recordQuietly(services.pool, unreadEntries(read.status, read.error), log);
+    await recordUnread(services.pool, read.status, read.error, log);
     return NextResponse.json({ error: read.error }, { status: read.status });
   }
   try {
