@@ -32,7 +32,8 @@ export function MarkersTable({ entries }: { entries: MarkerSeen[] }) {
                 {entry.reason && <span>{' '}{reasonLabel(entry.reason)}</span>}
                 {entry.runId && (
                   <div>
-                    {entry.decision === 'failed' ? 'run ' : entry.decision === 'started' ? 'started run ' : 'run '}
+                    {entry.decision === 'duplicate' ? 'of run ' : 'run '}
+                    {/* A failed trigger's run id names a run that does not exist: no link. */}
                     {entry.decision === 'failed' ? <code>{entry.runId}</code> : <Link href={`/runs/${encodeURIComponent(entry.runId)}`}>{entry.runId}</Link>}
                     {entry.source === 'airflow' && ' (via Airflow)'}
                   </div>

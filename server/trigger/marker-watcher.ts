@@ -3,7 +3,7 @@ import type { Logger } from '../ports/logger';
 import type { ObjectStore, ObjectVersion } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
 import { PollingLoop } from '../util/polling-loop';
-import { pruneAfter, recordMarkerDecisions, type MarkerDecision, type MarkerSource } from './marker-log';
+import { pruneAfter, recordMarkerDecisions, type MarkerSource } from './marker-log';
 import { isMarkerKey, markerRunId, type Marker } from './marker-run-id';
 
 // pg_advisory_xact_lock(class, hashtext(bucket)): the two-int key space, apart from the other locks.
@@ -31,7 +31,7 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
     );
     throw error;
   }
-  const recorded = await pool.query<{ id: string; decision: MarkerDecision }>(
+  const recorded = await pool.query<{ id: string }>(
     `WITH fired AS (
        INSERT INTO stockflow.markers (bucket, key, version, run_id, fired) VALUES ($1, $2, $3, $4, true)
        ON CONFLICT (bucket, key, version) DO NOTHING RETURNING 1)
@@ -41,7 +41,7 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
             CASE WHEN $6::boolean THEN ''
                  WHEN EXISTS (SELECT 1 FROM fired) THEN 'the run already existed: triggered before a restart, or by another trigger path'
                  ELSE 'this upload (same version) was seen before' END
-     RETURNING id, decision`,
+     RETURNING id`,
     [marker.bucket, marker.key, marker.version, result.runId, source, result.created],
   );
   await pruneAfter(pool, recorded.rows.map((row) => Number(row.id)));
