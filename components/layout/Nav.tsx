@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 const LINKS = [
   { href: '/', label: 'Overview' },
   { href: '/runs', label: 'Runs' },
+  { href: '/markers', label: 'Markers' },
   { href: '/data', label: 'Data' },
   { href: '/companies', label: 'Companies' },
   { href: '/host', label: 'Host' },

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { recordAirflowMarkerRun } from '../trigger/airflow-marker-run';
 import { InvalidCursorError, type LogLine, type LogPage, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
 
 interface RunRow {
@@ -86,7 +87,7 @@ export class RunRepository {
    * when an engine runs a step again (a cleared task). A cancelled run stays cancelled.
    */
   async markRunning(run: { id: string; trigger: TriggerInfo; conf: Record<string, unknown>; orchestrator: string }): Promise<RunStatus> {
-    const updated = await this.pool.query<{ status: RunStatus }>(
+    const updated = await this.pool.query<{ status: RunStatus; inserted: boolean }>(
       `INSERT INTO stockflow.runs (id, trigger_kind, triggered_by, status, orchestrator, conf, started_at)
        VALUES ($1, $2, $3, 'running', $4, $5, now())
        ON CONFLICT (id) DO UPDATE
@@ -95,10 +96,14 @@ export class RunRepository {
              finished_at = CASE WHEN runs.status = 'cancelled' THEN runs.finished_at ELSE NULL END,
              error = CASE WHEN runs.status = 'cancelled' THEN runs.error ELSE NULL END,
              conf = CASE WHEN runs.conf = '{}'::jsonb THEN EXCLUDED.conf ELSE runs.conf END
-       RETURNING status`,
+       RETURNING status, (xmax = 0) AS inserted`,
       [run.id, run.trigger.kind, run.trigger.by, run.orchestrator, JSON.stringify(run.conf)],
     );
-    return updated.rows[0]!.status;
+    const { status, inserted } = updated.rows[0]!;
+    // A run first seen here with a marker the Lambda put in dag_run.conf: the marker log's only
+    // word of it (the Lambda cannot reach the database). Runs stockflow triggered were logged then.
+    if (inserted) await recordAirflowMarkerRun(this.pool, run.id, run.conf);
+    return status;
   }
 
   async getRun(id: string): Promise<(RunView & { cancelRequested: boolean }) | null> {

@@ -38,7 +38,8 @@ type MessageId = string | null;
 
 export interface ParsedDelivery {
   markers: Array<{ marker: Marker; messageId: MessageId }>;
-  ignored: Array<{ reason: IgnoreReason; detail: string; messageId: MessageId }>;
+  /** bucket and key when the item was an object's event (the marker log names them). */
+  ignored: Array<{ reason: IgnoreReason; detail: string; messageId: MessageId; bucket?: string; key?: string }>;
   /** Bad input, with the field at fault. */
   rejected: Array<{ reason: string; messageId: MessageId }>;
   /** Every SNS message met, for signature checks. */
@@ -74,6 +75,15 @@ export function decodeS3Key(key: string): string {
     return decodeURIComponent(key.replace(/\+/g, ' '));
   } catch {
     throw new BadInput(`bad %-encoding in the key "${key}"`);
+  }
+}
+
+/** For logs only: the decoded key when it decodes, else the key as it came. */
+function readableKey(key: string): string {
+  try {
+    return decodeS3Key(key);
+  } catch {
+    return key;
   }
 }
 
@@ -115,15 +125,15 @@ class Walker {
     throw new BadInput('not a supported event: expected an S3 notification (Records[].s3), an SNS message (Type, TopicArn), an EventBridge event (detail-type) or an SQS message (Records[].body)');
   }
 
-  private ignore(reason: IgnoreReason, detail: string, context: Context): void {
-    this.out.ignored.push({ reason, detail, messageId: context.messageId });
+  private ignore(reason: IgnoreReason, detail: string, context: Context, object?: { bucket: string; key: string }): void {
+    this.out.ignored.push({ reason, detail, messageId: context.messageId, ...object });
   }
 
   private s3Record(value: Record<string, unknown>, context: Context): void {
     const parsed = s3RecordSchema.safeParse(value);
     if (!parsed.success) throw new BadInput(firstIssue(parsed.error, ''));
     const { eventName, s3 } = parsed.data;
-    if (!eventName.replace(/^s3:/, '').startsWith('ObjectCreated:')) return this.ignore('not-object-created', eventName, context);
+    if (!eventName.replace(/^s3:/, '').startsWith('ObjectCreated:')) return this.ignore('not-object-created', eventName, context, { bucket: s3.bucket.name, key: s3.object.key });
     this.upload({ bucket: s3.bucket.name, key: s3.object.key, encoded: true, versionId: s3.object.versionId, sequencer: s3.object.sequencer, versionField: 's3.object.versionId' }, context);
   }
 
@@ -145,12 +155,13 @@ class Walker {
     context: Context,
   ): void {
     const { bucket, prefix } = this.settings.bucket;
-    if (upload.bucket !== bucket) return this.ignore('other-bucket', upload.bucket, context);
+    const object = { bucket: upload.bucket, key: upload.encoded ? readableKey(upload.key) : upload.key };
+    if (upload.bucket !== bucket) return this.ignore('other-bucket', upload.bucket, context, object);
     // Decided on the raw key ('.SUCCESS' is never encoded): other keys are ignored even when their
     // encoding is broken, never an error.
-    if (!isMarkerKey(upload.key)) return this.ignore('not-a-marker', upload.key, context);
+    if (!isMarkerKey(upload.key)) return this.ignore('not-a-marker', upload.key, context, object);
     const key = upload.encoded ? decodeS3Key(upload.key) : upload.key;
-    if (!key.startsWith(prefix)) return this.ignore('outside-prefix', key, context);
+    if (!key.startsWith(prefix)) return this.ignore('outside-prefix', key, context, { bucket: upload.bucket, key });
     // versionId "null" names every upload to an unversioned or suspended bucket: not an identity.
     const usable = (value: string | null | undefined): string | null => (value && value !== 'null' ? value : null);
     const version = usable(upload.versionId) ?? usable(upload.sequencer);

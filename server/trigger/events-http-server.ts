@@ -3,7 +3,9 @@ import type pg from 'pg';
 import type { BucketLocation } from '../config';
 import type { Logger } from '../ports/logger';
 import type { Orchestrator } from '../ports/orchestrator';
-import { parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
+import { markerBucketOf, parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
+import { ignoredEntries, malformedEntries, recordQuietly, recordUnread, refusedEntries } from './delivery-decisions';
+import type { MarkerDecisionEntry } from './marker-log';
 import { deliveryAuthorized, readDelivery } from './delivery-request';
 import { fireMarker } from './marker-watcher';
 import { SnsCertificateUnavailableError, SnsVerificationError, SnsVerifier } from './sns-signature';
@@ -40,22 +42,30 @@ export async function handleEventDelivery(
   request: { authorization: string | null; secretHeader: string | null; tokenQuery: string | null; body: string },
   deps: EventDeliveryDeps,
 ): Promise<EventDeliveryResult> {
-  if (!deliveryAuthorized(request, deps.secret)) return reply(401, { error: 'missing or wrong shared secret' });
+  if (!deliveryAuthorized(request, deps.secret)) {
+    const error = 'missing or wrong shared secret';
+    await recordUnread(deps.pool, 401, error, deps.log);
+    return reply(401, { error });
+  }
+  const monitored = deps.bucket?.kind === 's3' ? markerBucketOf(deps.bucket) : null;
   if (!deps.bucket || deps.bucket.kind !== 's3') {
-    return reply(503, { error: 'no S3 bucket to match events against: set STOCKFLOW_MONITORED=s3://... or STOCKFLOW_EVENTS_BUCKET' });
+    const error = 'no S3 bucket to match events against: set STOCKFLOW_MONITORED=s3://... or STOCKFLOW_EVENTS_BUCKET';
+    return refuse(deps, refusedEntries(null, null, 'not-configured', error), 503, error);
   }
   let json: unknown;
   try {
     json = JSON.parse(request.body);
   } catch {
-    return reply(400, { error: 'the body is not JSON' });
+    const error = 'the body is not JSON';
+    return refuse(deps, refusedEntries(null, monitored, 'malformed', error), 400, error);
   }
   const parsed = parseDelivery(json, { bucket: deps.bucket, snsTopicArn: deps.snsTopicArn ?? null });
   const verifier = deps.snsVerifier ?? (sharedVerifier ??= new SnsVerifier());
 
   const refused = await checkSns(parsed, verifier, deps);
-  if (refused) return refused;
+  if (refused) return refuse(deps, refusedEntries(parsed, monitored, refused.reason, refused.error), refused.status, refused.error);
   if (parsed.rejected.length > 0) {
+    await recordQuietly(deps.pool, malformedEntries(parsed, monitored), deps.log);
     return reply(400, { error: parsed.rejected[0]!.reason, problems: parsed.rejected.map((problem) => problem.reason) });
   }
 
@@ -68,7 +78,7 @@ export async function handleEventDelivery(
     try {
       await verifier.confirmSubscription(envelope);
     } catch (error) {
-      if (error instanceof SnsVerificationError) return reply(403, { error: error.message });
+      if (error instanceof SnsVerificationError) return refuse(deps, refusedEntries(parsed, monitored, 'bad-signature', error.message), 403, error.message);
       deps.log.log('error', `SNS: ${error instanceof Error ? error.message : String(error)}`);
       return reply(502, { error: `could not confirm the subscription to ${envelope.TopicArn}; SNS will send the confirmation again` });
     }
@@ -76,33 +86,47 @@ export async function handleEventDelivery(
     confirmed.push(envelope.TopicArn);
   }
 
+  // Each marker logs its own decision (started / duplicate / failed) with its run, in fireMarker.
   const runs = [];
   for (const { marker } of parsed.markers) {
-    const result = await fireMarker(deps.pool, deps.orchestrator, marker, deps.log);
+    const result = await fireMarker(deps.pool, deps.orchestrator, marker, deps.log, 'events');
     runs.push({ runId: result.runId, created: result.created, key: marker.key, version: marker.version });
   }
+  await recordQuietly(deps.pool, ignoredEntries(parsed, deps.bucket.bucket), deps.log);
   const ignoredBy = countReasons(parsed.ignored.map((item) => item.reason));
   if (ignoredBy['other-bucket']) deps.log.log('info', `events: ${ignoredBy['other-bucket']} event(s) for other buckets than ${deps.bucket.bucket} ignored`);
   return reply(200, { ok: true, runs, ignored: parsed.ignored.length, ignoredBy, ...(confirmed.length > 0 ? { confirmed } : {}) });
 }
 
+/** Logs a refused delivery in the marker log, then answers it. */
+async function refuse(deps: EventDeliveryDeps, entries: MarkerDecisionEntry[], status: number, error: string): Promise<EventDeliveryResult> {
+  await recordQuietly(deps.pool, entries, deps.log);
+  return reply(status, { error });
+}
+
+interface SnsRefusal {
+  status: number;
+  reason: 'sns-not-allowed' | 'foreign-topic' | 'bad-signature' | 'unverifiable-signature';
+  error: string;
+}
+
 /** 403 unless every SNS message is of the configured topic and signed by SNS; 503 if a certificate is unreachable. */
-async function checkSns(parsed: ParsedDelivery, verifier: SnsVerifier, deps: EventDeliveryDeps): Promise<EventDeliveryResult | null> {
+async function checkSns(parsed: ParsedDelivery, verifier: SnsVerifier, deps: EventDeliveryDeps): Promise<SnsRefusal | null> {
   if (parsed.envelopes.length === 0) return null;
-  if (!deps.snsTopicArn) return reply(403, { error: 'SNS messages are refused: set STOCKFLOW_EVENTS_SNS_TOPIC_ARN to the topic allowed to post here' });
+  if (!deps.snsTopicArn) return { status: 403, reason: 'sns-not-allowed', error: 'SNS messages are refused: set STOCKFLOW_EVENTS_SNS_TOPIC_ARN to the topic allowed to post here' };
   const foreign = parsed.foreignTopics[0];
-  if (foreign) return reply(403, { error: `SNS topic ${foreign.topicArn} is not the configured topic` });
+  if (foreign) return { status: 403, reason: 'foreign-topic', error: `SNS topic ${foreign.topicArn} is not the configured topic` };
   for (const envelope of parsed.envelopes) {
     try {
       await verifier.verify(envelope);
     } catch (error) {
       if (error instanceof SnsVerificationError) {
         deps.log.log('warn', `events: refused an SNS message: ${error.message}`);
-        return reply(403, { error: error.message });
+        return { status: 403, reason: 'bad-signature', error: error.message };
       }
       if (error instanceof SnsCertificateUnavailableError) {
         deps.log.log('error', `events: ${error.message}`);
-        return reply(503, { error: 'could not fetch the SNS signing certificate; SNS will deliver again' });
+        return { status: 503, reason: 'unverifiable-signature', error: 'could not fetch the SNS signing certificate; SNS will deliver again' };
       }
       throw error;
     }
@@ -133,8 +157,9 @@ export async function startEventsServer(options: EventDeliveryDeps & { port: num
     const credentials = { authorization: header('authorization'), secretHeader: header('x-stockflow-secret'), tokenQuery: url.searchParams.get('token') };
     // The answer goes out before the rest of an unwanted body; then the connection is dropped.
     readDelivery(credentials, header('content-length'), request, deps.secret)
-      .then((read) => {
+      .then(async (read) => {
         if (!read.ok) {
+          await recordUnread(deps.pool, read.status, read.error, deps.log);
           response.setHeader('connection', 'close');
           response.once('finish', () => request.destroy());
           send(read.status, { error: read.error });

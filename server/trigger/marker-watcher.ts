@@ -3,27 +3,48 @@ import type { Logger } from '../ports/logger';
 import type { ObjectStore, ObjectVersion } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
 import { PollingLoop } from '../util/polling-loop';
+import { pruneAfter, recordMarkerDecisions, type MarkerSource } from './marker-log';
 import { isMarkerKey, markerRunId, type Marker } from './marker-run-id';
 
 // pg_advisory_xact_lock(class, hashtext(bucket)): the two-int key space, apart from the other locks.
 const SCAN_LOCK_CLASS = 7_007;
 
 /**
- * Fires a marker: triggers its run (idempotent by run id), then records it. In that order a crash
- * in between re-triggers on the next scan, which the orchestrator turns into a no-op.
+ * Fires a marker: triggers its run (idempotent by run id), then records it and the decision in one
+ * statement. In that order a crash in between re-triggers on the next scan, which the orchestrator
+ * turns into a no-op, and the log never says "started" for a run that does not exist.
  */
-export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, marker: Marker, log: Logger): Promise<{ runId: string; created: boolean }> {
+export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, marker: Marker, log: Logger, source: MarkerSource): Promise<{ runId: string; created: boolean }> {
   const runId = markerRunId(marker);
-  const result = await orchestrator.trigger({
-    runId,
-    trigger: { kind: 'event', by: `${marker.bucket.replace(/\/+$/, '')}/${marker.key}` },
-    conf: { marker },
-  });
-  await pool.query(
-    `INSERT INTO stockflow.markers (bucket, key, version, run_id, fired) VALUES ($1, $2, $3, $4, true)
-     ON CONFLICT (bucket, key, version) DO NOTHING`,
-    [marker.bucket, marker.key, marker.version, runId],
+  let result: { runId: string; created: boolean };
+  try {
+    result = await orchestrator.trigger({
+      runId,
+      trigger: { kind: 'event', by: `${marker.bucket.replace(/\/+$/, '')}/${marker.key}` },
+      conf: { marker },
+    });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    // Logged, not allowed to hide the trigger's own error.
+    await recordMarkerDecisions(pool, [{ source, ...marker, decision: 'failed', reason: 'trigger-failed', runId, detail }]).catch((logError: unknown) =>
+      log.log('error', `marker log: ${logError instanceof Error ? logError.message : String(logError)}`),
+    );
+    throw error;
+  }
+  const recorded = await pool.query<{ id: string }>(
+    `WITH fired AS (
+       INSERT INTO stockflow.markers (bucket, key, version, run_id, fired) VALUES ($1, $2, $3, $4, true)
+       ON CONFLICT (bucket, key, version) DO NOTHING RETURNING 1)
+     INSERT INTO stockflow.marker_decisions (source, bucket, key, version, decision, reason, run_id, detail)
+     SELECT $5, $1, $2, $3, CASE WHEN $6::boolean THEN 'started' ELSE 'duplicate' END,
+            CASE WHEN $6::boolean THEN '' WHEN EXISTS (SELECT 1 FROM fired) THEN 'run-existed' ELSE 'redelivery' END, $4,
+            CASE WHEN $6::boolean THEN ''
+                 WHEN EXISTS (SELECT 1 FROM fired) THEN 'the run already existed: triggered before a restart, or by another trigger path'
+                 ELSE 'this upload (same version) was seen before' END
+     RETURNING id`,
+    [marker.bucket, marker.key, marker.version, result.runId, source, result.created],
   );
+  await pruneAfter(pool, recorded.rows.map((row) => Number(row.id)));
   log.log('info', result.created ? `marker ${marker.key} (${marker.version}): run ${runId} triggered` : `marker ${marker.key}: run ${runId} was already triggered`);
   return result;
 }
@@ -78,7 +99,7 @@ export class MarkerWatcher {
     const bucket = store.location;
     const first = await client.query('INSERT INTO stockflow.watched_buckets (bucket) VALUES ($1) ON CONFLICT DO NOTHING', [bucket]);
     if ((first.rowCount ?? 0) > 0) {
-      await this.recordHistory(client, listed);
+      await this.recordHistory(client, listed, 'first-scan');
       if (listed.length > 0) log.log('info', `first scan of ${bucket}: ${listed.length} marker(s) already there recorded, not fired`);
       this.waiting.clear();
       return [];
@@ -93,7 +114,7 @@ export class MarkerWatcher {
     const fresh = listed.filter((object) => !seen.has(`${object.key}\n${object.version}`));
     const etagEra = await this.etagEraKeys(client, bucket);
     const history = fresh.filter((object) => etagEra.has(object.key));
-    await this.recordHistory(client, history);
+    await this.recordHistory(client, history, 'before-versions');
     if (history.length > 0) log.log('info', `${bucket}: ${history.length} marker(s) seen before the upgrade to versions recorded, not fired`);
 
     const waiting = new Map<string, string>();
@@ -104,7 +125,7 @@ export class MarkerWatcher {
         waiting.set(object.key, object.version);
         continue;
       }
-      const result = await fireMarker(pool, orchestrator, { bucket, key: object.key, version: object.version }, log);
+      const result = await fireMarker(pool, orchestrator, { bucket, key: object.key, version: object.version }, log, 'watcher');
       if (result.created) started.push(result.runId);
     }
     this.waiting = waiting;
@@ -119,14 +140,20 @@ export class MarkerWatcher {
     return new Set(keys.rows.map((row) => row.key));
   }
 
-  private async recordHistory(client: pg.PoolClient, objects: ObjectVersion[]): Promise<void> {
+  /** Takes markers as history (never fired), logging each one newly recorded, in the scan's transaction. */
+  private async recordHistory(client: pg.PoolClient, objects: ObjectVersion[], reason: 'first-scan' | 'before-versions'): Promise<void> {
     if (objects.length === 0) return;
-    await client.query(
-      `INSERT INTO stockflow.markers (bucket, key, version, fired)
-       SELECT $1, key, version, false FROM unnest($2::text[], $3::text[]) AS listed (key, version)
-       ON CONFLICT DO NOTHING`,
-      [this.options.store.location, objects.map((object) => object.key), objects.map((object) => object.version)],
+    const detail = reason === 'first-scan' ? "already there at the bucket's first scan: history, not an event" : 'seen before markers had versions (upgrade): history, not an event';
+    const logged = await client.query<{ id: string }>(
+      `WITH recorded AS (
+         INSERT INTO stockflow.markers (bucket, key, version, fired)
+         SELECT $1, key, version, false FROM unnest($2::text[], $3::text[]) AS listed (key, version)
+         ON CONFLICT DO NOTHING RETURNING bucket, key, version)
+       INSERT INTO stockflow.marker_decisions (source, bucket, key, version, decision, reason, detail)
+       SELECT 'watcher', bucket, key, version, 'history', $4, $5 FROM recorded RETURNING id`,
+      [this.options.store.location, objects.map((object) => object.key), objects.map((object) => object.version), reason, detail],
     );
+    await pruneAfter(client, logged.rows.map((row) => Number(row.id)));
   }
 
   start(): void {

@@ -79,7 +79,7 @@ describe('.SUCCESS triggers', () => {
     assert.deepEqual(run?.trigger, { kind: 'event', by: `${monitored.location}batch-1/.SUCCESS` });
     // A second delivery of the same upload (as the events endpoint would make) names the same run.
     const marker = (run?.conf as { marker: Marker }).marker;
-    assert.deepEqual(await fireMarker(database.pool, orchestrator, marker, silent), { runId: first, created: false });
+    assert.deepEqual(await fireMarker(database.pool, orchestrator, marker, silent, 'events'), { runId: first, created: false });
 
     // The same empty bytes again (same ETag) are a new upload; s3rver's LastModified has 1 s steps.
     await sleep(1_100);

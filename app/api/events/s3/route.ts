@@ -2,6 +2,7 @@ import { NextResponse } from 'next/server';
 import { handleEventDelivery } from '@/server/trigger/events-http-server';
 import { SnsVerifier } from '@/server/trigger/sns-signature';
 import { readDelivery } from '@/server/trigger/delivery-request';
+import { recordThrottled, recordUnread, refusedEntries } from '@/server/trigger/delivery-decisions';
 import { getServices } from '@/app/_lib/services';
 
 export const dynamic = 'force-dynamic';
@@ -16,7 +17,12 @@ const snsVerifier = new SnsVerifier();
 export async function POST(request: Request) {
   const services = await getServices();
   const { eventsSecret: secret, eventsBucket, eventsSnsTopicArn } = services.config.watch;
-  if (!secret) return NextResponse.json({ error: 'set STOCKFLOW_EVENTS_SECRET to accept S3 events' }, { status: 503 });
+  const log = { log: (level: string, message: string) => console[level === 'error' ? 'error' : 'log'](message) };
+  if (!secret) {
+    const error = 'set STOCKFLOW_EVENTS_SECRET to accept S3 events';
+    await recordThrottled(services.pool, refusedEntries(null, null, 'not-configured', error)[0]!, log);
+    return NextResponse.json({ error }, { status: 503 });
+  }
   const credentials = {
     authorization: request.headers.get('authorization'),
     secretHeader: request.headers.get('x-stockflow-secret'),
@@ -24,7 +30,11 @@ export async function POST(request: Request) {
   };
   // Secret and size first; the body only after, and never past 1 MiB.
   const read = await readDelivery(credentials, request.headers.get('content-length'), request.body, secret);
-  if (!read.ok) return NextResponse.json({ error: read.error }, { status: read.status });
+  if (!read.ok) {
+    // Logged so "why did my upload not start?" has an answer for a sender with the wrong secret too.
+    await recordUnread(services.pool, read.status, read.error, log);
+    return NextResponse.json({ error: read.error }, { status: read.status });
+  }
   try {
     const result = await handleEventDelivery(
       { ...credentials, body: read.body },
@@ -35,7 +45,7 @@ export async function POST(request: Request) {
         bucket: eventsBucket,
         snsTopicArn: eventsSnsTopicArn,
         snsVerifier,
-        log: { log: (level, message) => console[level === 'error' ? 'error' : 'log'](message) },
+        log,
       },
     );
     return NextResponse.json(result.body, { status: result.status });
