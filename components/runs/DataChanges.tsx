@@ -36,7 +36,7 @@ export function DataChanges({ summary }: { summary: Pick<RunSummary, 'loadMode' 
               <ChangeTable rows={changes.companies.slice(0, SHOWN_FIRST)} label="Changes per company" />
               {changes.companies.length > SHOWN_FIRST && (
                 <details>
-                  <summary>All {formatNumber(changes.companies.length)} companies with changes</summary>
+                  <summary>The other {formatNumber(changes.companies.length - SHOWN_FIRST)} companies with changes</summary>
                   <ChangeTable rows={changes.companies.slice(SHOWN_FIRST)} label="More changes per company" />
                 </details>
               )}
