@@ -1,30 +1,47 @@
+import { z } from 'zod';
 import type { Manifest } from '../pipeline/transform';
 import type { RunView, TaskView } from '../ports/orchestrator';
+import { isCancellable, isFinished, isRerunnable, isRetryable } from '../runs/run-status';
 import type { Services } from '../services';
 
 export interface RunDetail {
   run: RunView;
   tasks: TaskView[];
+  /** Each step's recorded try numbers, oldest first (the log viewer's try picker). */
+  tries: Record<string, number[]>;
+  /** The run's conf as pretty JSON (shown, and the re-run form's starting point). */
+  confJson: string;
+  rows: { read: number; loaded: number; rejected: number } | null;
   isFinished: boolean;
   isCancellable: boolean;
   isRetryable: boolean;
+  isRerunnable: boolean;
   rejects: { count: number; first: Manifest['firstRejects'] } | null;
 }
+
+const summaryRowsSchema = z.object({ rows: z.object({ read: z.number(), loaded: z.number(), rejected: z.number() }) });
 
 /** A run with its steps and ready flags, as the run page renders and polls it. */
 export async function loadRunDetail(services: Services, runId: string): Promise<RunDetail | null> {
   const run = await services.orchestrator.getRun(runId);
   if (!run) return null;
-  const tasks = await services.orchestrator.listTasks(runId);
-  const transform = await services.pipelineContext(runId, { log: () => {} }).results.get(runId, 'transform');
+  const [tasks, tries, transform] = await Promise.all([
+    services.orchestrator.listTasks(runId),
+    services.runs.listTryNumbers(runId),
+    services.pipelineContext(runId, { log: () => {} }).results.get(runId, 'transform'),
+  ]);
   const manifest = transform?.status === 'success' ? (transform.result as Manifest) : null;
-  const isFinished = ['success', 'failed', 'cancelled'].includes(run.status);
+  const summary = summaryRowsSchema.safeParse(run.summary);
   return {
     run,
     tasks,
-    isFinished,
-    isCancellable: run.status === 'queued' || run.status === 'running',
-    isRetryable: run.status === 'failed' || run.status === 'cancelled',
+    tries,
+    confJson: JSON.stringify(run.conf, null, 2),
+    rows: summary.success ? summary.data.rows : null,
+    isFinished: isFinished(run.status),
+    isCancellable: isCancellable(run.status),
+    isRetryable: isRetryable(run.status),
+    isRerunnable: isRerunnable(run.status),
     rejects: manifest ? { count: manifest.totals.rowsRejected, first: manifest.firstRejects } : null,
   };
 }
