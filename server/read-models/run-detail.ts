@@ -22,7 +22,7 @@ export interface RunDetail {
 const summaryRowsSchema = z.object({ rows: z.object({ read: z.number(), loaded: z.number(), rejected: z.number() }) });
 
 /** A run with its steps and ready flags, as the run page renders and polls it. */
-export async function loadRunDetail(services: Services, runId: string): Promise<RunDetail | null> {
+export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'runs' | 'pipelineContext'>, runId: string): Promise<RunDetail | null> {
   const run = await services.orchestrator.getRun(runId);
   if (!run) return null;
   const [tasks, tries, transform] = await Promise.all([

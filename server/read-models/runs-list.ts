@@ -69,6 +69,8 @@ export interface RunsList {
   trend: TrendPoint[];
   /** Some run is queued or running: the page keeps refreshing. */
   hasActive: boolean;
+  /** When the runs were read: what running runs' durations count up to. */
+  asOf: string;
 }
 
 const summaryRowsSchema = z.object({ rows: z.object({ loaded: z.number() }) });
@@ -111,8 +113,9 @@ function durationSeconds(run: RunView): number | null {
 }
 
 /** The runs screen: the filtered page of runs as a table, a runs × steps grid and a duration trend. */
-export async function loadRunsList(services: Services, search: Record<string, string | string[] | undefined>): Promise<RunsList> {
+export async function loadRunsList(services: Pick<Services, 'orchestrator' | 'runs'>, search: Record<string, string | string[] | undefined>): Promise<RunsList> {
   const { filters, errors } = parseFilters(search);
+  const asOf = new Date().toISOString();
   const page = await services.orchestrator.listRuns({
     limit: PAGE_SIZE,
     status: filters.status ?? undefined,
@@ -145,5 +148,6 @@ export async function loadRunsList(services: Services, search: Record<string, st
       return seconds === null ? [] : [{ runId: run.id, queuedAt: run.queuedAt, status: run.status, durationSeconds: seconds }];
     }),
     hasActive: page.runs.some((run) => isActive(run.status)),
+    asOf,
   };
 }

@@ -1,0 +1,52 @@
+import Link from 'next/link';
+import type { RunsList } from '@/server/read-models/runs-list';
+import { formatTime } from './format';
+import { GRID_STATES, gridStateLabel } from './grid-states';
+import styles from './runs.module.css';
+
+/** Runs × steps, a coloured cell per step's latest try (Airflow's grid view); oldest run on the left. */
+export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
+  if (grid.columns.length === 0) return null;
+  return (
+    <section aria-labelledby="runs-grid-heading">
+      <h2 id="runs-grid-heading">Grid</h2>
+      <div className={styles.gridWrap}>
+        <table className={styles.grid} aria-label="Runs by step, oldest run first">
+          <thead>
+            <tr>
+              <td />
+              {grid.columns.map((column) => (
+                <th key={column.runId} scope="col" title={`${column.runId}: ${column.status}, queued ${formatTime(column.queuedAt)}`}>
+                  <span className={`${styles.runMark} ${styles[`state-${column.status}`]}`} aria-label={`run ${column.runId}: ${column.status}`} role="img" />
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {grid.steps.map((step, row) => (
+              <tr key={step}>
+                <th scope="row">{step}</th>
+                {grid.columns.map((column) => {
+                  const cell = column.cells[row]!;
+                  const name = `run ${column.runId}, ${step}: ${gridStateLabel(cell.state)}${cell.tryNumber && cell.tryNumber > 1 ? ` (try ${cell.tryNumber})` : ''}`;
+                  return (
+                    <td key={column.runId} data-state={cell.state}>
+                      <Link href={`/runs/${encodeURIComponent(column.runId)}?step=${step}`} className={`${styles.cell} ${styles[`state-${cell.state}`]}`} aria-label={name} title={name} />
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <ul className={styles.legend} aria-label="Legend">
+          {GRID_STATES.map((entry) => (
+            <li key={entry.state}>
+              <span className={`${styles.cell} ${styles[`state-${entry.state}`]}`} aria-hidden="true" /> {entry.label}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}
