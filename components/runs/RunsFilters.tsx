@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { RUN_STATUSES } from '@/server/ports/orchestrator';
 import type { RunsList } from '@/server/read-models/runs-list';
+import styles from './runs.module.css';
 
 function FieldError({ id, label, message }: { id: string; label: string; message: string | undefined }) {
   return message ? <span id={id} className="field-error" role="alert">{label}: {message}. It is ignored.</span> : null;
@@ -14,16 +15,20 @@ export function RunsFilters({ filters, errors, raw }: Pick<RunsList, 'filters' |
     <>
       <form className="toolbar" method="get" aria-label="Filter by date">
         {filters.status && <input type="hidden" name="status" value={filters.status} />}
-        <label>
-          Queued from
-          <input type="date" name="from" defaultValue={filters.from ?? ''} aria-invalid={errors.from ? true : undefined} aria-describedby={errors.from ? 'runs-from-error' : undefined} />
+        <div className={styles.field}>
+          <label>
+            Queued from
+            <input type="date" name="from" defaultValue={filters.from ?? ''} aria-invalid={errors.from ? true : undefined} aria-describedby={errors.from ? 'runs-from-error' : undefined} />
+          </label>
           <FieldError id="runs-from-error" label={`Queued from "${raw.from ?? ''}"`} message={errors.from} />
-        </label>
-        <label>
-          to
-          <input type="date" name="to" defaultValue={filters.to ?? ''} aria-invalid={errors.to ? true : undefined} aria-describedby={errors.to ? 'runs-to-error' : undefined} />
+        </div>
+        <div className={styles.field}>
+          <label>
+            to
+            <input type="date" name="to" defaultValue={filters.to ?? ''} aria-invalid={errors.to ? true : undefined} aria-describedby={errors.to ? 'runs-to-error' : undefined} />
+          </label>
           <FieldError id="runs-to-error" label={`to "${raw.to ?? ''}"`} message={errors.to} />
-        </label>
+        </div>
         <button type="submit">Filter</button>
       </form>
       <div className="tabs" role="group" aria-label="Filter by status">
