@@ -29,7 +29,7 @@ export function RunsDurationTrend({ points }: { points: TrendPoint[] }) {
                 return point ? `${point.runId} (${point.status}), queued ${formatTime(point.queuedAt)}` : '';
               }}
             />
-            <Bar dataKey="durationSeconds" isAnimationActive={false}>
+            <Bar dataKey="durationSeconds" isAnimationActive={false} maxBarSize={48}>
               {data.map((point) => (
                 <Cell key={point.runId} fill={OUTCOME_COLOURS[point.status]} />
               ))}
