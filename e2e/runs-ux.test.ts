@@ -97,7 +97,13 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
 
   it('opens a failed step from the grid and reads its log by try, level and text, and downloads it', async () => {
     const page = await product.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
     await signIn(page, product.url, 'admin', product.adminPassword);
+    // Opened without a step, a failed run shows its failed step's log.
+    await page.goto(`${product.url}/runs/${FAILED_RUN}`);
+    await page.getByRole('log', { name: 'discover log' }).waitFor();
+    assert.equal(await page.getByRole('tab', { name: 'discover' }).getAttribute('aria-selected'), 'true');
     await page.goto(`${product.url}/runs`);
     await page.getByRole('link', { name: `run ${FAILED_RUN}, discover: failed (try 2)` }).click();
     await page.waitForURL(new RegExp(`/runs/${FAILED_RUN}\\?step=discover$`));
@@ -136,6 +142,7 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await log.waitFor();
     assert.ok((await overflow(page)) <= 0, `the run page fits a phone screen (overflow ${await overflow(page)}px)`);
     await product.screenshot(page, 'runs-ux-detail-phone');
+    assert.deepEqual(consoleErrors.filter((text) => /hydrat|#418|#425/i.test(text)), [], 'the runs pages hydrate without a mismatch');
     await page.close();
   });
 
