@@ -8,7 +8,7 @@ export function RunConf({ detail, canOperate }: { detail: RunDetail; canOperate:
     <section aria-labelledby="run-conf-heading">
       <h2 id="run-conf-heading">Conf</h2>
       <pre className={styles.conf} data-testid="run-conf">{detail.confJson}</pre>
-      <RerunForm runId={detail.run.id} confJson={detail.confJson} canOperate={canOperate} finished={detail.isRerunnable} />
+      <RerunForm runId={detail.run.id} confJson={detail.rerunConfJson} canOperate={canOperate} finished={detail.isRerunnable} />
     </section>
   );
 }

@@ -7,6 +7,9 @@ import styles from './runs.module.css';
 /** Runs × steps, a coloured cell per step's latest try (Airflow's grid view); oldest run on the left. */
 export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
   if (grid.columns.length === 0) return null;
+  // Each column's head is a bar as tall as the run was long (Airflow's grid), scaled to the longest.
+  const longest = Math.max(1, ...grid.columns.map((column) => column.durationSeconds ?? 0));
+  const barHeight = (seconds: number | null) => `${seconds === null ? 4 : Math.max(4, Math.round((seconds / longest) * 40))}px`;
   return (
     <section aria-labelledby="runs-grid-heading">
       <h2 id="runs-grid-heading">Grid</h2>
@@ -17,7 +20,12 @@ export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
               <td />
               {grid.columns.map((column) => (
                 <th key={column.runId} scope="col" title={`${column.runId}: ${column.status}, queued ${formatTime(column.queuedAt)}`}>
-                  <span className={`${styles.runMark} ${styles[`state-${column.status}`]}`} aria-label={`run ${column.runId}: ${column.status}`} role="img" />
+                  <span
+                    className={`${styles.runMark} ${styles[`state-${column.status}`]}`}
+                    style={{ height: barHeight(column.durationSeconds) }}
+                    aria-label={`run ${column.runId}: ${column.status}${column.durationSeconds === null ? '' : `, ${column.durationSeconds.toFixed(1)} s`}`}
+                    role="img"
+                  />
                 </th>
               ))}
             </tr>

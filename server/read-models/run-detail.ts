@@ -9,8 +9,10 @@ export interface RunDetail {
   tasks: TaskView[];
   /** Each step's recorded try numbers, oldest first (the log viewer's try picker). */
   tries: Record<string, number[]>;
-  /** The run's conf as pretty JSON (shown, and the re-run form's starting point). */
+  /** The run's conf as pretty JSON, as recorded. */
   confJson: string;
+  /** The re-run form's starting point: the conf without the trigger an engine keeps in it (the new run gets its own). */
+  rerunConfJson: string;
   rows: { read: number; loaded: number; rejected: number } | null;
   isFinished: boolean;
   isCancellable: boolean;
@@ -18,6 +20,9 @@ export interface RunDetail {
   isRerunnable: boolean;
   rejects: { count: number; first: Manifest['firstRejects'] } | null;
 }
+
+// Airflow runs carry stockflow's trigger in dag_run.conf (airflow-orchestrator.ts).
+const ENGINE_TRIGGER_KEY = 'stockflow_trigger';
 
 const summaryRowsSchema = z.object({ rows: z.object({ read: z.number(), loaded: z.number(), rejected: z.number() }) });
 
@@ -37,6 +42,7 @@ export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'r
     tasks,
     tries,
     confJson: JSON.stringify(run.conf, null, 2),
+    rerunConfJson: JSON.stringify(Object.fromEntries(Object.entries(run.conf).filter(([key]) => key !== ENGINE_TRIGGER_KEY)), null, 2),
     rows: summary.success ? summary.data.rows : null,
     isFinished: isFinished(run.status),
     isCancellable: isCancellable(run.status),

@@ -36,6 +36,8 @@ export interface GridColumn {
   runId: string;
   status: RunStatus;
   queuedAt: string;
+  /** How long the run took, once it has ended (the column's bar). */
+  durationSeconds: number | null;
   cells: GridCell[];
 }
 
@@ -98,18 +100,18 @@ function parseFilters(search: Record<string, string | string[] | undefined>): { 
   return { filters, errors };
 }
 
+function durationSeconds(run: RunView): number | null {
+  if (!run.startedAt || !run.finishedAt) return null;
+  return Math.max(0, (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000);
+}
+
 function gridColumn(run: RunView, tasks: TaskView[]): GridColumn {
   const cells = STEP_NAMES.map((step): GridCell => {
     const task = tasks.find((candidate) => candidate.step === step);
     if (task) return { step, state: task.status, tryNumber: task.tryNumber };
     return { step, state: isActive(run.status) ? 'waiting' : 'not_run', tryNumber: null };
   });
-  return { runId: run.id, status: run.status, queuedAt: run.queuedAt, cells };
-}
-
-function durationSeconds(run: RunView): number | null {
-  if (!run.startedAt || !run.finishedAt) return null;
-  return Math.max(0, (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000);
+  return { runId: run.id, status: run.status, queuedAt: run.queuedAt, durationSeconds: durationSeconds(run), cells };
 }
 
 /** The runs screen: the filtered page of runs as a table, a runs × steps grid and a duration trend. */

@@ -59,6 +59,10 @@ describe('the runs screens read models and log search', () => {
     assert.deepEqual(states(ids.failed), ['discover:failed:3', 'transform:not_run:-', 'load:not_run:-', 'notify:success:1']);
     assert.deepEqual(states(ids.cancelled), ['discover:not_run:-', 'transform:not_run:-', 'load:not_run:-', 'notify:not_run:-']);
     assert.deepEqual(states(ids.queued), ['discover:waiting:-', 'transform:waiting:-', 'load:waiting:-', 'notify:waiting:-']);
+    // A column's bar is the run's duration, once it has one.
+    const durations = list.grid.columns.map((column) => column.durationSeconds);
+    assert.ok(durations[0]! > 0 && durations[1]! > 0);
+    assert.deepEqual(durations.slice(2), [null, null]);
     // The table: newest first, typed counts from the summary, ready flags.
     assert.deepEqual(list.rows.map((row) => row.id), [ids.queued, ids.cancelled, ids.failed, ids.success]);
     const success = list.rows.find((row) => row.id === ids.success)!;
@@ -95,6 +99,13 @@ describe('the runs screens read models and log search', () => {
     const failed = (await loadRunDetail(services, ids.failed))!;
     assert.deepEqual(failed.tries, { discover: [1, 2, 3], notify: [1] });
     assert.deepEqual(failed.rows, { read: 0, loaded: 0, rejected: 0 });
+    assert.equal(success.rerunConfJson, success.confJson);
+    // The trigger an engine keeps in the conf (Airflow's dag_run.conf) is not offered for the new run.
+    const { runId: airflowLike } = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'ada' }, conf: { note: 'x', stockflow_trigger: { kind: 'manual', by: 'ada' } } });
+    const withTrigger = (await loadRunDetail(services, airflowLike))!;
+    assert.deepEqual(JSON.parse(withTrigger.confJson), { note: 'x', stockflow_trigger: { kind: 'manual', by: 'ada' } });
+    assert.deepEqual(JSON.parse(withTrigger.rerunConfJson), { note: 'x' });
+    await orchestrator.cancel(airflowLike);
     const queued = (await loadRunDetail(services, ids.queued))!;
     assert.deepEqual([queued.isFinished, queued.isRerunnable, queued.isCancellable], [false, false, true]);
   });
