@@ -1,4 +1,4 @@
-import type { RunStatus, TaskStatus } from '../ports/orchestrator';
+import type { RunStatus } from '../ports/orchestrator';
 
 /**
  * What a run's or a step's status allows, decided in one place (screens, CLI, engines and SQL
@@ -30,9 +30,4 @@ export function isRetryable(status: RunStatus): boolean {
 /** A finished run of any ending can be started again as a new run (its conf edited). */
 export function isRerunnable(status: RunStatus): boolean {
   return isFinished(status);
-}
-
-/** A step try that will log no more lines. */
-export function isTaskFinished(status: TaskStatus): boolean {
-  return status !== 'running' && status !== 'queued';
 }
