@@ -75,6 +75,15 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     // Oldest on the left (the first start's own run, then ours): the successful run's column comes before the failed one's.
     const names = await grid.locator('tbody tr').first().getByRole('link').evaluateAll((links) => links.map((link) => link.getAttribute('aria-label')));
     assert.deepEqual(names.slice(-2), [`run ${successRunId}, discover: success`, `run ${FAILED_RUN}, discover: failed (try 2)`]);
+    // One tab stop for the grid (the newest run's first step); the arrow keys walk it.
+    await page.waitForFunction(() => document.querySelectorAll('[data-row][tabindex="0"]').length === 1);
+    assert.equal(await grid.locator('[data-row][tabindex="0"]').getAttribute('aria-label'), `run ${FAILED_RUN}, discover: failed (try 2)`);
+    await grid.locator('[data-row][tabindex="0"]').focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `run ${successRunId}, transform: success`);
+    await page.keyboard.press('End');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `run ${FAILED_RUN}, transform: not run`);
     const legend = await page.getByRole('list', { name: 'Legend' }).innerText();
     for (const state of ['success', 'failed', 'running', 'up for retry', 'queued', 'skipped', 'cancelled', 'not run']) assert.match(legend, new RegExp(state));
     await page.locator('[data-testid="runs-duration-trend"] .recharts-bar-rectangle').nth(1).waitFor();
