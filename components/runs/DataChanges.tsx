@@ -1,8 +1,8 @@
 import Link from 'next/link';
-import type { RunSummary } from '@/server/pipeline/summary';
+import type { DataChangesView } from '@/server/read-models/run-detail';
 import { formatNumber } from './format';
 
-const MODE_TEXT: Record<RunSummary['loadMode'], string> = {
+const MODE_TEXT: Record<DataChangesView['loadMode'], string> = {
   companies: 'companies: the listed companies\u2019 rows were replaced, the others kept',
   replace: 'replace: the table holds exactly this batch',
 };
@@ -10,7 +10,7 @@ const MODE_TEXT: Record<RunSummary['loadMode'], string> = {
 const SHOWN_FIRST = 20;
 
 /** The load's mode and what it changed compared with the table before the run. */
-export function DataChanges({ summary }: { summary: Pick<RunSummary, 'loadMode' | 'demo' | 'changes' | 'companiesRemoved'> }) {
+export function DataChanges({ summary }: { summary: DataChangesView }) {
   const { changes } = summary;
   return (
     <section aria-labelledby="data-changes-heading">
@@ -49,7 +49,7 @@ export function DataChanges({ summary }: { summary: Pick<RunSummary, 'loadMode' 
   );
 }
 
-function ChangeTable({ rows, label }: { rows: NonNullable<RunSummary['changes']>['companies']; label: string }) {
+function ChangeTable({ rows, label }: { rows: NonNullable<DataChangesView['changes']>['companies']; label: string }) {
   return (
     <div className="table-wrap">
       <table aria-label={label}>

@@ -1,71 +1,59 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
-import type { LogLine, LogPage } from '@/server/ports/orchestrator';
+import { logDownloadUrl, type LogSelection } from './data/fetchLogPage';
+import { useLogTail } from './data/useLogTail';
+import { formatClock, formatNumber } from './format';
+import { HighlightedText } from './HighlightedText';
+import { LogToolbar } from './LogToolbar';
+import styles from './runs.module.css';
 
-// The viewer keeps at most this many lines: a 100,000-line log never freezes the tab.
-const MAX_LINES = 5000;
-const TAIL_LINES = 1000;
+/** One step's log: try picker, level filter, server-side search, download; follows the tail while the run goes on. */
+export function LogViewer({ runId, step, tries, live }: { runId: string; step: string; tries: number[]; live: boolean }) {
+  // null: the latest try (a retry that starts while the page is open is followed).
+  const [pickedTry, setPickedTry] = useState<number | 'all' | null>(null);
+  const [level, setLevel] = useState<LogSelection['level']>(null);
+  const [typed, setTyped] = useState('');
+  const [search, setSearch] = useState('');
+  useEffect(() => {
+    // Each keystroke would be a query over the whole log: wait for a pause in typing.
+    const timer = setTimeout(() => setSearch(typed.trim()), 300);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  useEffect(() => setPickedTry(null), [step]);
 
-/** Follows one step's log: opens at its tail, then asks only for lines after the last one seen. */
-export function LogViewer({ runId, step, live }: { runId: string; step: string; live: boolean }) {
-  const [lines, setLines] = useState<LogLine[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [truncated, setTruncated] = useState(false);
-  const cursor = useRef<string | null>(null);
+  const latest = tries.at(-1) ?? null;
+  const tryNumber = pickedTry === 'all' ? null : (pickedTry ?? latest);
+  const selection: LogSelection = { step, tryNumber, level, search };
+  const { lines, truncated, matches, error, loading } = useLogTail(runId, selection, live);
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    cursor.current = null;
-    setLines([]);
-    setTruncated(false);
-    const poll = async (): Promise<void> => {
-      if (stopped) return;
-      let complete = false;
-      if (document.visibilityState === 'visible') {
-        try {
-          const query = cursor.current ? `after=${encodeURIComponent(cursor.current)}` : `tail=${TAIL_LINES}`;
-          const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/logs?step=${step}&${query}`, { cache: 'no-store' });
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          const page = (await response.json()) as LogPage;
-          if (stopped) return;
-          if (!cursor.current && page.lines.length >= TAIL_LINES) setTruncated(true);
-          cursor.current = page.cursor;
-          complete = page.complete;
-          if (page.lines.length > 0) {
-            setLines((previous) => {
-              const next = previous.concat(page.lines);
-              if (next.length > MAX_LINES) setTruncated(true);
-              return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;
-            });
-          }
-          setError(null);
-          if (page.lines.length >= 2000) return void poll();
-        } catch (failure) {
-          setError(failure instanceof Error ? failure.message : String(failure));
-        }
-      }
-      if (!complete || live) timer = setTimeout(poll, complete ? 3000 : 1000);
-    };
-    void poll();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    };
-  }, [runId, step, live]);
-
   useEffect(() => {
     if (stick.current && box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [lines]);
 
   return (
     <div>
-      {truncated && <p className="muted">Showing the latest lines only. The full log: <code>stockflow logs {runId} --step {step}</code></p>}
+      <LogToolbar
+        tries={tries}
+        tryValue={pickedTry === 'all' ? 'all' : String(tryNumber ?? 'all')}
+        onTry={(value) => setPickedTry(value === 'all' ? 'all' : Number(value))}
+        level={level}
+        onLevel={setLevel}
+        search={typed}
+        onSearch={setTyped}
+        downloadHref={logDownloadUrl(runId, selection)}
+        downloadName={`${step}${tryNumber ? ` try ${tryNumber}` : ''}`}
+      />
+      {search && matches !== null && (
+        <p className="muted" role="status">
+          {formatNumber(matches)} matching line{matches === 1 ? '' : 's'} in the whole {step} log{tryNumber ? ` (try ${tryNumber})` : ''}
+          {matches > lines.length ? `, the latest ${formatNumber(lines.length)} shown` : ''}.
+        </p>
+      )}
+      {truncated && !search && <p className="muted">Showing the latest lines only: download the log for all of it.</p>}
       {error && <p className="error" role="alert">Log unavailable: {error}</p>}
       <div
-        className="log"
+        className={`log ${styles.log}`}
         ref={box}
         role="log"
         aria-live="polite"
@@ -76,11 +64,15 @@ export function LogViewer({ runId, step, live }: { runId: string; step: string; 
           stick.current = target.scrollHeight - target.scrollTop - target.clientHeight < 40;
         }}
       >
-        {lines.length === 0 ? <span className="muted">No log lines yet.</span> : lines.map((line) => (
-          <div key={line.id} className={`lvl-${line.level}`}>
-            {line.at.slice(11, 19)} {line.level.toUpperCase().padEnd(5)} {line.message}
-          </div>
-        ))}
+        {lines.length === 0 ? (
+          <span className="muted">{loading ? 'Loading…' : search || level ? 'No lines match.' : 'No log lines yet.'}</span>
+        ) : (
+          lines.map((line) => (
+            <div key={line.id} className={`lvl-${line.level}`}>
+              {formatClock(line.at)} {line.level.toUpperCase().padEnd(5)} <HighlightedText text={line.message} term={search} />
+            </div>
+          ))
+        )}
       </div>
     </div>
   );

@@ -7,8 +7,14 @@ export function formatDuration(startedAt: string | null, finishedAt: string | nu
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** A moment as operators read it, always with its zone: "2026-11-25 16:40:12 UTC". */
 export function formatTime(iso: string | null): string {
-  return iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '–';
+  return iso ? `${new Date(iso).toISOString().replace('T', ' ').slice(0, 19)} UTC` : '–';
+}
+
+/** The time of day of a log line, with its zone: "16:40:12 UTC". */
+export function formatClock(iso: string): string {
+  return `${new Date(iso).toISOString().slice(11, 19)} UTC`;
 }
 
 export function formatNumber(value: number | string | null | undefined): string {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { RUN_STATUSES, type RunView, type TaskView } from '../ports/orchestrator';
 import { confWithLoadMode, runConfSchema } from '../runs/run-conf';
+import { isFinished } from '../runs/run-status';
 import { runIdSchema, UsageError, type Command } from './shared';
 
 function duration(run: RunView): string {
@@ -81,7 +82,7 @@ export const runCommands: Record<string, Command> = {
         }
       }
       const current = await orchestrator.getRun(runId);
-      if (!values.follow || !current || ['success', 'failed', 'cancelled'].includes(current.status)) {
+      if (!values.follow || !current || isFinished(current.status)) {
         if (values.follow && current) process.stdout.write(`Run ${runId}: ${current.status}${current.error ? ` (${current.error})` : ''}\n`);
         break;
       }

@@ -1,30 +1,74 @@
+import { z } from 'zod';
 import type { Manifest } from '../pipeline/transform';
 import type { RunView, TaskView } from '../ports/orchestrator';
+import type { RunSummary } from '../pipeline/summary';
+import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
+import { isCancellable, isFinished, isRerunnable, isRetryable } from '../runs/run-status';
 import type { Services } from '../services';
 
 export interface RunDetail {
   run: RunView;
   tasks: TaskView[];
+  /** Each step's recorded try numbers, oldest first (the log viewer's try picker). */
+  tries: Record<string, number[]>;
+  /** The run's conf as pretty JSON, as recorded. */
+  confJson: string;
+  /** The re-run form's starting point: the conf without the trigger an engine keeps in it (the new run gets its own). */
+  rerunConfJson: string;
+  rows: { read: number; loaded: number; rejected: number } | null;
   isFinished: boolean;
   isCancellable: boolean;
   isRetryable: boolean;
+  isRerunnable: boolean;
   rejects: { count: number; first: Manifest['firstRejects'] } | null;
+  /** The load's mode and what it changed (runs recorded before changes were measured: null). */
+  dataChanges: DataChangesView | null;
 }
 
+export type DataChangesView = Pick<RunSummary, 'loadMode' | 'demo' | 'changes' | 'companiesRemoved'>;
+
+// Airflow runs carry stockflow's trigger in dag_run.conf (airflow-orchestrator.ts).
+const ENGINE_TRIGGER_KEY = 'stockflow_trigger';
+
+const summaryRowsSchema = z.object({ rows: z.object({ read: z.number(), loaded: z.number(), rejected: z.number() }) });
+const count = z.number().int().min(0);
+const summaryChangesSchema = z.object({
+  loadMode: z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]),
+  demo: z.boolean(),
+  companiesRemoved: count,
+  changes: z
+    .object({
+      totals: z.object({ added: count, changed: count, removed: count, unchanged: count, companiesAdded: count, companiesRemoved: count }),
+      companies: z.array(z.object({ company: z.string(), added: count, changed: count, removed: count, unchanged: count })),
+      moreCompanies: count,
+    })
+    .nullable(),
+});
+
 /** A run with its steps and ready flags, as the run page renders and polls it. */
-export async function loadRunDetail(services: Services, runId: string): Promise<RunDetail | null> {
+export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'runs' | 'pipelineContext'>, runId: string): Promise<RunDetail | null> {
   const run = await services.orchestrator.getRun(runId);
   if (!run) return null;
-  const tasks = await services.orchestrator.listTasks(runId);
-  const transform = await services.pipelineContext(runId, { log: () => {} }).results.get(runId, 'transform');
+  const [tasks, tries, transform] = await Promise.all([
+    services.orchestrator.listTasks(runId),
+    services.runs.listTryNumbers(runId),
+    services.pipelineContext(runId, { log: () => {} }).results.get(runId, 'transform'),
+  ]);
   const manifest = transform?.status === 'success' ? (transform.result as Manifest) : null;
-  const isFinished = ['success', 'failed', 'cancelled'].includes(run.status);
+  const summary = summaryRowsSchema.safeParse(run.summary);
+  const changes = summaryChangesSchema.safeParse(run.summary);
   return {
     run,
     tasks,
-    isFinished,
-    isCancellable: run.status === 'queued' || run.status === 'running',
-    isRetryable: run.status === 'failed' || run.status === 'cancelled',
+    tries,
+    confJson: JSON.stringify(run.conf, null, 2),
+    rerunConfJson: JSON.stringify(Object.fromEntries(Object.entries(run.conf).filter(([key]) => key !== ENGINE_TRIGGER_KEY)), null, 2),
+    rows: summary.success ? summary.data.rows : null,
+    isFinished: isFinished(run.status),
+    isCancellable: isCancellable(run.status),
+    isRetryable: isRetryable(run.status),
+    isRerunnable: isRerunnable(run.status),
     rejects: manifest ? { count: manifest.totals.rowsRejected, first: manifest.firstRejects } : null,
+    dataChanges: changes.success ? changes.data : null,
   };
 }

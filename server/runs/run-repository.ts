@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { recordAirflowMarkerRun } from '../trigger/airflow-marker-run';
 import { InvalidCursorError, type LogLine, type LogPage, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
+import { isFinished, RETRYABLE_RUN_STATUSES } from './run-status';
 
 interface RunRow {
   id: string;
@@ -55,6 +56,18 @@ function toTaskView(row: TaskRow): TaskView {
     progress: { done: row.progress_done, total: row.progress_total, rows: Number(row.progress_rows) },
     error: row.error,
   };
+}
+
+/** Which lines of a step's log to read: one try (else all), some levels (else all), lines containing a text. */
+export interface LogFilter {
+  tryNumber?: number;
+  levels?: string[];
+  contains?: string;
+}
+
+/** An ILIKE pattern matching the text literally (its % and _ are not wildcards). */
+function containsPattern(text: string | undefined): string | null {
+  return text ? `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%` : null;
 }
 
 export interface NewLogLine {
@@ -238,8 +251,8 @@ export class RunRepository {
   async requeue(id: string): Promise<boolean> {
     const updated = await this.pool.query(
       `UPDATE stockflow.runs SET status = 'queued', cancel_requested = false, error = NULL, finished_at = NULL
-        WHERE id = $1 AND status IN ('failed', 'cancelled')`,
-      [id],
+        WHERE id = $1 AND status = ANY($2::text[])`,
+      [id, RETRYABLE_RUN_STATUSES],
     );
     if ((updated.rowCount ?? 0) > 0) await this.pool.query("SELECT pg_notify('stockflow_runs', $1)", [id]);
     return (updated.rowCount ?? 0) > 0;
@@ -308,8 +321,43 @@ export class RunRepository {
     );
   }
 
-  /** Log lines after a cursor (all tries unless one is named), oldest first. */
-  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage> {
+  /** Latest try of each step for several runs at once (the runs grid), keyed by run id. */
+  async listTasksOfRuns(runIds: string[]): Promise<Map<string, TaskView[]>> {
+    const byRun = new Map<string, TaskView[]>(runIds.map((id) => [id, []]));
+    if (runIds.length === 0) return byRun;
+    const found = await this.pool.query<TaskRow & { run_id: string }>(
+      `SELECT DISTINCT ON (run_id, step) * FROM stockflow.task_runs WHERE run_id = ANY($1::text[]) ORDER BY run_id, step, try_number DESC`,
+      [runIds],
+    );
+    for (const row of found.rows) byRun.get(row.run_id)?.push(toTaskView(row));
+    return byRun;
+  }
+
+  /** The try numbers each step of a run has recorded, oldest first (the log viewer's try picker). */
+  async listTryNumbers(runId: string): Promise<Record<string, number[]>> {
+    const found = await this.pool.query<{ step: string; tries: number[] }>(
+      'SELECT step, array_agg(try_number ORDER BY try_number) AS tries FROM stockflow.task_runs WHERE run_id = $1 GROUP BY step',
+      [runId],
+    );
+    return Object.fromEntries(found.rows.map((row) => [row.step, row.tries]));
+  }
+
+  /** How many lines of a step's log (one try, or all) pass the level and text filters. */
+  async countLogLines(runId: string, step: string, filter: LogFilter): Promise<number> {
+    const found = await this.pool.query<{ count: string }>(
+      `SELECT count(*) AS count FROM stockflow.task_logs
+        WHERE run_id = $1 AND step = $2 AND ($3::int IS NULL OR try_number = $3)
+          AND ($4::text[] IS NULL OR level = ANY($4::text[])) AND ($5::text IS NULL OR message ILIKE $5 ESCAPE '\\')`,
+      [runId, step, filter.tryNumber ?? null, filter.levels ?? null, containsPattern(filter.contains)],
+    );
+    return Number(found.rows[0]?.count ?? 0);
+  }
+
+  /**
+   * Log lines after a cursor (all tries unless one is named), oldest first; `levels` and `contains`
+   * (case-insensitive text) filter in the database, so a search covers the whole log.
+   */
+  async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number } & LogFilter): Promise<LogPage> {
     // The cursor is a task_logs id; anything else is the caller's mistake, not a database error.
     if (options.after && !/^\d{1,18}$/.test(options.after)) throw new InvalidCursorError(options.after);
     const tail = options.tail && !options.after ? Math.min(options.tail, 10_000) : null;
@@ -318,9 +366,10 @@ export class RunRepository {
       `SELECT * FROM (
          SELECT id, logged_at, level, message, try_number FROM stockflow.task_logs
           WHERE run_id = $1 AND step = $2 AND ($3::int IS NULL OR try_number = $3) AND id > coalesce($4::bigint, 0)
+            AND ($6::text[] IS NULL OR level = ANY($6::text[])) AND ($7::text IS NULL OR message ILIKE $7 ESCAPE '\\')
           ORDER BY id ${tail ? 'DESC' : 'ASC'} LIMIT $5) page
         ORDER BY id`,
-      [runId, step, options.tryNumber ?? null, options.after ?? null, limit],
+      [runId, step, options.tryNumber ?? null, options.after ?? null, limit, options.levels ?? null, containsPattern(options.contains)],
     );
     const lines: LogLine[] = found.rows.map((row) => ({ id: row.id, at: row.logged_at.toISOString(), level: row.level, message: row.message }));
     const task = await this.pool.query<{ running: boolean }>(
@@ -328,7 +377,7 @@ export class RunRepository {
       [runId, step],
     );
     const run = await this.pool.query<{ status: RunStatus }>('SELECT status FROM stockflow.runs WHERE id = $1', [runId]);
-    const runFinished = ['success', 'failed', 'cancelled'].includes(run.rows[0]?.status ?? '');
+    const runFinished = isFinished(run.rows[0]?.status ?? '');
     return {
       lines,
       cursor: lines.length > 0 ? lines[lines.length - 1]!.id : (options.after ?? null),

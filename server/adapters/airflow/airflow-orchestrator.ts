@@ -13,6 +13,7 @@ import {
 } from '../../ports/orchestrator';
 import type { AirflowClient, AirflowDagRun } from './airflow-client';
 import type { RunRepository } from '../../runs/run-repository';
+import { isFinished } from '../../runs/run-status';
 import { triggerOfConf } from '../../runs/run-conf';
 import { redactUrls } from '../../util/redact';
 
@@ -53,7 +54,6 @@ export function taskStatusOf(state: string | null | undefined): TaskStatus {
   }
 }
 
-const FINISHED: readonly RunStatus[] = ['success', 'failed', 'cancelled'];
 const stepOrder = (step: string): number => (STEP_NAMES as readonly string[]).indexOf(step);
 
 /**
@@ -66,16 +66,16 @@ export function mergeRun(airflow: RunView | null, recorded: RunView | null): Run
   if (!recorded) return airflow;
   // Our ending wins once written (a mail that failed does not fail the run); before that, Airflow
   // knows best (a run it failed or killed never reached notify).
-  const status = FINISHED.includes(recorded.status) ? recorded.status : airflow.status === 'queued' ? recorded.status : airflow.status;
+  const status = isFinished(recorded.status) ? recorded.status : airflow.status === 'queued' ? recorded.status : airflow.status;
   return {
     ...airflow,
     status,
     trigger: recorded.trigger.by !== 'airflow' ? recorded.trigger : airflow.trigger,
     conf: Object.keys(recorded.conf).length > 0 ? recorded.conf : airflow.conf,
     startedAt: recorded.startedAt ?? airflow.startedAt,
-    finishedAt: FINISHED.includes(status) ? (recorded.finishedAt ?? airflow.finishedAt) : null,
+    finishedAt: isFinished(status) ? (recorded.finishedAt ?? airflow.finishedAt) : null,
     summary: recorded.summary,
-    error: recorded.error ?? (status === 'failed' && !FINISHED.includes(recorded.status) ? 'Airflow failed the run before its notify step recorded an ending' : null),
+    error: recorded.error ?? (status === 'failed' && !isFinished(recorded.status) ? 'Airflow failed the run before its notify step recorded an ending' : null),
   };
 }
 

@@ -1,14 +1,20 @@
 import { notFound } from 'next/navigation';
+import { z } from 'zod';
 import { hasRole } from '@/server/auth/roles';
+import { STEP_NAMES } from '@/server/pipeline/steps';
 import { loadRunDetail } from '@/server/read-models/run-detail';
 import { RunLive } from '@/components/runs/RunLive';
 import { getServices } from '../../../_lib/services';
 import { requireUser } from '../../../_lib/session';
 
-export default async function RunPage({ params }: { params: Promise<{ runId: string }> }) {
+// ?step=load (a grid cell's link) opens that step's log; anything else opens the default step.
+const stepSchema = z.enum(STEP_NAMES).nullable().catch(null);
+
+export default async function RunPage({ params, searchParams }: { params: Promise<{ runId: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
   const { runId } = await params;
   const detail = await loadRunDetail(await getServices(), decodeURIComponent(runId));
   if (!detail) notFound();
-  return <RunLive initial={detail} canOperate={hasRole(user.role, 'operator')} />;
+  const step = stepSchema.parse((await searchParams).step ?? null);
+  return <RunLive initial={detail} canOperate={hasRole(user.role, 'operator')} initialStep={step} />;
 }

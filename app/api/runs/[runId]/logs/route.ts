@@ -1,33 +1,31 @@
 import { NextResponse } from 'next/server';
-import { z } from 'zod';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
-import { runIdSchema } from '@/server/runs/run-id';
+import { type FilteredLogPage, LOG_LEVELS, logPageQuerySchema, parseQuery, parseRunId } from './log-query';
 
 export const dynamic = 'force-dynamic';
 
-const querySchema = z.object({
-  step: z.string().regex(/^[a-z_]{1,40}$/),
-  after: z.string().max(500).optional(),
-  try: z.coerce.number().int().min(1).optional(),
-  tail: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-
-/** A page of one step's log: ?step=load&after=CURSOR, or ?tail=N to open at the end. */
+/**
+ * A page of one step's log: ?step=load&after=CURSOR, or ?tail=N to open at the end; try=N for one
+ * try, level=warn for WARN and ERROR only, q=text for the lines containing it (searched in the
+ * database over the whole log, not in the lines the page holds).
+ */
 export async function GET(request: Request, { params }: { params: Promise<{ runId: string }> }) {
   if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
-  const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return NextResponse.json({ error: query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400 });
-  const runId = runIdSchema.safeParse(decodeURIComponent((await params).runId));
-  if (!runId.success) return NextResponse.json({ error: runId.error.issues[0]?.message }, { status: 400 });
+  const query = parseQuery(logPageQuerySchema, request);
+  if (!query.ok) return query.response;
+  const runId = parseRunId((await params).runId);
+  if (!runId.ok) return runId.response;
+  const { step, after, tail, level, q } = query.data;
+  const filter = { tryNumber: query.data.try, levels: level ? [...LOG_LEVELS[level]] : undefined, contains: q };
   try {
-    const page = await (await getServices()).orchestrator.readLog(runId.data, query.data.step, {
-      after: query.data.after ?? null,
-      tryNumber: query.data.try,
-      tail: query.data.tail,
-      limit: 2000,
-    });
-    return NextResponse.json(page);
+    const services = await getServices();
+    const options = { after: after ?? null, tail, limit: 2000 };
+    // Filters are answered from stockflow.task_logs, where every engine's steps log.
+    const filtered = filter.levels !== undefined || filter.contains !== undefined;
+    const page = filtered ? await services.runs.readLog(runId.data, step, { ...options, ...filter }) : await services.orchestrator.readLog(runId.data, step, { ...options, tryNumber: filter.tryNumber });
+    const matches = filter.contains && !after ? await services.runs.countLogLines(runId.data, step, filter) : null;
+    return NextResponse.json({ ...page, matches } satisfies FilteredLogPage);
   } catch (error) {
     // By name, not instanceof: the services singleton may come from another route's bundle, whose
     // copy of these classes is not this one's.
