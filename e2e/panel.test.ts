@@ -157,7 +157,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.goto(`${product.url}/data`);
     await product.screenshot(page, 'data');
     const company = (await page.locator('table tbody tr').first().locator('td').last().innerText()).trim();
-    await page.getByLabel('Company').fill(company);
+    await page.getByLabel('Company', { exact: true }).fill(company);
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/company=/);
     await page.getByRole('link', { name: 'close_value' }).click();
