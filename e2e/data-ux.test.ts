@@ -18,7 +18,7 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     product = await startProduct();
     // The product starts with a small synthetic sample; these companies (ux_*) are the test's own.
     // ux_aa: 600 trading days (more than fit as single candles), prices past 1,000, volumes with ties;
-    // its first day has an empty percent (as the pipeline writes it).
+    // each company's first day has an empty percent (as the pipeline writes it for an Open of 0).
     await product.database.pool.query(`
       INSERT INTO historical_stocks_data
       SELECT '2015-01-01'::date + i, c - (i % 3), c + 5, c - (i % 3) - 5, c, (i % 5) * 1000,

@@ -42,7 +42,7 @@ export const dataQuerySchema = z.object({
   pctMax: optionalNumber,
   changeMin: optionalNumber,
   changeMax: optionalNumber,
-  /** Only rows whose percent is empty (a company's first day, or an Open of 0). */
+  /** Only rows whose percent is empty (the day's Open was 0). */
   pctEmpty: z.preprocess(blankIsUnset, z.enum(['1']).optional()),
   /** Sorted by date: where the page starts; sorted otherwise: a "from" filter. */
   jump: optionalDate,
