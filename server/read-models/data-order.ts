@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDaySchema } from '../util/calendar-day';
 import { castOf, jumpIsPosition, type DataQuery, type TableColumn } from './data-query';
 
 /**
@@ -41,12 +42,22 @@ export type Cursor = Array<string | null>;
 
 export const encodeCursor = (values: Cursor): string => Buffer.from(JSON.stringify(values)).toString('base64url');
 
+/** Whether a cursor value is one PostgreSQL will accept for the column (an edited cursor must not cause a 500). */
+function fitsColumn(value: string, column: TableColumn): boolean {
+  const cast = castOf(column);
+  if (cast === 'date') return calendarDaySchema.safeParse(value).success;
+  if (cast === 'bigint') return /^-?\d{1,18}$/.test(value);
+  if (cast === 'numeric') return /^-?\d{1,40}(\.\d{1,40})?$/.test(value);
+  return true;
+}
+
 /** A cursor that does not decode, or was made for another order, is ignored (first page). */
 export function decodeCursor(text: string | undefined, keys: SortKey[]): Cursor | null {
   if (!text) return null;
   try {
     const values = z.array(z.string().max(200).nullable()).length(keys.length).parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return keys.every((key, index) => values[index] !== null || NULLABLE.has(key.column)) ? values : null;
+    const fits = keys.every((key, index) => (values[index] === null ? NULLABLE.has(key.column) : fitsColumn(values[index]!, key.column)));
+    return fits ? values : null;
   } catch {
     return null;
   }

@@ -45,8 +45,11 @@ export async function loadDataPage(pool: pg.Pool, raw: Record<string, string | s
   const params: unknown[] = [];
   const filters = filterClause(query, params);
   const where = [filters];
-  const backwards = Boolean(query.before) && !query.after;
-  const cursor = decodeCursor(backwards ? query.before : query.after, keys);
+  const after = decodeCursor(query.after, keys);
+  // Backwards only from a cursor that decodes: an unusable one means the first page, not the last.
+  const before = after ? null : decodeCursor(query.before, keys);
+  const backwards = before !== null;
+  const cursor = after ?? before;
   if (cursor) where.push(cursorClause(keys, cursor, backwards, params));
   const jump = cursor ? null : jumpClause(query, params);
   if (jump) where.push(jump);

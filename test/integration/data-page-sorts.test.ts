@@ -115,6 +115,17 @@ describe('the data page: two-column sort, every filter, jump and hidden columns'
     assert.equal(page.columns.length, 9, 'a hide list with an unknown column is not applied');
   });
 
+  it('starts at the first page for a cursor that was edited or made for another order', async () => {
+    const first = await loadDataPage(database.pool, { sort: 'close_value', dir: 'asc', size: '50' });
+    for (const values of [['abc', 'aa', '2017-01-02'], ['1', 'aa', '2017-02-31'], ['1', 'aa'], [null, 'aa', '2017-01-02'], ['1e400', 'aa', '2017-01-02']]) {
+      const after = Buffer.from(JSON.stringify(values)).toString('base64url');
+      const page = await loadDataPage(database.pool, { sort: 'close_value', dir: 'asc', size: '50', after });
+      assert.deepEqual(page.rows, first.rows, JSON.stringify(values));
+    }
+    const garbage = await loadDataPage(database.pool, { sort: 'close_value', dir: 'asc', size: '50', before: 'not-base64-json' });
+    assert.deepEqual(garbage.rows, first.rows);
+  });
+
   it('jumps to a date when sorted by date, with the rows before it one page back', async () => {
     for (const dir of ['asc', 'desc'] as const) {
       const page = await loadDataPage(database.pool, { sort: 'stock_date', dir, jump: '2017-06-10', size: '50' });
