@@ -206,6 +206,7 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     const missing = await page.goto(`${product.url}/companies/no-such-company`);
     assert.equal(missing?.status(), 404);
     await page.getByRole('heading', { name: 'No such company' }).waitFor();
+    assert.equal((await page.request.get(`${product.url}/api/companies?q=${'a'.repeat(57)}`)).status(), 400);
     await page.getByRole('navigation').getByRole('link', { name: 'Runs' }).waitFor();
   });
 });

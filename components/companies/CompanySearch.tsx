@@ -63,6 +63,7 @@ export function CompanySearch() {
         onBlur={() => setOpen(false)}
         placeholder="Type a ticker, e.g. aa"
         autoComplete="off"
+        maxLength={56}
         autoFocus
       />
       {error && <p className="error" role="alert">Search failed: {error.message}</p>}
