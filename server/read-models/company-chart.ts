@@ -1,26 +1,40 @@
 import type pg from 'pg';
-import { calendarDaySchema } from '../util/calendar-day';
 import { z } from 'zod';
+import { calendarDaySchema } from '../util/calendar-day';
+
+const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 export const companyChartQuerySchema = z.object({
-  from: calendarDaySchema.optional().catch(undefined),
-  to: calendarDaySchema.optional().catch(undefined),
-  points: z.coerce.number().int().min(20).max(2000).catch(600),
+  from: z.preprocess(blankIsUnset, calendarDaySchema.optional()),
+  to: z.preprocess(blankIsUnset, calendarDaySchema.optional()),
+  /** At most this many points; a range with no more days than this is sent day by day. */
+  points: z.coerce.number().int().min(20).max(2000).catch(400),
 });
+export type CompanyChartQuery = z.infer<typeof companyChartQuerySchema>;
 
+/** One candle: a single trading day, or a bucket of consecutive trading days. */
 export interface ChartPoint {
-  date: string;
-  close: number;
-  low: number;
+  /** First and last trading day covered (equal for a day). */
+  first: string;
+  last: string;
+  days: number;
+  open: number;
   high: number;
+  low: number;
+  close: number;
+  /** Total over the covered days. */
   volume: number;
-  percent: number | null;
+  /** Lowest and highest daily percent change in the covered days (null when all are empty). */
+  percentMin: number | null;
+  percentMax: number | null;
 }
 
 export interface CompanyChart {
   company: string;
   from: string | null;
   to: string | null;
+  /** Range values that were not understood, by field (they are not applied). */
+  problems: Record<string, string>;
   stats: { rows: number; firstDate: string | null; lastDate: string | null; minClose: string | null; maxClose: string | null };
   points: ChartPoint[];
   /** True when several days share a point (the series was downsampled on the server). */
@@ -28,10 +42,27 @@ export interface CompanyChart {
   elapsedMs: number;
 }
 
-/** One company's series, cut into at most `points` buckets so the browser gets what it can draw. */
-export async function loadCompanyChart(pool: pg.Pool, company: string, raw: Record<string, string | undefined>): Promise<CompanyChart | null> {
+/** Reads the range query; a value that does not parse is reported for its field and left out. */
+export function parseCompanyChartQuery(raw: Record<string, string | string[] | undefined>): { query: CompanyChartQuery; problems: Record<string, string> } {
+  const flat = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, Array.isArray(value) ? value[0] : value]));
+  const first = companyChartQuerySchema.safeParse(flat);
+  if (first.success) return { query: first.data, problems: {} };
+  const problems: Record<string, string> = {};
+  for (const issue of first.error.issues) problems[String(issue.path[0] ?? 'query')] ??= issue.message;
+  return { query: companyChartQuerySchema.parse(Object.fromEntries(Object.entries(flat).filter(([key]) => !(key in problems)))), problems };
+}
+
+interface PointRow { first: string; last: string; days: number; open: string; high: string; low: string; close: string; volume: string; pmin: string | null; pmax: string | null }
+
+/**
+ * One company's series as candles. When the range has no more trading days than `points`, every
+ * day is its own candle; otherwise the days are cut into `points` buckets of consecutive days
+ * (open of the first day, high and low over the bucket, close of the last, total volume,
+ * percent range), so the browser gets what it can draw and every value is one that happened.
+ */
+export async function loadCompanyChart(pool: pg.Pool, company: string, raw: Record<string, string | string[] | undefined>): Promise<CompanyChart | null> {
   const started = performance.now();
-  const query = companyChartQuerySchema.parse(raw);
+  const { query, problems } = parseCompanyChartQuery(raw);
   const params = [company, query.from ?? null, query.to ?? null];
   const range = 'company_name = $1 AND ($2::date IS NULL OR stock_date >= $2::date) AND ($3::date IS NULL OR stock_date <= $3::date)';
   const stats = await pool.query<{ rows: string; first: string | null; last: string | null; min: string | null; max: string | null }>(
@@ -46,27 +77,35 @@ export async function loadCompanyChart(pool: pg.Pool, company: string, raw: Reco
     if (exists.rowCount === 0) return null;
   }
   const buckets = Math.min(query.points, Math.max(rows, 1));
-  const series = await pool.query<{ date: string; close: string; low: string; high: string; volume: string; percent: string | null }>(
-    `SELECT min(stock_date)::text AS date,
+  const series = await pool.query<PointRow>(
+    `SELECT min(stock_date)::text AS first, max(stock_date)::text AS last, count(*)::int AS days,
+            (array_agg(open_value ORDER BY stock_date))[1]::text AS open,
+            max(high_value)::text AS high, min(low_value)::text AS low,
             (array_agg(close_value ORDER BY stock_date DESC))[1]::text AS close,
-            min(low_value)::text AS low, max(high_value)::text AS high,
-            sum(volume_traded)::text AS volume, avg(daily_percent_change)::text AS percent
+            sum(volume_traded)::text AS volume,
+            min(daily_percent_change)::text AS pmin, max(daily_percent_change)::text AS pmax
        FROM (SELECT *, ntile($4) OVER (ORDER BY stock_date) AS bucket FROM public.historical_stocks_data WHERE ${range}) rows
       GROUP BY bucket ORDER BY bucket`,
     [...params, buckets],
   );
+  const percent = (value: string | null) => (value === null ? null : Number(value));
   return {
     company,
     from: query.from ?? null,
     to: query.to ?? null,
+    problems,
     stats: { rows, firstDate: summary.first, lastDate: summary.last, minClose: summary.min, maxClose: summary.max },
     points: series.rows.map((point) => ({
-      date: point.date,
-      close: Number(point.close),
-      low: Number(point.low),
+      first: point.first,
+      last: point.last,
+      days: point.days,
+      open: Number(point.open),
       high: Number(point.high),
+      low: Number(point.low),
+      close: Number(point.close),
       volume: Number(point.volume),
-      percent: point.percent === null ? null : Number(Number(point.percent).toFixed(4)),
+      percentMin: percent(point.pmin),
+      percentMax: percent(point.pmax),
     })),
     downsampled: rows > buckets,
     elapsedMs: Math.round(performance.now() - started),

@@ -1,6 +1,6 @@
 import { NextResponse } from 'next/server';
 import { exportCsv } from '@/server/read-models/data-export';
-import { dataQuerySchema } from '@/server/read-models/data-page';
+import { parseDataQuery } from '@/server/read-models/data-page';
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
 
@@ -11,12 +11,13 @@ export async function GET(request: Request) {
   const user = await currentUser();
   if (!user) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
   // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
-  const query = dataQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return NextResponse.json({ error: query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400 });
+  const raw = searchParamsRecord(new URL(request.url).searchParams);
+  const { problems } = parseDataQuery(raw);
+  if (Object.keys(problems).length > 0) return NextResponse.json({ error: Object.entries(problems).map(([field, message]) => `${field}: ${message}`).join('; ') }, { status: 400 });
   const services = await getServices();
   const release = services.exportSlots.acquire(user.id);
   if (!release) return NextResponse.json({ error: 'You have two exports running; wait for one to finish.' }, { status: 429 });
-  const rows = exportCsv(services.exportPool(), Object.fromEntries(new URL(request.url).searchParams));
+  const rows = exportCsv(services.exportPool(), raw);
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -42,4 +43,14 @@ export async function GET(request: Request) {
   return new Response(body, {
     headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="historical_stocks_data-${stamp}.csv"`, 'cache-control': 'no-store' },
   });
+}
+
+/** Repeated parameters (one hide checkbox per column) kept as lists, like a page's searchParams. */
+function searchParamsRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    record[key] = values.length === 1 ? values[0]! : values;
+  }
+  return record;
 }
