@@ -1,5 +1,8 @@
 /** One CSV record held on one line: free of Node APIs, shared by the pipeline and the upload preview. */
 
+/** Longer lines are not data rows: they are reported without ever being held whole. */
+export const LINE_LIMIT = 64 * 1024;
+
 export type ParsedFields = { ok: true; fields: string[] } | { ok: false; reason: string };
 
 /** Parses one CSV record held on one line (RFC 4180 quoting; quoted line breaks are not supported). */

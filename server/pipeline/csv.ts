@@ -3,12 +3,11 @@ import type { Readable } from 'node:stream';
 import { STORED_TEXT_LIMIT } from './stored-text';
 
 // The record parser is pure (no Node APIs) so the browser's upload preview can use it too.
-export { parseCsvLine, type ParsedFields } from './csv-record';
+import { LINE_LIMIT } from './csv-record';
+export { LINE_LIMIT, parseCsvLine, type ParsedFields } from './csv-record';
 
 /** The CSV codec the pipeline needs: physical lines in, fields out, and fields back to CSV. */
 
-/** Longer lines are not data rows: they are reported without ever being held whole. */
-export const LINE_LIMIT = 64 * 1024;
 
 export interface SourceLine {
   /** 1-based physical line number in the file. */
