@@ -6,6 +6,7 @@ const LINKS = [
   { href: '/', label: 'Overview' },
   { href: '/runs', label: 'Runs' },
   { href: '/data', label: 'Data' },
+  { href: '/upload', label: 'Upload' },
   { href: '/companies', label: 'Companies' },
   { href: '/host', label: 'Host' },
   { href: '/notifications', label: 'Notifications' },
