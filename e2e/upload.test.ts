@@ -17,7 +17,14 @@ const STOCK_FILE = [
 
 async function noHorizontalOverflow(page: Page): Promise<void> {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the 390px screen`);
+  // Name the elements that stick out, so a failure says what to fix.
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(0, 5)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className} "${(element.textContent ?? '').slice(0, 40)}"`),
+  );
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the 390px screen: ${wide.join('; ')}`);
 }
 
 describe('uploading source files from the browser', { timeout: 600_000 }, () => {

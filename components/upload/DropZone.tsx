@@ -23,8 +23,8 @@ export function DropZone({ onFiles }: { onFiles: (files: File[]) => void }) {
       <p style={{ margin: '0 0 0.6rem' }}>
         Drop stock CSVs (<code>ticker.us.csv</code>) or the company list (<code>top_companies.txt</code>) here. Nothing is stored until you upload it.
       </p>
-      <label>
-        Choose files{' '}
+      <label style={{ display: 'inline-flex', flexWrap: 'wrap', gap: '0.5rem', alignItems: 'center', justifyContent: 'center', maxWidth: '100%' }}>
+        Choose files
         <input
           type="file"
           multiple

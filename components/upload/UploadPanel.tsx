@@ -22,7 +22,7 @@ export function UploadPanel({ view }: { view: UploadPageView }) {
   };
 
   return (
-    <div style={{ display: 'grid', gap: '1rem' }}>
+    <div style={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: '1rem' }}>
       <p className="muted" style={{ margin: 0, overflowWrap: 'anywhere' }}>
         Files are checked here in the browser with the pipeline&apos;s rules, then stored in the source bucket ({view.destination.kind === 's3' ? 'S3' : 'folder'}{' '}
         <code>{view.destination.location}</code>): stock files under <code>Stocks/</code>, the list as <code>CompanyNames/top_companies.txt</code>.
