@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
+import { streamToString } from '../server/pipeline/streams';
+import { startTestS3, type TestS3 } from '../test/helpers/s3';
 import { signIn, startProduct, type RunningProduct } from './product';
 
 const COMPANY = 'zzupload';
@@ -154,6 +157,45 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
     assert.equal(await page.getByRole('button', { name: /^Upload / }).count(), 0);
     await page.setViewportSize({ width: 390, height: 844 });
     await noHorizontalOverflow(page);
+    await page.close();
+  });
+});
+
+describe('uploading to an S3 source bucket with a presigned PUT from the browser', { timeout: 600_000 }, () => {
+  let s3: TestS3;
+  let product: RunningProduct;
+  before(async () => {
+    s3 = await startTestS3();
+    await s3.store('upload-source');
+    product = await startProduct({ STOCKFLOW_SOURCE: 's3://upload-source/panel', S3_ENDPOINT: s3.endpoint, AWS_REGION: 'us-east-1' });
+  }, { timeout: 300_000 });
+  after(async () => {
+    await product?.stop();
+    await s3?.close();
+  });
+
+  it('is refused by the browser until the bucket has a CORS rule for the panel, then lands in the bucket', async () => {
+    const page = await product.newPage();
+    await signIn(page, product.url, 'admin', product.adminPassword);
+    await page.goto(`${product.url}/upload`);
+    await page.getByText('s3://upload-source/panel').first().waitFor();
+    await page.getByLabel('Choose files').setInputFiles({ name: `${COMPANY}.us.csv`, mimeType: 'text/csv', buffer: Buffer.from(STOCK_FILE) });
+    const card = page.getByRole('region', { name: `File ${COMPANY}.us.csv` });
+    await card.getByRole('button', { name: `Upload ${COMPANY}.us.csv` }).click();
+    // No CORS rule: the preflight fails, and the page says so instead of "stored".
+    await card.getByRole('alert').filter({ hasText: 'did not reach the store' }).waitFor();
+    assert.equal(await card.getByText('Stored as').count(), 0);
+
+    // The rule docs/DEPLOY.md gives (and the CDK stack sets), for this panel's origin.
+    await s3.client.send(new PutBucketCorsCommand({
+      Bucket: 'upload-source',
+      CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: [product.url], AllowedHeaders: ['content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 }] },
+    }));
+    await card.getByRole('button', { name: `Upload ${COMPANY}.us.csv` }).click();
+    await card.getByRole('status').filter({ hasText: `Stored as Stocks/${COMPANY}.us.csv` }).waitFor();
+    const store = await s3.store('upload-source', 'panel/');
+    assert.equal(await streamToString(await store.get(`Stocks/${COMPANY}.us.csv`)), STOCK_FILE);
+    assert.equal((await store.head(`Stocks/${COMPANY}.us.csv`))?.size, Buffer.byteLength(STOCK_FILE));
     await page.close();
   });
 });

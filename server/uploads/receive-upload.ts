@@ -26,7 +26,9 @@ export async function receiveUpload(
   if (!hasRole(options.user.role, 'operator')) return { status: 403, body: { error: 'uploading needs the operator role' } };
   // A cross-site page cannot PUT here with the operator's cookie (the browser preflights it), but say no plainly too.
   const origin = request.headers.get('origin');
-  if (origin && new URL(origin).host !== request.headers.get('host')) return { status: 403, body: { error: 'uploads come from the panel itself' } };
+  // Compared as Next.js compares a server action's origin: to the forwarded host, else the host.
+  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host');
+  if (origin && !sameHost(origin, host)) return { status: 403, body: { error: 'uploads come from the panel itself' } };
   const key = uploadKeySchema.safeParse(new URL(request.url).searchParams.get('key') ?? '');
   if (!key.success) return { status: 400, body: { error: key.error.issues[0]!.message } };
   const declared = request.headers.get('content-length');
@@ -52,6 +54,14 @@ export async function receiveUpload(
     throw error;
   }
   return { status: 200, body: { key: key.data, bytes } };
+}
+
+function sameHost(origin: string, host: string | null): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 function tooLarge(limit: number): string {
