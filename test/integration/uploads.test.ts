@@ -83,8 +83,14 @@ describe('upload route (folder source bucket)', () => {
   });
 
   it('refuses a PUT from another origin', async () => {
-    const receipt = await receiveUpload(put('Stocks/aapl.us.csv', STOCK, { origin: 'https://evil.test' }), { store, user: operator });
-    assert.equal(receipt.status, 403);
+    for (const origin of ['https://evil.test', 'null']) {
+      const receipt = await receiveUpload(put('Stocks/aapl.us.csv', STOCK, { origin }), { store, user: operator });
+      assert.equal(receipt.status, 403, origin);
+    }
+    // Behind a proxy the panel's own origin is the forwarded host.
+    const proxied = await receiveUpload(put('Stocks/proxied.csv', STOCK, { origin: 'https://panel.example', 'x-forwarded-host': 'panel.example' }), { store, user: operator });
+    assert.equal(proxied.status, 200);
+    await store.delete('Stocks/proxied.csv');
   });
 
   it('stores a stock file and the company list under their keys', async () => {
