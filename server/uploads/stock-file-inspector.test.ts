@@ -58,6 +58,7 @@ describe('StockFileInspector', () => {
   it('counts a quoted line break as the lines the pipeline sees', () => {
     const result = inspect('Date,Open,High,Low,Close,Volume,OpenInt\n"2020-01-02\n",1,2,0.5,1.5,100,0\n2020-01-03,1,2,0.5,1.5,100,0\nbad\n');
     assert.deepEqual(result.badRows.map(({ line, field }) => [line, field]), [[2, 'row'], [5, 'row']]);
+    assert.match(result.badRows[0]!.reason, /runs over lines 2-3; the pipeline rejects line 2/);
   });
 });
 

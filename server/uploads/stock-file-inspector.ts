@@ -54,7 +54,11 @@ export class StockFileInspector {
   }
 
   private check(fields: string[], text: string, breaks: number): { field: string; reason: string } | null {
-    if (breaks > 0) return { field: 'row', reason: `a quoted line break (the pipeline reads one record per line): lines ${this.line - 1 - breaks}-${this.line - 1}` };
+    if (breaks > 0) {
+      const first = this.line - 1 - breaks;
+      // The pipeline is line-oriented on purpose (a stray quote costs one line, not the rest of the file).
+      return { field: 'row', reason: `a quote opened here runs over lines ${first}-${this.line - 1}; the pipeline rejects line ${first} and reads the lines after it on their own` };
+    }
     if (text.length > LINE_LIMIT) return { field: 'row', reason: `line is ${text.length} characters long; the limit is ${LINE_LIMIT}` };
     const control = controlCharacterReason(text);
     if (control) return { field: 'row', reason: control };
