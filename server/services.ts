@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { openObjectStore } from './adapters/object-store-factory';
+import { openUploadTarget } from './adapters/upload-target-factory';
+import type { UploadTarget } from './ports/upload-target';
 import { OutboxNotifier } from './adapters/outbox-notifier';
 import { PgStepResults } from './adapters/pg-step-results';
 import { PgStockTable } from './adapters/pg-stock-table';
@@ -36,6 +38,8 @@ export interface Services {
   pool: pg.Pool;
   databaseUrl: string;
   source: ObjectStore;
+  /** Where the Upload page sends files for the source bucket. */
+  uploads: UploadTarget;
   monitored: ObjectStore;
   runs: RunRepository;
   orchestrator: Orchestrator;
@@ -120,6 +124,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
     pool,
     databaseUrl,
     source,
+    uploads: openUploadTarget(config.source, config.s3),
     monitored,
     runs,
     orchestrator,

@@ -7,6 +7,7 @@ const LINKS = [
   { href: '/runs', label: 'Runs' },
   { href: '/markers', label: 'Markers' },
   { href: '/data', label: 'Data' },
+  { href: '/upload', label: 'Upload' },
   { href: '/companies', label: 'Companies' },
   { href: '/host', label: 'Host' },
   { href: '/notifications', label: 'Notifications' },

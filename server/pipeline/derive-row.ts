@@ -12,8 +12,8 @@ export function deriveRow(line: string): DerivedRow {
   const fast = derivePlainRow(line);
   if (fast !== undefined) return fast;
   // Only lines off the fast path (which takes digits only) can hold one.
-  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(line);
-  if (control) return { ok: false, reason: `contains a control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at column ${control.index + 1}` };
+  const control = controlCharacterReason(line);
+  if (control) return { ok: false, reason: control };
   const parsed = parseStockLine(line);
   if (!parsed.ok) return parsed;
   const { row } = parsed;
@@ -23,6 +23,12 @@ export function deriveRow(line: string): DerivedRow {
     csv: `${row.date},${row.open},${row.high},${row.low},${row.close},${row.volume},${row.dailyPercentChange ?? ''},${row.valueChange}`,
     openIsZero: row.dailyPercentChange === null,
   };
+}
+
+/** Why a line is refused for a control character (tab, CR and LF excepted), or null. */
+export function controlCharacterReason(line: string): string | null {
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(line);
+  return control ? `contains a control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at column ${control.index + 1}` : null;
 }
 
 // Result registers of scanNumber, so the hot loop allocates nothing per field.

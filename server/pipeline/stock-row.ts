@@ -1,4 +1,4 @@
-import { parseCsvLine } from './csv';
+import { parseCsvLine } from './csv-record';
 import { parseNonNegativeDecimal, percentChange, valueChange } from './decimal';
 
 /** The source file contract: Date,Open,High,Low,Close,Volume,OpenInt. */
@@ -33,11 +33,12 @@ export type RowResult = { ok: true; row: StockRow; warning?: string } | { ok: fa
 
 export function isHeaderLine(line: string): boolean {
   const parsed = parseCsvLine(line);
-  if (!parsed.ok) return false;
-  return (
-    parsed.fields.length === SOURCE_COLUMNS.length &&
-    parsed.fields.every((field, index) => field.trim().toLowerCase() === SOURCE_COLUMNS[index]!.toLowerCase())
-  );
+  return parsed.ok && isHeaderFields(parsed.fields);
+}
+
+/** The header check on fields already split (the upload preview gets them from papaparse). */
+export function isHeaderFields(fields: readonly string[]): boolean {
+  return fields.length === SOURCE_COLUMNS.length && fields.every((field, index) => field.trim().toLowerCase() === SOURCE_COLUMNS[index]!.toLowerCase());
 }
 
 /** True when a first line looks like a header (starts with a letter) rather than a data row. */
@@ -80,6 +81,11 @@ function splitFields(line: string): string[] | string {
 export function parseStockLine(line: string): RowResult {
   const split = splitFields(line);
   if (typeof split === 'string') return { ok: false, reason: split };
+  return parseStockFields(split);
+}
+
+/** Validates one data row's fields (already split) and derives its two columns. */
+export function parseStockFields(split: readonly string[]): RowResult {
   if (split.length !== SOURCE_COLUMNS.length) {
     return { ok: false, reason: `expected ${SOURCE_COLUMNS.length} columns, found ${split.length}` };
   }

@@ -63,5 +63,6 @@ export class Panel extends Construct {
     acknowledge(panel.role, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeInstances only (the host page\'s state): it has no resource-level permission. Start and stop are limited to the host\'s ARN.');
     acknowledge(panel.role, wildcardFinding(props.topic, 'Ref', ':*'), 'sns:Unsubscribe only, on this topic\'s subscriptions: a subscription ARN is the topic ARN plus an id SNS generates.');
     acknowledge(panel.role, wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.output}*`), 'Read-only, under Output/ only: rejects downloads of any run (Output/runs/<run id>/rejects.csv) and the published manifest.');
+    acknowledge(panel.role, wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.stocks}*`), 'PutObject under Stocks/ only, for the Upload page\'s presigned PUTs: one object per ticker file, named by the operator (the panel checks the name).');
   }
 }

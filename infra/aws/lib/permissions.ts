@@ -100,6 +100,12 @@ export function panelStatements(scope: Stack, access: PanelAccess): iam.PolicySt
     // Rejects downloads: GetObject Output/runs/<run>/rejects.csv, Output/manifest.json, ... (404s kept).
     listBucketUnder(access.source, [output]),
     new iam.PolicyStatement({ sid: 'ReadOutputs', actions: ['s3:GetObject'], resources: [access.source.arnForObjects(`${output}*`)] }),
+    // The Upload page's presigned PUTs act with this role: stock files and the company list only.
+    new iam.PolicyStatement({
+      sid: 'SignUploads',
+      actions: ['s3:PutObject'],
+      resources: [access.source.arnForObjects(`${stocks}*`), access.source.arnForObjects(`${companyNames}top_companies.txt`)],
+    }),
     readSecrets(access.secrets),
     readArchive(access.archive),
   ];

@@ -14,9 +14,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { SOURCE_PREFIXES } from './constants';
+import { PANEL_PORT, SOURCE_PREFIXES } from './constants';
 import { acknowledge } from './nag';
 import { REPOSITORY_ROOT } from './source-archive';
+
+/** Where operators open the panel by default (the SSM port forward), the origin of its uploads. */
+export const PANEL_UPLOAD_ORIGIN = `http://localhost:${PANEL_PORT}`;
 
 export interface StorageProps {
   sourceBucketName: string;
@@ -45,6 +48,9 @@ export class Storage extends Construct {
       bucketName: props.sourceBucketName,
       // A transform killed mid-upload leaves parts that cost storage and show nowhere.
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      // The panel's Upload page PUTs files here from the browser with presigned URLs; the browser
+      // asks first (CORS preflight). Only the panel's SSM-tunnel origin: docs/DEPLOY.md.
+      cors: [{ allowedMethods: [s3.HttpMethods.PUT], allowedOrigins: [PANEL_UPLOAD_ORIGIN], allowedHeaders: ['content-type'], exposedHeaders: ['ETag'], maxAge: 600 }],
     });
     this.monitored = new s3.Bucket(this, 'Monitored', {
       ...common,

@@ -309,9 +309,9 @@ describe('the stack', () => {
       });
     });
 
-    it('panel: describes, starts and stops only the host, manages only the topic\'s subscriptions, reads Output/', () => {
+    it('panel: describes, starts and stops only the host, manages only the topic\'s subscriptions, reads Output/, signs uploads of source files', () => {
       const statements = statementsOf(synth.stack.panel.role);
-      assert.deepEqual(actionsOf(statements), ['ec2:DescribeInstances', 'ec2:StartInstances', 'ec2:StopInstances', 's3:GetObject', 's3:ListBucket', 'secretsmanager:GetSecretValue', 'sns:ListSubscriptionsByTopic', 'sns:Publish', 'sns:Subscribe', 'sns:Unsubscribe']);
+      assert.deepEqual(actionsOf(statements), ['ec2:DescribeInstances', 'ec2:StartInstances', 'ec2:StopInstances', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'secretsmanager:GetSecretValue', 'sns:ListSubscriptionsByTopic', 'sns:Publish', 'sns:Subscribe', 'sns:Unsubscribe']);
       const host = `arn:<Ref:AWS::Partition>:ec2:<Ref:AWS::Region>:<Ref:AWS::AccountId>:instance/<Ref:${logicalId(synth.stack.host.instance)}>`;
       assert.deepEqual(resourcesFor(statements, 'ec2:StartInstances'), [host]);
       assert.deepEqual(resourcesFor(statements, 'ec2:StopInstances'), [host]);
@@ -320,6 +320,16 @@ describe('the stack', () => {
       assert.deepEqual(resourcesFor(statements, 'sns:Unsubscribe'), [topic, `${topic}:*`].sort());
       const source = `<GetAtt:${logicalId(synth.stack.storage.source)}.Arn>`;
       assert.deepEqual(resourcesFor(statements, 's3:GetObject').filter((arn) => arn.startsWith(source)), [`${source}/Output/*`]);
+      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [`${source}/CompanyNames/top_companies.txt`, `${source}/Stocks/*`]);
+    });
+
+    it('source bucket: browsers may PUT to it from the panel\'s origin only (presigned uploads)', () => {
+      synth.template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketName: Match.anyValue(),
+        CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['http://localhost:3000'], AllowedHeaders: ['content-type'], ExposedHeaders: ['ETag'], MaxAge: 600 }] },
+      });
+      const withCors = [...resourcesOf(synth.template, 'AWS::S3::Bucket')].filter(([, properties]) => properties.CorsConfiguration);
+      assert.deepEqual(withCors.map(([id]) => id), [logicalId(synth.stack.storage.source)]);
     });
 
     it('Lambda: its logs, its VPC interfaces, the Airflow password, its dead-letter queue; no managed policy', () => {
