@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres';
+import { freePort } from '../test/helpers/tls-postgres';
 
 /** The whole product as `npm start` runs it (on a test database), and a real Chromium. */
 export interface RunningProduct {
@@ -29,7 +30,8 @@ function env(database: TestDatabase, dataDir: string, extra: Record<string, stri
 export async function startProduct(extraEnv: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<RunningProduct> {
   const database = options.database ?? (await createTestDatabase('e2e'));
   const dataDir = await mkdtemp(join(tmpdir(), 'stockflow-e2e-'));
-  const port = 3200 + Math.floor(Math.random() * 500);
+  // A free one: the machine's own services (MariaDB on 3306) sit in this range too.
+  const port = await freePort(3200 + Math.floor(Math.random() * 500));
   const child: ChildProcess = spawn(process.execPath, [resolve('bin/stockflow.js'), 'start', '--port', String(port)], { env: env(database, dataDir, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

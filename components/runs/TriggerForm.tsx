@@ -12,9 +12,9 @@ export function TriggerForm() {
       </label>
       <label className="muted">
         Load mode{' '}
-        <select name="mode" defaultValue="companies" aria-label="Load mode">
-          <option value="companies">Replace the listed companies (keep the others)</option>
-          <option value="replace">Replace the whole table with this batch</option>
+        <select name="mode" defaultValue="companies" aria-label="Load mode" style={{ maxWidth: '100%' }} title="companies: the batch's companies are replaced, the others kept; whole table: the table then holds exactly this batch">
+          <option value="companies">Batch companies only</option>
+          <option value="replace">Whole table</option>
         </select>
       </label>
       <button type="submit" className="primary" disabled={pending}>
