@@ -1,7 +1,10 @@
 'use client';
 import { useActionState, useState, useTransition } from 'react';
 import { addSubscription, removeSubscription, setTopic, type NotificationActionResult } from '@/app/(panel)/notifications/actions';
-import type { TopicSubscription } from '@/server/adapters/sns-channel';
+import type { SubscriptionView } from '@/server/read-models/notifications';
+
+// Topic ARNs and e-mail addresses are long unbroken words: wrap them instead of widening a phone screen.
+const wrap = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
 
 const idle: NotificationActionResult = { ok: true, message: null };
 
@@ -9,17 +12,17 @@ function Message({ state }: { state: NotificationActionResult }) {
   return state.message ? <p role="status" className={state.ok ? 'notice' : 'error'}>{state.message}</p> : null;
 }
 
-export function SnsSettings({ topicArn, subscriptions, error }: { topicArn: string | null; subscriptions: TopicSubscription[]; error: string | null }) {
+export function SnsSettings({ topicArn, subscriptions, error }: { topicArn: string | null; subscriptions: SubscriptionView[]; error: string | null }) {
   const [topicState, topicAction, topicPending] = useActionState(setTopic, idle);
   const [subscribeState, subscribeAction, subscribePending] = useActionState(addSubscription, idle);
   const [removeState, setRemoveState] = useState(idle);
   const [removing, startRemoving] = useTransition();
   return (
     <>
-      <p>Topic: {topicArn ? <code>{topicArn}</code> : <span className="muted">none yet</span>}</p>
+      <p style={wrap}>Topic: {topicArn ? <code>{topicArn}</code> : <span className="muted">none yet</span>}</p>
       <form action={topicAction} className="toolbar" aria-label="SNS topic">
         <label>Create a topic named <input name="name" placeholder="stockflow-notifications" /></label>
-        <label>or use the topic ARN <input name="arn" placeholder="arn:aws:sns:…" style={{ width: '20rem' }} /></label>
+        <label>or use the topic ARN <input name="arn" placeholder="arn:aws:sns:…" style={{ width: '20rem', maxWidth: '100%' }} /></label>
         <button type="submit" disabled={topicPending}>Set topic</button>
       </form>
       <Message state={topicState} />
@@ -34,12 +37,12 @@ export function SnsSettings({ topicArn, subscriptions, error }: { topicArn: stri
                 <tbody>
                   {subscriptions.map((subscription) => (
                     <tr key={`${subscription.protocol}:${subscription.endpoint}`}>
-                      <td>{subscription.endpoint}</td>
+                      <td style={wrap}>{subscription.endpoint}</td>
                       <td>{subscription.protocol}</td>
                       <td>{subscription.pending ? 'pending confirmation' : 'confirmed'}</td>
                       <td>
                         {subscription.arn && (
-                          <button disabled={removing} onClick={() => {
+                          <button disabled={removing} aria-label={`Remove ${subscription.endpoint}`} onClick={() => {
                             if (!window.confirm(`Remove ${subscription.endpoint}?`)) return;
                             startRemoving(async () => setRemoveState(await removeSubscription(subscription.arn!)));
                           }}>Remove</button>
