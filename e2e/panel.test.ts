@@ -383,7 +383,8 @@ async function waitForDatabase(product: RunningProduct, sql: string, params: unk
 async function runnerWentRoundSince(product: RunningProduct, runId: string): Promise<void> {
   // Times stay text between queries: a JS Date would drop PostgreSQL's microseconds.
   const lockSessionQueryStart = `SELECT a.query_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1`;
+     WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`; // other products share the server
   const { rows } = await product.database.pool.query<{ since: string }>('SELECT queued_at::text AS since FROM stockflow.runs WHERE id = $1', [runId]);
   let since = rows[0]!.since;
   for (let round = 0; round < 2; round += 1) {

@@ -2,7 +2,7 @@ import Link from 'next/link';
 import { loadOverview } from '@/server/read-models/overview';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
-import { formatDuration, formatNumber, formatTime } from '@/components/runs/format';
+import { formatDuration, formatNumber } from '@/components/runs/format';
 import { getServices } from '../_lib/services';
 import { requireUser } from '../_lib/session';
 
@@ -15,7 +15,7 @@ export default async function OverviewPage() {
       <h1>Overview</h1>
       <AutoRefresh active={overview.active.length > 0} />
       <div className="cards">
-        <div className="card"><div className="label">Host</div><div className="value"><StatusBadge status={overview.host.status === 'running' ? 'running' : overview.host.status === 'stopped' ? 'cancelled' : 'queued'} /> {overview.host.status}</div><div className="muted">{overview.host.id}</div></div>
+        <div className="card"><div className="label">Host</div><div className="value"><StatusBadge status={overview.hostBadge} /> {overview.host.status}</div><div className="muted">{overview.host.id}</div></div>
         <div className="card"><div className="label">Rows</div><div className="value">{formatNumber(data.rows)}</div></div>
         <div className="card"><div className="label">Companies</div><div className="value">{formatNumber(data.companies)}</div></div>
         <div className="card"><div className="label">Date range</div><div className="value" style={{ fontSize: '1rem' }}>{data.firstDate ?? '–'} → {data.lastDate ?? '–'}</div></div>
@@ -29,8 +29,7 @@ export default async function OverviewPage() {
       <h2>Last load</h2>
       {overview.lastSuccess ? (
         <p>
-          <Link href={`/runs/${encodeURIComponent(overview.lastSuccess.id)}`}>{overview.lastSuccess.id}</Link> finished {formatTime(overview.lastSuccess.finishedAt)}, loaded{' '}
-          {formatNumber((overview.lastSuccess.summary as { rows?: { loaded?: number } } | null)?.rows?.loaded)} rows.
+          <Link href={`/runs/${encodeURIComponent(overview.lastSuccess.id)}`}>{overview.lastSuccess.id}</Link> finished {overview.lastSuccess.finishedAtText}, loaded {formatNumber(overview.lastSuccess.rowsLoaded)} rows.
         </p>
       ) : <p className="muted">No successful load yet.</p>}
       {overview.lastRejects && (
@@ -54,8 +53,8 @@ export default async function OverviewPage() {
                 <tr key={run.id}>
                   <td><Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link></td>
                   <td><StatusBadge status={run.status} /></td>
-                  <td>{run.trigger.kind}</td>
-                  <td>{formatTime(run.queuedAt)}</td>
+                  <td>{run.triggerKind}</td>
+                  <td><time dateTime={run.queuedAt}>{run.queuedAtText}</time></td>
                   <td className="num">{formatDuration(run.startedAt, run.finishedAt)}</td>
                 </tr>
               ))}

@@ -21,7 +21,8 @@ export function PanelShell({ user, children }: { user: SessionUser; children: Re
             <button type="submit" className="link">Sign out</button>
           </form>
         </header>
-        <main id="main" className="content" tabIndex={-1}>{children}</main>
+        {/* Run ids, ARNs and addresses are long unbroken words: break them rather than widen a phone screen. */}
+        <main id="main" className="content" tabIndex={-1} style={{ overflowWrap: 'break-word' }}>{children}</main>
       </div>
     </Providers>
   );

@@ -2,7 +2,7 @@ import { OutboxStatus } from '@/components/notifications/OutboxStatus';
 import type { OutboxHistoryRow } from '@/server/read-models/notifications';
 
 // Subjects, run ids and errors are long unbroken words: let them wrap rather than widen the page.
-const wrap = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
+const wrap = { whiteSpace: 'normal', overflowWrap: 'anywhere', minWidth: '14rem' } as const;
 
 /** The last mails of the outbox, newest first, with Resend on the ones given up on. */
 export function NotificationHistory({ history }: { history: OutboxHistoryRow[] }) {

@@ -4,7 +4,7 @@ import { addSubscription, removeSubscription, setTopic, type NotificationActionR
 import type { SubscriptionView } from '@/server/read-models/notifications';
 
 // Topic ARNs and e-mail addresses are long unbroken words: wrap them instead of widening a phone screen.
-const wrap = { whiteSpace: 'normal', overflowWrap: 'anywhere' } as const;
+const wrap = { whiteSpace: 'normal', overflowWrap: 'anywhere', minWidth: '14rem' } as const;
 
 const idle: NotificationActionResult = { ok: true, message: null };
 
