@@ -1,5 +1,6 @@
 'use client';
 import './globals.css';
+
 import { ErrorPanel } from '@/components/layout/ErrorPanel';
 
 // The root layout itself failed: this replaces it, so it brings its own document and styles.
@@ -12,8 +13,10 @@ export default function GlobalError({ error, retry }: { error: unknown; retry: (
           <div className="login-card">
             <ErrorPanel error={error} retry={retry} />
             {/* A full page load, not client navigation: the root layout is what broke. */}
-            {/* eslint-disable-next-line @next/next/no-html-link-for-pages */}
-            <p><a href="/">Back to the overview</a></p>
+            <p>
+              {/* eslint-disable-next-line @next/next/no-html-link-for-pages */}
+              <a href="/">Back to the overview</a>
+            </p>
           </div>
         </main>
       </body>

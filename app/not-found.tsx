@@ -1,5 +1,6 @@
 import { NotFoundMessage } from '@/components/layout/NotFoundMessage';
 import { PanelShell } from '@/components/layout/PanelShell';
+
 import { currentUser } from './_lib/session';
 
 // Any address no route matches lands here, outside the panel's layout: draw the panel's frame
@@ -9,7 +10,9 @@ export default async function NotFound() {
   if (!user) {
     return (
       <main className="login">
-        <div className="login-card"><NotFoundMessage signedIn={false} /></div>
+        <div className="login-card">
+          <NotFoundMessage signedIn={false} />
+        </div>
       </main>
     );
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { checkImports, collectImports, type ImportRef, repositoryImports } from './helpers/import-rules';
 
 /**
@@ -20,7 +21,10 @@ describe('the dependency rule (DESIGN §3)', () => {
     const violations = checkImports(graph);
     const isKnown = (violation: { file: string; specifier: string }) => KNOWN_EXCEPTIONS.some((known) => known.file === violation.file && known.specifier === violation.specifier);
     const unexpected = violations.filter((violation) => !isKnown(violation));
-    assert.deepEqual(unexpected.map((violation) => `${violation.file} imports ${violation.specifier}: ${violation.rule}`), []);
+    assert.deepEqual(
+      unexpected.map((violation) => `${violation.file} imports ${violation.specifier}: ${violation.rule}`),
+      [],
+    );
     const fixed = KNOWN_EXCEPTIONS.filter((known) => !violations.some((violation) => violation.file === known.file && violation.specifier === known.specifier));
     assert.deepEqual(fixed, [], 'these exceptions no longer occur: remove them from KNOWN_EXCEPTIONS');
   });
@@ -48,12 +52,52 @@ describe('the dependency rule (DESIGN §3)', () => {
 
   it('reports each kind of breach in an import graph built to break the rules', () => {
     const graph = new Map<string, ImportRef[]>([
-      ['server/pipeline/load.ts', [{ specifier: '../adapters/pg-stock-table', typeOnly: false }, { specifier: 'pg', typeOnly: true }, { specifier: '../ports/stock-table', typeOnly: true }, { specifier: 'node:stream', typeOnly: false }, { specifier: 'zod', typeOnly: false }]],
+      [
+        'server/pipeline/load.ts',
+        [
+          { specifier: '../adapters/pg-stock-table', typeOnly: false },
+          { specifier: 'pg', typeOnly: true },
+          { specifier: '../ports/stock-table', typeOnly: true },
+          { specifier: 'node:stream', typeOnly: false },
+          { specifier: 'zod', typeOnly: false },
+        ],
+      ],
       ['server/pipeline/notify.ts', [{ specifier: '@/server/db/pool', typeOnly: false }]],
-      ['server/ports/orchestrator.ts', [{ specifier: '../pipeline/steps', typeOnly: true }, { specifier: '../adapters/s3-object-store', typeOnly: false }, { specifier: './logger', typeOnly: true }]],
-      ['server/read-models/x.ts', [{ specifier: 'next/cache', typeOnly: false }, { specifier: 'react', typeOnly: true }, { specifier: '@/components/runs/format', typeOnly: false }, { specifier: '../../app/_lib/session', typeOnly: false }, { specifier: 'pg', typeOnly: true }]],
-      ['components/runs/Table.tsx', [{ specifier: '@/server/db/pool', typeOnly: true }, { specifier: '../../server/adapters/sns-channel', typeOnly: false }, { specifier: '@/server/runs/run-outcome', typeOnly: false }, { specifier: '@/server/ports/orchestrator', typeOnly: true }, { specifier: '@/server/read-models/identity-fields', typeOnly: false }]],
-      ['app/(panel)/page.tsx', [{ specifier: '@/server/db/pool', typeOnly: false }, { specifier: 'react', typeOnly: false }]],
+      [
+        'server/ports/orchestrator.ts',
+        [
+          { specifier: '../pipeline/steps', typeOnly: true },
+          { specifier: '../adapters/s3-object-store', typeOnly: false },
+          { specifier: './logger', typeOnly: true },
+        ],
+      ],
+      [
+        'server/read-models/x.ts',
+        [
+          { specifier: 'next/cache', typeOnly: false },
+          { specifier: 'react', typeOnly: true },
+          { specifier: '@/components/runs/format', typeOnly: false },
+          { specifier: '../../app/_lib/session', typeOnly: false },
+          { specifier: 'pg', typeOnly: true },
+        ],
+      ],
+      [
+        'components/runs/Table.tsx',
+        [
+          { specifier: '@/server/db/pool', typeOnly: true },
+          { specifier: '../../server/adapters/sns-channel', typeOnly: false },
+          { specifier: '@/server/runs/run-outcome', typeOnly: false },
+          { specifier: '@/server/ports/orchestrator', typeOnly: true },
+          { specifier: '@/server/read-models/identity-fields', typeOnly: false },
+        ],
+      ],
+      [
+        'app/(panel)/page.tsx',
+        [
+          { specifier: '@/server/db/pool', typeOnly: false },
+          { specifier: 'react', typeOnly: false },
+        ],
+      ],
     ]);
     const found = checkImports(graph).map((violation) => `${violation.file} -> ${violation.specifier}`);
     assert.deepEqual(found, [

@@ -1,5 +1,7 @@
 import type { ReactNode } from 'react';
+
 import { PanelShell } from '@/components/layout/PanelShell';
+
 import { requireUser } from '../_lib/session';
 
 export const dynamic = 'force-dynamic';

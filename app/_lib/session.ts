@@ -1,9 +1,12 @@
 import 'server-only';
+
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
+
 import { hasRole, type Role } from '@/server/auth/roles';
 import { SESSION_COOKIE, SessionStore, type SessionUser } from '@/server/auth/sessions';
+
 import { ForbiddenError, NotSignedInError } from './auth-errors';
 import { getServices } from './services';
 

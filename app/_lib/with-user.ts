@@ -1,6 +1,7 @@
 import 'server-only';
-import { currentUser } from './session';
+
 import { guardRoute } from './route-guard';
+import { currentUser } from './session';
 
 /**
  * `export const GET = withUser('viewer', async (request, user, { params }) => ...)`: the one way a

@@ -2,9 +2,11 @@
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
+
 import { SESSION_COOKIE } from '@/server/auth/sessions';
 import { UserRepository } from '@/server/auth/users';
 import { publicErrorMessage } from '@/server/util/public-error';
+
 import { getServices } from '../_lib/services';
 import { sessionStore } from '../_lib/session';
 
@@ -31,7 +33,13 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
   } catch (error) {
     return { error: publicErrorMessage(error, 'Could not sign you in.') };
   }
-  (await cookies()).set(SESSION_COOKIE, session.cookie, { httpOnly: true, sameSite: 'lax', path: '/', expires: session.expires, secure: process.env.NODE_ENV === 'production' && process.env.STOCKFLOW_INSECURE_COOKIES !== '1' });
+  (await cookies()).set(SESSION_COOKIE, session.cookie, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    expires: session.expires,
+    secure: process.env.NODE_ENV === 'production' && process.env.STOCKFLOW_INSECURE_COOKIES !== '1',
+  });
   redirect('/');
 }
 
@@ -42,7 +50,11 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
  */
 async function clientAddress(): Promise<string | null> {
   const forwarded = (await headers()).get('x-forwarded-for');
-  const last = forwarded?.split(',').map((part) => part.trim()).filter(Boolean).at(-1);
+  const last = forwarded
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .at(-1);
   return last ? last.slice(0, 64) : null;
 }
 

@@ -16,7 +16,9 @@ export function ErrorPanel({ error, retry }: { error: unknown; retry: () => void
           Reference <code data-testid="error-reference">{digest}</code>: the details are in the server log.
         </p>
       )}
-      <button type="button" className="primary" onClick={() => retry()}>Try again</button>
+      <button type="button" className="primary" onClick={() => retry()}>
+        Try again
+      </button>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+
 import { signOut } from '@/app/login/actions';
 import { Nav } from '@/components/layout/Nav';
 import { Providers } from '@/components/layout/Providers';
@@ -10,19 +11,27 @@ export function PanelShell({ user, children }: { user: SessionUser; children: Re
   return (
     <Providers>
       <div className="shell">
-        <a href="#main" className="skip-link">Skip to content</a>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         <header className="topbar">
-          <Link href="/" className="brand">stockflow</Link>
+          <Link href="/" className="brand">
+            stockflow
+          </Link>
           <Nav />
           <form action={signOut} className="user">
             <span title={`role: ${user.role}`}>
               {user.username} <span className="badge">{user.role}</span>
             </span>
-            <button type="submit" className="link">Sign out</button>
+            <button type="submit" className="link">
+              Sign out
+            </button>
           </form>
         </header>
         {/* Run ids, ARNs and addresses are long unbroken words: break them rather than widen a phone screen. */}
-        <main id="main" className="content" tabIndex={-1} style={{ overflowWrap: 'break-word' }}>{children}</main>
+        <main id="main" className="content" tabIndex={-1} style={{ overflowWrap: 'anywhere' }}>
+          {children}
+        </main>
       </div>
     </Providers>
   );

@@ -1,5 +1,6 @@
 'use client';
 import { useActionState, useState } from 'react';
+
 import { type NotificationActionResult, saveIdentity } from '@/app/(panel)/notifications/actions';
 import { IDENTITY_FIELDS, type IdentityField } from '@/server/read-models/identity-fields';
 
@@ -27,13 +28,29 @@ export function IdentityForm({ initial, canEdit }: { initial: Record<IdentityFie
               aria-invalid={problem ? true : undefined}
               aria-describedby={problem ? `${name}-problem` : undefined}
             />
-            {problem && <span id={`${name}-problem`} className="field-error">{problem}</span>}
+            {problem && (
+              <span id={`${name}-problem`} className="field-error">
+                {problem}
+              </span>
+            )}
           </label>
         );
       })}
-      <p style={{ overflowWrap: 'anywhere' }}>Subject preview: <code data-testid="subject-preview">{preview}</code> <span className="muted">(or …_Pipeline_Failure)</span></p>
-      {canEdit ? <button type="submit" className="primary" disabled={pending}>Save</button> : <p className="muted">Only admins change notification settings.</p>}
-      {state.message && <p role="status" className={state.ok ? 'notice' : 'error'}>{state.message}</p>}
+      <p style={{ overflowWrap: 'anywhere' }}>
+        Subject preview: <code data-testid="subject-preview">{preview}</code> <span className="muted">(or …_Pipeline_Failure)</span>
+      </p>
+      {canEdit ? (
+        <button type="submit" className="primary" disabled={pending}>
+          Save
+        </button>
+      ) : (
+        <p className="muted">Only admins change notification settings.</p>
+      )}
+      {state.message && (
+        <p role="status" className={state.ok ? 'notice' : 'error'}>
+          {state.message}
+        </p>
+      )}
     </form>
   );
 }

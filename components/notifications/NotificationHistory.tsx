@@ -10,16 +10,31 @@ export function NotificationHistory({ history }: { history: OutboxHistoryRow[] }
   return (
     <div className="table-wrap">
       <table>
-        <thead><tr><th>#</th><th>When</th><th>Run</th><th>Subject</th><th>Channel</th><th>Status</th><th className="num">Attempts</th><th>Last error</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>When</th>
+            <th>Run</th>
+            <th>Subject</th>
+            <th>Channel</th>
+            <th>Status</th>
+            <th className="num">Attempts</th>
+            <th>Last error</th>
+          </tr>
+        </thead>
         <tbody>
           {history.map((entry) => (
             <tr key={entry.id}>
               <td>{entry.id}</td>
-              <td><time dateTime={entry.createdAt}>{entry.createdAtText}</time></td>
+              <td>
+                <time dateTime={entry.createdAt}>{entry.createdAtText}</time>
+              </td>
               <td style={wrap}>{entry.runId ?? '–'}</td>
               <td style={wrap}>{entry.subject}</td>
               <td>{entry.channel}</td>
-              <td><OutboxStatus id={entry.id} status={entry.status} badge={entry.badge} canResend={entry.canResend} /></td>
+              <td>
+                <OutboxStatus id={entry.id} status={entry.status} badge={entry.badge} canResend={entry.canResend} />
+              </td>
               <td className="num">{entry.attempts}</td>
               <td style={wrap}>{entry.lastError ?? ''}</td>
             </tr>

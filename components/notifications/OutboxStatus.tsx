@@ -1,5 +1,6 @@
 'use client';
 import { useState, useTransition } from 'react';
+
 import { resendMail } from '@/app/(panel)/notifications/actions';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 
@@ -14,12 +15,29 @@ export function OutboxStatus({ id, status, badge, canResend }: { id: string; sta
     <>
       <StatusBadge status={badge} /> {status}
       {canResend && (
-        <> <button className="small" disabled={pending} aria-label={`Resend mail ${id}`} onClick={() => startTransition(async () => {
-          const result = await resendMail(id);
-          setMessage({ ok: result.ok, text: result.message ?? '' });
-        })}>Resend</button></>
+        <>
+          {' '}
+          <button
+            className="small"
+            disabled={pending}
+            aria-label={`Resend mail ${id}`}
+            onClick={() =>
+              startTransition(async () => {
+                const result = await resendMail(id);
+                setMessage({ ok: result.ok, text: result.message ?? '' });
+              })
+            }
+          >
+            Resend
+          </button>
+        </>
       )}
-      {message && <span role="status" className={message.ok ? 'notice' : 'error'}> {message.text}</span>}
+      {message && (
+        <span role="status" className={message.ok ? 'notice' : 'error'}>
+          {' '}
+          {message.text}
+        </span>
+      )}
     </>
   );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+
 import { hasRole, type Role } from '../auth/roles';
 import type { Identity } from '../pipeline/context';
 import type { Services } from '../services';
@@ -125,12 +126,28 @@ export async function loadNotifications(services: Services, role: Role): Promise
 }
 
 export async function outboxHistory(pool: pg.Pool, limit = 50): Promise<OutboxEntry[]> {
-  const rows = await pool.query<{ id: string; run_id: string | null; outcome: string; channel: string; subject: string; status: string; attempts: number; last_error: string | null; created_at: Date; sent_at: Date | null }>(
-    'SELECT * FROM stockflow.outbox ORDER BY id DESC LIMIT $1',
-    [limit],
-  );
+  const rows = await pool.query<{
+    id: string;
+    run_id: string | null;
+    outcome: string;
+    channel: string;
+    subject: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    created_at: Date;
+    sent_at: Date | null;
+  }>('SELECT * FROM stockflow.outbox ORDER BY id DESC LIMIT $1', [limit]);
   return rows.rows.map((row) => ({
-    id: row.id, runId: row.run_id, outcome: row.outcome, channel: row.channel, subject: row.subject, status: row.status,
-    attempts: row.attempts, lastError: row.last_error, createdAt: row.created_at.toISOString(), sentAt: row.sent_at?.toISOString() ?? null,
+    id: row.id,
+    runId: row.run_id,
+    outcome: row.outcome,
+    channel: row.channel,
+    subject: row.subject,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    createdAt: row.created_at.toISOString(),
+    sentAt: row.sent_at?.toISOString() ?? null,
   }));
 }

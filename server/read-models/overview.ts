@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+
 import type { HostState } from '../ports/host';
 import type { RunView } from '../ports/orchestrator';
 import type { Services } from '../services';

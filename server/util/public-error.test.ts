@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { z } from 'zod';
+
 import { RunStateError } from '../ports/orchestrator';
 import { firstIssue, isUserFacing, isZodError, publicErrorMessage, toPublicError, UserFacingError } from './public-error';
 

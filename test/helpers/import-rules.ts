@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, posix, relative, sep } from 'node:path';
+
 import ts from 'typescript';
 
 /**
@@ -35,7 +36,13 @@ export function collectImports(fileName: string, text: string): ImportRef[] {
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
-      const allNamedTypes = !!clause && !clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((element) => element.isTypeOnly);
+      const allNamedTypes =
+        !!clause &&
+        !clause.name &&
+        !!clause.namedBindings &&
+        ts.isNamedImports(clause.namedBindings) &&
+        clause.namedBindings.elements.length > 0 &&
+        clause.namedBindings.elements.every((element) => element.isTypeOnly);
       found.push({ specifier: node.moduleSpecifier.text, typeOnly: !!clause?.isTypeOnly || allNamedTypes });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
@@ -76,7 +83,8 @@ export function ruleBroken(file: string, ref: ImportRef): string | null {
   }
   if (within(file, 'server/pipeline')) {
     if (target.kind === 'package' && !isBuiltin(target.name) && target.name !== 'zod') return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
-    if (target.kind === 'local' && !within(target.path, 'server/pipeline') && !within(target.path, 'server/ports')) return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
+    if (target.kind === 'local' && !within(target.path, 'server/pipeline') && !within(target.path, 'server/ports'))
+      return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
   }
   if (within(file, 'server/ports')) {
     if (target.kind === 'package' && !isBuiltin(target.name)) return 'server/ports imports only server/ports and Node built-ins';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { z } from 'zod';
+
 import { guardRoute } from '../../app/_lib/route-guard';
 import { SESSION_COOKIE, SessionStore } from '../../server/auth/sessions';
 import { UserRepository } from '../../server/auth/users';

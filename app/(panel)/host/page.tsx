@@ -1,6 +1,7 @@
 import { HostCards } from '@/components/host/HostCards';
 import { HostControls } from '@/components/host/HostControls';
 import { loadHost } from '@/server/read-models/host';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 

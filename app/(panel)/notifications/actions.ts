@@ -1,14 +1,16 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
+
 import { resendNotification } from '@/server/notifications/resend';
 import { notificationSubject } from '@/server/pipeline/subject';
 import type { IdentityFieldErrors } from '@/server/read-models/identity-fields';
 import { parseIdentity } from '@/server/read-models/notifications';
 import { IDENTITY_KEY, SNS_TOPIC_KEY } from '@/server/settings/settings-repository';
+import { publicErrorMessage, UserFacingError } from '@/server/util/public-error';
+
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
-import { publicErrorMessage, UserFacingError } from '@/server/util/public-error';
 
 export interface NotificationActionResult {
   ok: boolean;
@@ -50,8 +52,14 @@ export async function sendTestNotification(): Promise<NotificationActionResult> 
   }
 }
 
-const topicNameSchema = z.string().trim().regex(/^[A-Za-z0-9_-]{1,256}$/, 'Topic names use letters, digits, - and _.');
-const topicArnSchema = z.string().trim().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'That is not an SNS topic ARN.');
+const topicNameSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,256}$/, 'Topic names use letters, digits, - and _.');
+const topicArnSchema = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'That is not an SNS topic ARN.');
 const emailSchema = z.email('Enter an e-mail address.');
 
 async function snsChannel() {

@@ -3,6 +3,7 @@ import { NotificationHistory } from '@/components/notifications/NotificationHist
 import { SnsSettings } from '@/components/notifications/SnsSettings';
 import { TestButton } from '@/components/notifications/TestButton';
 import { loadNotifications } from '@/server/read-models/notifications';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 
@@ -13,7 +14,9 @@ export default async function NotificationsPage() {
     <>
       <h1>Notifications</h1>
       <h2>Identity</h2>
-      <p className="muted">The subject of every pipeline mail: &lt;Cohort&gt;_&lt;FirstName&gt;_&lt;Surname&gt;_Pipeline_Success or _Failure.{view.identityFromPanel ? '' : ' (Currently from the environment.)'}</p>
+      <p className="muted">
+        The subject of every pipeline mail: &lt;Cohort&gt;_&lt;FirstName&gt;_&lt;Surname&gt;_Pipeline_Success or _Failure.{view.identityFromPanel ? '' : ' (Currently from the environment.)'}
+      </p>
       <IdentityForm initial={view.identity} canEdit={view.canEdit} />
       <h2>Delivery</h2>
       <p style={{ overflowWrap: 'anywhere' }}>
