@@ -34,8 +34,9 @@ export function HostCards({ view }: { view: HostView }) {
           <div className={orchestrator.healthy ? 'muted' : 'error'}>{orchestrator.detail}</div>
         </div>
       </div>
+      {state.detail && <p className="muted">{state.detail}</p>}
       <p className="muted">
-        As of <time dateTime={view.checkedAt}>{view.checkedAtText}</time>.{state.detail ? ` ${state.detail}` : ''}
+        As of <time dateTime={view.checkedAt}>{view.checkedAtText}</time>.
       </p>
     </>
   );
