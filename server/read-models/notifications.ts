@@ -25,7 +25,9 @@ const label = (name: IdentityField): string => IDENTITY_FIELDS.find((field) => f
 export const identitySchema = z
   .object({ cohort: identityPart(label('cohort')), firstName: identityPart(label('firstName')), surname: identityPart(label('surname')) })
   .refine((identity) => identity.cohort.length + identity.firstName.length + identity.surname.length <= LONGEST_SUBJECT_PARTS, {
-    message: `${IDENTITY_FIELDS.map((field) => field.label).join(', ')} together may have at most ${LONGEST_SUBJECT_PARTS} characters (the mail subject must stay under 100).`,
+    message: `${IDENTITY_FIELDS.slice(0, -1)
+      .map((field) => field.label)
+      .join(', ')} and ${IDENTITY_FIELDS.at(-1)!.label} together may have at most ${LONGEST_SUBJECT_PARTS} characters (the mail subject must stay under 100).`,
   });
 
 export type IdentityParse = { ok: true; identity: Identity } | { ok: false; fieldErrors: IdentityFieldErrors; formError: string | null };
