@@ -111,7 +111,10 @@ async function snsView(services: Services): Promise<SnsView | null> {
 export async function loadNotifications(services: Services, role: Role): Promise<NotificationsView> {
   const isAdmin = hasRole(role, 'admin');
   const canResend = hasRole(role, 'operator');
-  const [saved, history, sns] = await Promise.all([services.settings.get<Identity>(IDENTITY_KEY), outboxHistory(services.pool), isAdmin ? snsView(services) : null]);
+  const [stored, history, sns] = await Promise.all([services.settings.get<unknown>(IDENTITY_KEY), outboxHistory(services.pool), isAdmin ? snsView(services) : null]);
+  // Settings are JSON: read the saved identity through the same schema that wrote it.
+  const parsed = identitySchema.safeParse(stored);
+  const saved = parsed.success ? parsed.data : null;
   return {
     identity: saved ?? services.config.identity,
     identityFromPanel: saved !== null,
