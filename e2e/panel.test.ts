@@ -322,7 +322,12 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
       await page.goto(`${product.url}/notifications`);
       const alert = page.getByRole('alert').filter({ hasText: 'Something went wrong' });
       await alert.waitFor();
-      assert.match(await page.getByTestId('error-reference').innerText(), /^\w+$/, 'the error names a reference for the server log');
+      const reference = await page.getByTestId('error-reference').innerText();
+      assert.match(reference, /^\w+$/, 'the error names a reference for the server log');
+      // The reference finds the real error in the server's log.
+      await waitFor(() => product.output().includes(reference), 'the server log names the reference');
+      const logged = product.output().slice(Math.max(0, product.output().indexOf(reference) - 2000), product.output().indexOf(reference) + 200);
+      assert.match(logged, /outbox" does not exist/, 'the log beside the reference holds the database error');
       assert.doesNotMatch(await page.locator('main').innerText(), /outbox|relation|does not exist/, 'the database error stays in the log');
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Host' }).waitFor();
       await product.screenshot(page, 'error');
@@ -365,6 +370,15 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.close();
   });
 });
+
+/** Polls a condition until it holds (a positive signal), for at most `timeoutMs`. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for: ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
 
 const RUNNER_LOCK_KEY = 7_391_022_516; // server/runs/runner-lock.ts
 

@@ -13,6 +13,8 @@ export interface RunningProduct {
   database: TestDatabase;
   browser: Browser;
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Everything `stockflow start` (and the Next server under it) has printed so far. */
+  output(): string;
   newPage(): Promise<Page>;
   screenshot(page: Page, name: string): Promise<void>;
   stop(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startProduct(extraEnv: Record<string, string> = {}, option
         run.stderr.on('data', (chunk) => (stderr += chunk));
         run.on('close', (code) => resolveRun({ code, stdout, stderr }));
       }),
+    output: () => output,
     newPage: async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(20_000);
