@@ -14,6 +14,8 @@ export interface RunningProduct {
   database: TestDatabase;
   browser: Browser;
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Everything `stockflow start` (and the Next server under it) has printed so far. */
+  output(): string;
   newPage(): Promise<Page>;
   screenshot(page: Page, name: string): Promise<void>;
   stop(): Promise<void>;
@@ -73,14 +75,13 @@ export async function startProduct(extraEnv: Record<string, string> = {}, option
         run.stderr.on('data', (chunk) => (stderr += chunk));
         run.on('close', (code) => resolveRun({ code, stdout, stderr }));
       }),
+    output: () => output,
     newPage: async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(20_000);
       return page;
     },
-    screenshot: async (page, name) => {
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    },
+    screenshot: (page, name) => screenshotAtTwoWidths(page, name),
     stop: async () => {
       await browser.close().catch(() => {});
       child.kill('SIGINT');
@@ -89,6 +90,32 @@ export async function startProduct(extraEnv: Record<string, string> = {}, option
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * `<name>.png` at the page's own width and `<name>-390.png` at a phone's, then the page's own size
+ * back. At 390 px the page must not scroll sideways (wide tables scroll inside their own box).
+ */
+async function screenshotAtTwoWidths(page: Page, name: string): Promise<void> {
+  const original = page.viewportSize() ?? { width: 1280, height: 900 };
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  try {
+    // Charts resize through a ResizeObserver, a moment after the viewport: give the page a few
+    // seconds to fit, and fail with the numbers if it never does.
+    const fits = await page
+      .waitForFunction((width) => window.innerWidth === width && document.documentElement.scrollWidth <= window.innerWidth, PHONE.width, { timeout: 5000 })
+      .then(() => true, () => false);
+    const overflow = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
+    if (!fits) {
+      throw new Error(`The ${name} page is wider than a 390 px phone screen: scrollWidth ${overflow.scrollWidth} > innerWidth ${overflow.innerWidth} (see ${name}-390.png)`);
+    }
+  } finally {
+    await page.setViewportSize(original);
+  }
 }
 
 export async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {

@@ -1,8 +1,10 @@
 import Link from 'next/link';
-import { loadOverview } from '@/server/read-models/overview';
+
+import { formatDuration, formatNumber } from '@/components/runs/format';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
-import { formatDuration, formatNumber, formatTime } from '@/components/runs/format';
+import { loadOverview } from '@/server/read-models/overview';
+
 import { getServices } from '../_lib/services';
 import { requireUser } from '../_lib/session';
 
@@ -21,47 +23,110 @@ export default async function OverviewPage() {
         </p>
       )}
       <div className="cards">
-        <div className="card"><div className="label">Host</div><div className="value"><StatusBadge status={overview.host.status === 'running' ? 'running' : overview.host.status === 'stopped' ? 'cancelled' : 'queued'} /> {overview.host.status}</div><div className="muted">{overview.host.id}</div></div>
-        <div className="card"><div className="label">Rows</div><div className="value">{formatNumber(data.rows)}</div></div>
-        <div className="card"><div className="label">Companies</div><div className="value">{formatNumber(data.companies)}</div></div>
-        <div className="card"><div className="label">Date range</div><div className="value" style={{ fontSize: '1rem' }}>{data.firstDate ?? '–'} → {data.lastDate ?? '–'}</div></div>
-        <div className="card"><div className="label">Mean open / close</div><div className="value" style={{ fontSize: '1rem' }}>{formatNumber(data.meanOpen)} / {formatNumber(data.meanClose)}</div></div>
-        <div className="card"><div className="label">Sum of value change</div><div className="value" style={{ fontSize: '1rem' }}>{formatNumber(data.sumValueChange)}</div></div>
+        <div className="card">
+          <div className="label">Host</div>
+          <div className="value">
+            <StatusBadge status={overview.hostBadge} /> {overview.host.status}
+          </div>
+          <div className="muted">{overview.host.id}</div>
+        </div>
+        <div className="card">
+          <div className="label">Rows</div>
+          <div className="value">{formatNumber(data.rows)}</div>
+        </div>
+        <div className="card">
+          <div className="label">Companies</div>
+          <div className="value">{formatNumber(data.companies)}</div>
+        </div>
+        <div className="card">
+          <div className="label">Date range</div>
+          <div className="value" style={{ fontSize: '1rem' }}>
+            {data.firstDate ?? '–'} → {data.lastDate ?? '–'}
+          </div>
+        </div>
+        <div className="card">
+          <div className="label">Mean open / close</div>
+          <div className="value" style={{ fontSize: '1rem' }}>
+            {formatNumber(data.meanOpen)} / {formatNumber(data.meanClose)}
+          </div>
+        </div>
+        <div className="card">
+          <div className="label">Sum of value change</div>
+          <div className="value" style={{ fontSize: '1rem' }}>
+            {formatNumber(data.sumValueChange)}
+          </div>
+        </div>
       </div>
       <h2>Running and queued</h2>
-      {overview.active.length === 0 ? <p className="muted">Nothing is running. <Link href="/runs">Trigger a run</Link>.</p> : (
-        <ul>{overview.active.map((run) => <li key={run.id}><Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link> <StatusBadge status={run.status} /></li>)}</ul>
+      {overview.active.length === 0 ? (
+        <p className="muted">
+          Nothing is running. <Link href="/runs">Trigger a run</Link>.
+        </p>
+      ) : (
+        <ul>
+          {overview.active.map((run) => (
+            <li key={run.id}>
+              <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link> <StatusBadge status={run.status} />
+            </li>
+          ))}
+        </ul>
       )}
       <h2>Last load</h2>
       {overview.lastSuccess ? (
         <p>
-          <Link href={`/runs/${encodeURIComponent(overview.lastSuccess.id)}`}>{overview.lastSuccess.id}</Link> finished {formatTime(overview.lastSuccess.finishedAt)}, loaded{' '}
-          {formatNumber((overview.lastSuccess.summary as { rows?: { loaded?: number } } | null)?.rows?.loaded)} rows.
+          <Link href={`/runs/${encodeURIComponent(overview.lastSuccess.id)}`}>{overview.lastSuccess.id}</Link> finished {overview.lastSuccess.finishedAtText}, loaded{' '}
+          {formatNumber(overview.lastSuccess.rowsLoaded)} rows.
         </p>
-      ) : <p className="muted">No successful load yet.</p>}
+      ) : (
+        <p className="muted">No successful load yet.</p>
+      )}
       {overview.lastRejects && (
         <>
           <h2>Rejects of the last run</h2>
-          {overview.lastRejects.rejected === 0 ? <p className="muted">None.</p> : (
+          {overview.lastRejects.rejected === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
             <ul>
-              <li>{formatNumber(overview.lastRejects.rejected)} rows rejected in <Link href={`/runs/${encodeURIComponent(overview.lastRejects.runId)}`}>{overview.lastRejects.runId}</Link></li>
-              {overview.lastRejects.first.map((reject) => <li key={`${reject.file}:${reject.line}`} className="muted">{reject.file}:{reject.line}: {reject.reason}</li>)}
+              <li>
+                {formatNumber(overview.lastRejects.rejected)} rows rejected in <Link href={`/runs/${encodeURIComponent(overview.lastRejects.runId)}`}>{overview.lastRejects.runId}</Link>
+              </li>
+              {overview.lastRejects.first.map((reject) => (
+                <li key={`${reject.file}:${reject.line}`} className="muted">
+                  {reject.file}:{reject.line}: {reject.reason}
+                </li>
+              ))}
             </ul>
           )}
         </>
       )}
       <h2>Recent runs</h2>
-      {overview.recent.length === 0 ? <div className="empty">No runs yet.</div> : (
+      {overview.recent.length === 0 ? (
+        <div className="empty">No runs yet.</div>
+      ) : (
         <div className="table-wrap">
           <table>
-            <thead><tr><th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th className="num">Duration</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th>Trigger</th>
+                <th>Queued</th>
+                <th className="num">Duration</th>
+              </tr>
+            </thead>
             <tbody>
               {overview.recent.map((run) => (
                 <tr key={run.id}>
-                  <td><Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link></td>
-                  <td><StatusBadge status={run.status} /></td>
-                  <td>{run.trigger.kind}</td>
-                  <td>{formatTime(run.queuedAt)}</td>
+                  <td>
+                    <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={run.status} />
+                  </td>
+                  <td>{run.triggerKind}</td>
+                  <td>
+                    <time dateTime={run.queuedAt}>{run.queuedAtText}</time>
+                  </td>
                   <td className="num">{formatDuration(run.startedAt, run.finishedAt)}</td>
                 </tr>
               ))}

@@ -1,5 +1,7 @@
 import { redirect } from 'next/navigation';
+
 import { SignInForm } from '@/components/auth/SignInForm';
+
 import { currentUser } from '../_lib/session';
 
 export const dynamic = 'force-dynamic';

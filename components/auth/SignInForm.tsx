@@ -1,5 +1,6 @@
 'use client';
 import { useActionState } from 'react';
+
 import { signIn, type SignInState } from '@/app/login/actions';
 
 export function SignInForm() {

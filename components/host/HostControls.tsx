@@ -1,5 +1,6 @@
 'use client';
 import { useState, useTransition } from 'react';
+
 import { changeHost } from '@/app/(panel)/host/actions';
 
 export function HostControls({ status, canOperate }: { status: string; canOperate: boolean }) {
@@ -14,10 +15,18 @@ export function HostControls({ status, canOperate }: { status: string; canOperat
   };
   return (
     <div className="row">
-      <button className="primary" disabled={!canOperate || pending || status === 'running'} onClick={() => run('start')}>Start</button>
-      <button className="danger" disabled={!canOperate || pending || status === 'stopped'} onClick={() => run('stop')}>Stop</button>
+      <button className="primary" disabled={!canOperate || pending || status === 'running'} onClick={() => run('start')}>
+        Start
+      </button>
+      <button className="danger" disabled={!canOperate || pending || status === 'stopped'} onClick={() => run('stop')}>
+        Stop
+      </button>
       {!canOperate && <span className="muted">Starting and stopping needs the operator role.</span>}
-      {message && <p role="status" className={message.ok ? 'notice' : 'error'}>{message.text}</p>}
+      {message && (
+        <p role="status" className={message.ok ? 'notice' : 'error'}>
+          {message.text}
+        </p>
+      )}
     </div>
   );
 }

@@ -15,7 +15,11 @@ export class PollingLoop {
   private failures = 0;
   private lastReport = { message: '', at: 0 };
 
-  constructor(private readonly work: () => Promise<unknown>, private readonly intervalMs: number, private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly work: () => Promise<unknown>,
+    private readonly intervalMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
 
   start(): void {
     const tick = (): void => {

@@ -1,9 +1,11 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
+
+import { publicErrorMessage } from '@/server/util/public-error';
+
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
-import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface HostActionResult {
   ok: boolean;

@@ -1,25 +1,18 @@
-import { hasRole } from '@/server/auth/roles';
+import { HostCards } from '@/components/host/HostCards';
 import { HostControls } from '@/components/host/HostControls';
-import { StatusBadge } from '@/components/runs/StatusBadge';
+import { loadHost } from '@/server/read-models/host';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 
 export default async function HostPage() {
   const user = await requireUser();
-  const services = await getServices();
-  const state = await services.host.describe();
-  const health = await services.orchestrator.health();
+  const view = await loadHost(await getServices(), user.role);
   return (
     <>
       <h1>Host</h1>
-      <div className="cards">
-        <div className="card"><div className="label">State</div><div className="value" data-testid="host-status"><StatusBadge status={state.status === 'running' ? 'running' : state.status === 'stopped' ? 'cancelled' : 'queued'} label={state.status} /></div></div>
-        <div className="card"><div className="label">{state.kind === 'ec2' ? 'Instance' : 'Worker'}</div><div className="value" style={{ fontSize: '1rem' }}>{state.id}</div><div className="muted">{state.type}</div></div>
-        <div className="card"><div className="label">Public IP</div><div className="value" style={{ fontSize: '1rem' }}>{state.publicIp ?? '–'}</div></div>
-        <div className="card"><div className="label">Orchestrator</div><div className="value" style={{ fontSize: '1rem' }}>{services.config.orchestrator}</div><div className={health.healthy ? 'muted' : 'error'}>{health.detail}</div></div>
-      </div>
-      {state.detail && <p className="muted">{state.detail}</p>}
-      <HostControls status={state.status} canOperate={hasRole(user.role, 'operator')} />
+      <HostCards view={view} />
+      <HostControls status={view.state.status} canOperate={view.canOperate} />
       <p className="muted">The panel can stop the host but never terminates it.</p>
     </>
   );

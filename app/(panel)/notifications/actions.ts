@@ -1,17 +1,22 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
+
 import { resendNotification } from '@/server/notifications/resend';
 import { notificationSubject } from '@/server/pipeline/subject';
-import { identitySchema } from '@/server/read-models/notifications';
+import type { IdentityFieldErrors } from '@/server/read-models/identity-fields';
+import { parseIdentity } from '@/server/read-models/notifications';
 import { IDENTITY_KEY, SNS_TOPIC_KEY } from '@/server/settings/settings-repository';
+import { publicErrorMessage, UserFacingError } from '@/server/util/public-error';
+
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
-import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface NotificationActionResult {
   ok: boolean;
   message: string | null;
+  /** Refusals shown beside their field (identity form). */
+  fieldErrors?: IdentityFieldErrors;
 }
 
 function failure(error: unknown): NotificationActionResult {
@@ -21,12 +26,11 @@ function failure(error: unknown): NotificationActionResult {
 export async function saveIdentity(_previous: NotificationActionResult, form: FormData): Promise<NotificationActionResult> {
   try {
     await requireRole('admin');
-    const parsed = identitySchema.safeParse({ cohort: form.get('cohort'), firstName: form.get('firstName'), surname: form.get('surname') });
-    if (!parsed.success) return { ok: false, message: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
-    notificationSubject(parsed.data, 'success');
-    await (await getServices()).settings.set(IDENTITY_KEY, parsed.data);
+    const parsed = parseIdentity({ cohort: form.get('cohort'), firstName: form.get('firstName'), surname: form.get('surname') });
+    if (!parsed.ok) return { ok: false, message: parsed.formError ?? 'Nothing saved: see the fields marked above.', fieldErrors: parsed.fieldErrors };
+    await (await getServices()).settings.set(IDENTITY_KEY, parsed.identity);
     revalidatePath('/notifications');
-    return { ok: true, message: `Saved. Subjects now read ${notificationSubject(parsed.data, 'success')}.` };
+    return { ok: true, message: `Saved. Subjects now read ${notificationSubject(parsed.identity, 'success')}.` };
   } catch (error) {
     return failure(error);
   }
@@ -48,13 +52,19 @@ export async function sendTestNotification(): Promise<NotificationActionResult> 
   }
 }
 
-const topicNameSchema = z.string().trim().regex(/^[A-Za-z0-9_-]{1,256}$/, 'Topic names use letters, digits, - and _.');
-const topicArnSchema = z.string().trim().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'That is not an SNS topic ARN.');
+const topicNameSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,256}$/, 'Topic names use letters, digits, - and _.');
+const topicArnSchema = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'That is not an SNS topic ARN.');
 const emailSchema = z.email('Enter an e-mail address.');
 
 async function snsChannel() {
   const services = await getServices();
-  if (!services.sns) throw new Error('Notifications do not go through SNS here (set STOCKFLOW_NOTIFIER=sns).');
+  if (!services.sns) throw new UserFacingError('Notifications do not go through SNS here (set STOCKFLOW_NOTIFIER=sns).');
   return { services, sns: services.sns };
 }
 
