@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['.next/**', '.stockflow/**', 'node_modules/**', 'cdk.out/**', 'infra/aws/cdk.out/**', 'infra/lambda/dist/**', 'test-results/**', 'coverage/**', 'next-env.d.ts'],
+    ignores: ['build/**', 'dist/**', '.next/**', '.stockflow/**', 'node_modules/**', 'cdk.out/**', 'infra/aws/cdk.out/**', 'infra/lambda/dist/**', 'test-results/**', 'coverage/**', 'next-env.d.ts'],
   },
   ...tseslint.configs.recommended,
   {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point through tsx's ESM loader, so the CLI needs no build step.
-import { register } from 'tsx/esm/api';
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { register } from 'tsx/esm/api';
 
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import type { Page } from 'playwright-core';
-import { signIn, startProduct, type RunningProduct } from './product';
+
+import { type RunningProduct, signIn, startProduct } from './product';
 
 const cells = (page: Page, column: string) => page.locator(`table tbody tr td[data-column="${column}"]`).allInnerTexts();
 const numbers = (texts: string[]) => texts.map((text) => Number(text.replace(/,/g, '')));
@@ -14,21 +16,24 @@ async function assertFitsPhone(page: Page, what: string): Promise<void> {
 describe('data page and company charts UX in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
   let page: Page;
-  before(async () => {
-    product = await startProduct();
-    // The product starts with a small synthetic sample; these companies (ux_*) are the test's own.
-    // ux_aa: 600 trading days (more than fit as single candles), prices past 1,000, volumes with ties;
-    // each company's first day has an empty percent (as the pipeline writes it for an Open of 0).
-    await product.database.pool.query(`
+  before(
+    async () => {
+      product = await startProduct();
+      // The product starts with a small synthetic sample; these companies (ux_*) are the test's own.
+      // ux_aa: 600 trading days (more than fit as single candles), prices past 1,000, volumes with ties;
+      // each company's first day has an empty percent (as the pipeline writes it for an Open of 0).
+      await product.database.pool.query(`
       INSERT INTO historical_stocks_data
       SELECT '2015-01-01'::date + i, c - (i % 3), c + 5, c - (i % 3) - 5, c, (i % 5) * 1000,
              CASE WHEN i = 1 THEN NULL ELSE round((i % 3) * 100.0 / (c - (i % 3)), 6) END, i % 3, name
         FROM (SELECT i, 1000 + (i % 50) * 10.5 AS c, name FROM generate_series(1, 600) i, (VALUES ('ux_aa')) n(name)
               UNION ALL SELECT i, 10 + (i % 7), name FROM generate_series(1, 100) i, (VALUES ('ux_ab'), ('ux_b')) n(name)) s`);
-    await product.database.pool.query('ANALYZE historical_stocks_data');
-    page = await product.newPage();
-    await signIn(page, product.url, 'admin', product.adminPassword);
-  }, { timeout: 300_000 });
+      await product.database.pool.query('ANALYZE historical_stocks_data');
+      page = await product.newPage();
+      await signIn(page, product.url, 'admin', product.adminPassword);
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -87,11 +92,17 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     const expected = await product.database.pool.query(`SELECT company_name || ':' || stock_date AS key FROM historical_stocks_data ${order} LIMIT 100`);
     const firstPage = await keysOnPage();
     assert.equal(firstPage.length, 50);
-    assert.deepEqual(firstPage, expected.rows.slice(0, 50).map((row) => row.key));
+    assert.deepEqual(
+      firstPage,
+      expected.rows.slice(0, 50).map((row) => row.key),
+    );
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.waitForURL(/after=/);
     await page.locator('table tbody tr').first().waitFor();
-    assert.deepEqual(await keysOnPage(), expected.rows.slice(50, 100).map((row) => row.key));
+    assert.deepEqual(
+      await keysOnPage(),
+      expected.rows.slice(50, 100).map((row) => row.key),
+    );
     await product.screenshot(page, 'data-two-column-sort');
   });
 
@@ -104,7 +115,10 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     const headers = await page.locator('table thead th').allInnerTexts();
     assert.ok(headers.length > 0, `a table is shown at ${page.url()}`);
     assert.ok(!headers.some((text) => text.startsWith('open_value') || text.startsWith('value_change')), headers.join(' '));
-    assert.ok(headers.some((text) => text.startsWith('close_value')), headers.join(' '));
+    assert.ok(
+      headers.some((text) => text.startsWith('close_value')),
+      headers.join(' '),
+    );
     const exportHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
     const csv = await (await page.request.get(`${product.url}${exportHref}`)).text();
     const lines = csv.trim().split('\n');

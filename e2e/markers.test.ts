@@ -2,16 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { E2E_EVENTS_SECRET, signIn, startProduct, type RunningProduct } from './product';
+
+import { E2E_EVENTS_SECRET, type RunningProduct, signIn, startProduct } from './product';
 
 // A long key: it must wrap at phone width rather than widen the page.
 const LONG_DIR = 'exports/daily-batches/region-north-america-and-caribbean/2026-11-25T18-00-00Z-final-upload';
 
 describe('markers seen in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(async () => {
-    product = await startProduct();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      product = await startProduct();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -66,7 +70,10 @@ describe('markers seen in Chromium', { timeout: 600_000 }, () => {
 
     const bad = await page.goto(`${product.url}/markers?decision=exploded`);
     assert.equal(bad?.status(), 200);
-    await page.getByRole('alert').filter({ hasText: /decision: one of started, .* not applied/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /decision: one of started, .* not applied/ })
+      .waitFor();
     await page.locator('[data-testid="marker-entry"][data-decision="started"]').first().waitFor();
     await page.close();
   });

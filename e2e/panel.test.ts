@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { E2E_EVENTS_SECRET, signIn, startProduct, type RunningProduct } from './product';
+
+import { E2E_EVENTS_SECRET, type RunningProduct, signIn, startProduct } from './product';
 
 describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(async () => {
-    product = await startProduct();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      product = await startProduct();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -82,9 +86,16 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     // Live: the page polls until every step is done, without a reload.
     await page.locator('.timeline-row[data-step="notify"][data-status="success"]').waitFor({ timeout: 120_000 });
     await page.locator('h1 + .status-success').waitFor();
-    assert.deepEqual(consoleErrors.filter((text) => /hydrat|#418/i.test(text)), [], 'the live run page hydrates without a mismatch');
+    assert.deepEqual(
+      consoleErrors.filter((text) => /hydrat|#418/i.test(text)),
+      [],
+      'the live run page hydrates without a mismatch',
+    );
     await page.getByRole('tab', { name: 'load' }).click();
-    await page.getByRole('log', { name: 'load log' }).filter({ hasText: /rows loaded for \d+ companies/ }).waitFor();
+    await page
+      .getByRole('log', { name: 'load log' })
+      .filter({ hasText: /rows loaded for \d+ companies/ })
+      .waitFor();
     await product.screenshot(page, 'run-detail');
     const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const rejects = await page.request.get(`${product.url}/api/runs/${encodeURIComponent(runId)}/rejects`);
@@ -139,9 +150,17 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     const accepted = await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event, headers: { authorization: `Bearer ${E2E_EVENTS_SECRET}` } });
     assert.equal(accepted.status, 200);
     const body = (await accepted.json()) as { runs: Array<{ runId: string; created: boolean }> };
-    assert.deepEqual(body.runs.map((run) => run.created), [true]);
-    const again = (await (await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event, headers: { authorization: `Bearer ${E2E_EVENTS_SECRET}` } })).json()) as { runs: Array<{ created: boolean }> };
-    assert.deepEqual(again.runs.map((run) => run.created), [false]);
+    assert.deepEqual(
+      body.runs.map((run) => run.created),
+      [true],
+    );
+    const again = (await (await fetch(`${product.url}/api/events/s3`, { method: 'POST', body: event, headers: { authorization: `Bearer ${E2E_EVENTS_SECRET}` } })).json()) as {
+      runs: Array<{ created: boolean }>;
+    };
+    assert.deepEqual(
+      again.runs.map((run) => run.created),
+      [false],
+    );
     const stored = await product.database.pool.query('SELECT trigger_kind FROM stockflow.runs WHERE id = $1', [body.runs[0]!.runId]);
     assert.equal(stored.rows[0].trigger_kind, 'event');
   });
@@ -171,12 +190,19 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual([...companies], [company]);
     const numbers = closes.map((text) => Number(text.replace(/,/g, '')));
     assert.ok(numbers.length > 1 && numbers.every(Number.isFinite), 'the sorted page has rows to compare');
-    assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a), 'sorted by close, descending');
+    assert.deepEqual(
+      numbers,
+      [...numbers].sort((a, b) => b - a),
+      'sorted by close, descending',
+    );
     await page.getByRole('link', { name: /close_value/ }).click();
     await page.waitForURL(/dir=asc/);
     const ascending = (await page.locator('table tbody tr td:nth-child(5)').allInnerTexts()).map((text) => Number(text.replace(/,/g, '')));
     assert.ok(ascending.length > 1 && ascending.every(Number.isFinite), 'the ascending page has rows to compare');
-    assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
+    assert.deepEqual(
+      ascending,
+      [...ascending].sort((a, b) => a - b),
+    );
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.waitForURL(/after=/);
     const secondPage = (await page.locator('table tbody tr td:nth-child(5)').allInnerTexts()).map((text) => Number(text.replace(/,/g, '')));
@@ -231,7 +257,11 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.goto(`${product.url}/notifications`);
     await page.getByLabel('Cohort').waitFor();
-    assert.deepEqual(consoleErrors.filter((text) => /pattern|regular expression/i.test(text)), [], 'the identity inputs carry valid patterns');
+    assert.deepEqual(
+      consoleErrors.filter((text) => /pattern|regular expression/i.test(text)),
+      [],
+      'the identity inputs carry valid patterns',
+    );
     await page.getByLabel('Cohort').fill('C42');
     await page.getByLabel('First name').fill('Grace');
     await page.getByLabel('Surname').fill('Hopper');
@@ -248,7 +278,10 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     );
     await page.reload();
     await page.getByRole('button', { name: `Resend mail ${failed.rows[0].id}` }).click();
-    await page.getByRole('status').filter({ hasText: `#${failed.rows[0].id} is pending again` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `#${failed.rows[0].id} is pending again` })
+      .waitFor();
     assert.equal((await product.database.pool.query('SELECT status FROM stockflow.outbox WHERE id = $1', [failed.rows[0].id])).rows[0].status, 'pending');
     await product.screenshot(page, 'notifications');
     await page.close();
@@ -367,10 +400,9 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Host is running.' }).waitFor();
     // Started again, the worker takes the run, and not before the host was started.
     await waitForDatabase(product, 'SELECT started_at IS NOT NULL AS ok FROM stockflow.runs WHERE id = $1', [runId]);
-    const order = await product.database.pool.query(
-      "SELECT r.started_at >= s.updated_at AS after_start FROM stockflow.runs r, stockflow.settings s WHERE r.id = $1 AND s.key = 'worker_paused'",
-      [runId],
-    );
+    const order = await product.database.pool.query("SELECT r.started_at >= s.updated_at AS after_start FROM stockflow.runs r, stockflow.settings s WHERE r.id = $1 AND s.key = 'worker_paused'", [
+      runId,
+    ]);
     assert.equal(order.rows[0].after_start, true, 'the queued run started only after the host was started');
     await page.close();
   });

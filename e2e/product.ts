@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres';
 import { freePort } from '../test/helpers/tls-postgres';
 
@@ -25,7 +27,17 @@ const SCREENSHOTS = resolve('test-results/screenshots');
 export const E2E_EVENTS_SECRET = 'e2e-shared-secret-0123456789';
 
 function env(database: TestDatabase, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra, DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_WATCH_INTERVAL_MS: '500', STOCKFLOW_RETRY_BACKOFF_MS: '100', STOCKFLOW_INSECURE_COOKIES: '1', STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET, STOCKFLOW_EVENTS_BUCKET: 'stockflow-monitored' } as NodeJS.ProcessEnv;
+  return {
+    ...process.env,
+    ...extra,
+    DATABASE_URL: database.url,
+    STOCKFLOW_DATA_DIR: dataDir,
+    STOCKFLOW_WATCH_INTERVAL_MS: '500',
+    STOCKFLOW_RETRY_BACKOFF_MS: '100',
+    STOCKFLOW_INSECURE_COOKIES: '1',
+    STOCKFLOW_EVENTS_SECRET: E2E_EVENTS_SECRET,
+    STOCKFLOW_EVENTS_BUCKET: 'stockflow-monitored',
+  } as NodeJS.ProcessEnv;
 }
 
 /** Starts the product; on a database of the test's own when given (the test then drops it). */
@@ -107,7 +119,10 @@ async function screenshotAtTwoWidths(page: Page, name: string): Promise<void> {
     // seconds to fit, and fail with the numbers if it never does.
     const fits = await page
       .waitForFunction((width) => window.innerWidth === width && document.documentElement.scrollWidth <= window.innerWidth, PHONE.width, { timeout: 5000 })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     const overflow = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
     if (!fits) {

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import type { Page } from 'playwright-core';
-import { signIn, startProduct, type RunningProduct } from './product';
+
+import { type RunningProduct, signIn, startProduct } from './product';
 
 const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
 const present = existsSync(join(SAMPLE, 'stocks')) && existsSync(join(SAMPLE, 'top_companies.txt'));
@@ -17,9 +19,12 @@ const REAL_COMPANIES = '995';
  */
 describe('from demo data to the real sample, as the README says', { skip: !present && `no sample at ${SAMPLE}`, timeout: 900_000 }, () => {
   let product: RunningProduct;
-  before(async () => {
-    product = await startProduct();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      product = await startProduct();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -36,14 +41,20 @@ describe('from demo data to the real sample, as the README says', { skip: !prese
   }
 
   async function card(page: Page, label: string): Promise<string> {
-    return page.locator('.card', { has: page.locator('.label', { hasText: new RegExp(`^${label}$`) }) }).locator('.value').innerText();
+    return page
+      .locator('.card', { has: page.locator('.label', { hasText: new RegExp(`^${label}$`) }) })
+      .locator('.value')
+      .innerText();
   }
 
   it('shows the demo data as demo, then exactly the real figures', async () => {
     await waitForRuns(1);
     const page = await product.newPage();
     await signIn(page, product.url, 'admin', product.adminPassword);
-    await page.getByTestId('demo-notice').filter({ hasText: /companies in the table are synthetic/ }).waitFor();
+    await page
+      .getByTestId('demo-notice')
+      .filter({ hasText: /companies in the table are synthetic/ })
+      .waitFor();
     await product.screenshot(page, 'readme-demo-overview');
 
     const seeded = await product.cli(['seed', '--from', SAMPLE]);
@@ -57,7 +68,10 @@ describe('from demo data to the real sample, as the README says', { skip: !prese
     await page.reload();
     await page.getByTestId('load-mode').filter({ hasText: 'Load mode: companies' }).waitFor();
     // The demo companies outside the real batch are gone (a demo ticker may share a real one's name: then it is replaced, not removed).
-    await page.getByTestId('change-totals').filter({ hasText: /[\d,]+ rows added, [\d,]+ changed, [\d,]+ removed, [\d,]+ unchanged; [\d,]+ companies new, [\d,]+ removed \([\d,]+ outside this batch\)/ }).waitFor();
+    await page
+      .getByTestId('change-totals')
+      .filter({ hasText: /[\d,]+ rows added, [\d,]+ changed, [\d,]+ removed, [\d,]+ unchanged; [\d,]+ companies new, [\d,]+ removed \([\d,]+ outside this batch\)/ })
+      .waitFor();
     await product.screenshot(page, 'readme-real-run');
 
     await page.goto(`${product.url}/`);

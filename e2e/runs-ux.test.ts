@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+
 import type { Page } from 'playwright-core';
-import { signIn, startProduct, type RunningProduct } from './product';
+
+import { type RunningProduct, signIn, startProduct } from './product';
 
 // A marker key as long as real nested S3 keys get: it must never widen the page.
 const LONG_KEY = `stockflow-monitored/${'very-long-folder-name/'.repeat(13)}batch/.SUCCESS`.slice(0, 300);
@@ -16,9 +18,12 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
   let product: RunningProduct;
   let successRunId = '';
 
-  before(async () => {
-    product = await startProduct();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      product = await startProduct();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -73,7 +78,11 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await grid.getByRole('link', { name: `run ${FAILED_RUN}, notify: success` }).waitFor();
     for (const step of ['discover', 'transform', 'load', 'notify']) await grid.getByRole('link', { name: `run ${successRunId}, ${step}: success` }).waitFor();
     // Oldest on the left (the first start's own run, then ours): the successful run's column comes before the failed one's.
-    const names = await grid.locator('tbody tr').first().getByRole('link').evaluateAll((links) => links.map((link) => link.getAttribute('aria-label')));
+    const names = await grid
+      .locator('tbody tr')
+      .first()
+      .getByRole('link')
+      .evaluateAll((links) => links.map((link) => link.getAttribute('aria-label')));
     assert.deepEqual(names.slice(-2), [`run ${successRunId}, discover: success`, `run ${FAILED_RUN}, discover: failed (try 2)`]);
     // One tab stop for the grid (the newest run's first step); the arrow keys walk it.
     await page.waitForFunction(() => document.querySelectorAll('[data-row][tabindex="0"]').length === 1);
@@ -151,7 +160,11 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await log.waitFor();
     assert.ok((await overflow(page)) <= 0, `the run page fits a phone screen (overflow ${await overflow(page)}px)`);
     await product.screenshot(page, 'runs-ux-detail-phone');
-    assert.deepEqual(consoleErrors.filter((text) => /hydrat|#418|#425/i.test(text)), [], 'the runs pages hydrate without a mismatch');
+    assert.deepEqual(
+      consoleErrors.filter((text) => /hydrat|#418|#425/i.test(text)),
+      [],
+      'the runs pages hydrate without a mismatch',
+    );
     await page.close();
   });
 
@@ -215,7 +228,7 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await page.close();
   });
 
-  it('shows a run\'s conf and trigger, and re-runs it with an edited conf as a new run', async () => {
+  it("shows a run's conf and trigger, and re-runs it with an edited conf as a new run", async () => {
     const page = await product.newPage();
     await signIn(page, product.url, 'admin', product.adminPassword);
     await page.goto(`${product.url}/runs/${encodeURIComponent(successRunId)}`);

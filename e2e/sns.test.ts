@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { startFauxqs } from 'fauxqs';
-import { signIn, startProduct, type RunningProduct } from './product';
+
+import { type RunningProduct, signIn, startProduct } from './product';
 
 describe('notifications through SNS, managed in the panel', { timeout: 600_000 }, () => {
   let sns: Awaited<ReturnType<typeof startFauxqs>>;
   let product: RunningProduct;
-  before(async () => {
-    sns = await startFauxqs({ port: 0, logger: false });
-    product = await startProduct({ STOCKFLOW_NOTIFIER: 'sns', SNS_ENDPOINT: sns.address, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      sns = await startFauxqs({ port: 0, logger: false });
+      product = await startProduct({ STOCKFLOW_NOTIFIER: 'sns', SNS_ENDPOINT: sns.address, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
     await sns?.stop();
@@ -21,7 +26,10 @@ describe('notifications through SNS, managed in the panel', { timeout: 600_000 }
     await page.goto(`${product.url}/notifications`);
     await page.getByLabel('Create a topic named').fill('stockflow-e2e');
     await page.getByRole('button', { name: 'Set topic' }).click();
-    await page.getByRole('status').filter({ hasText: /Notifications now go to arn:aws:sns:us-east-1:\d+:stockflow-e2e/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Notifications now go to arn:aws:sns:us-east-1:\d+:stockflow-e2e/ })
+      .waitFor();
     await page.reload();
     await page.getByLabel('E-mail').fill('ops@example.com');
     await page.getByRole('button', { name: 'Subscribe' }).click();

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
+
 import { streamToString } from '../server/pipeline/streams';
 import { startTestS3, type TestS3 } from '../test/helpers/s3';
-import { signIn, startProduct, type RunningProduct } from './product';
+import { type RunningProduct, signIn, startProduct } from './product';
 
 const COMPANY = 'zzupload';
 const STOCK_FILE = [
@@ -32,9 +34,12 @@ async function noHorizontalOverflow(page: Page): Promise<void> {
 
 describe('uploading source files from the browser', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(async () => {
-    product = await startProduct();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      product = await startProduct();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
   });
@@ -69,10 +74,19 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
 
     const stockCard = page.getByRole('region', { name: `File ${COMPANY}.us.csv` });
     await stockCard.getByText('Header OK').waitFor();
-    await stockCard.locator('p').filter({ hasText: /^4 rows · 1 bad$/ }).waitFor();
+    await stockCard
+      .locator('p')
+      .filter({ hasText: /^4 rows · 1 bad$/ })
+      .waitFor();
     const badRows = stockCard.getByRole('table', { name: `Bad rows of ${COMPANY}.us.csv` });
     assert.deepEqual(await badRows.locator('tbody tr').first().locator('td').allInnerTexts(), ['4', 'High', '"oops" is not a non-negative decimal number']);
-    assert.equal(await stockCard.getByRole('table', { name: `First rows of ${COMPANY}.us.csv` }).locator('tbody tr').count(), 3);
+    assert.equal(
+      await stockCard
+        .getByRole('table', { name: `First rows of ${COMPANY}.us.csv` })
+        .locator('tbody tr')
+        .count(),
+      3,
+    );
     const listCard = page.getByRole('region', { name: 'File top_companies.txt' });
     await listCard.getByText('List OK').waitFor();
     await page.getByRole('region', { name: 'File notes.md' }).getByRole('alert').filter({ hasText: 'Cannot be uploaded: file name:' }).waitFor();
@@ -82,7 +96,10 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
     // Nothing is stored before the operator uploads it.
     await assert.rejects(stat(join(product.dataDir, 'buckets', 'source', 'Stocks', `${COMPANY}.us.csv`)));
     await stockCard.getByRole('button', { name: `Upload ${COMPANY}.us.csv` }).click();
-    await stockCard.getByRole('status').filter({ hasText: `Stored as Stocks/${COMPANY}.us.csv` }).waitFor();
+    await stockCard
+      .getByRole('status')
+      .filter({ hasText: `Stored as Stocks/${COMPANY}.us.csv` })
+      .waitFor();
     assert.equal(await readFile(join(product.dataDir, 'buckets', 'source', 'Stocks', `${COMPANY}.us.csv`), 'utf8'), STOCK_FILE);
     await listCard.getByRole('button', { name: 'Upload top_companies.txt' }).click();
     await listCard.getByRole('status').filter({ hasText: 'Stored as CompanyNames/top_companies.txt' }).waitFor();
@@ -101,7 +118,10 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
 
     await page.goto(`${product.url}/data?company=${COMPANY}&sort=stock_date&dir=asc`);
     const dates = await page.locator('table tbody tr td:nth-child(1)').allInnerTexts();
-    assert.deepEqual(dates.map((date) => date.slice(0, 10)), ['2024-03-01', '2024-03-04', '2024-03-06']);
+    assert.deepEqual(
+      dates.map((date) => date.slice(0, 10)),
+      ['2024-03-01', '2024-03-04', '2024-03-06'],
+    );
     await page.close();
   });
 
@@ -134,7 +154,10 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
     // Measured from when reading shows (handing the 40 MB to the page is the test's doing, not the page's).
     await card.getByRole('status').filter({ hasText: 'Reading' }).waitFor();
     await page.evaluate(() => ((window as unknown as { longestGap: number }).longestGap = 0));
-    await card.locator('p').filter({ hasText: /^900,000 rows$/ }).waitFor({ timeout: 120_000 });
+    await card
+      .locator('p')
+      .filter({ hasText: /^900,000 rows$/ })
+      .waitFor({ timeout: 120_000 });
     const longestGap = await page.evaluate(() => (window as unknown as { longestGap: number }).longestGap);
     context.diagnostic(`longest pause while reading: ${Math.round(longestGap)} ms`);
     // Chunked: ~0.2 s at worst here; the whole file parsed at once pauses ~1.6 s on this machine.
@@ -164,11 +187,14 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
 describe('uploading to an S3 source bucket with a presigned PUT from the browser', { timeout: 600_000 }, () => {
   let s3: TestS3;
   let product: RunningProduct;
-  before(async () => {
-    s3 = await startTestS3();
-    await s3.store('upload-source');
-    product = await startProduct({ STOCKFLOW_SOURCE: 's3://upload-source/panel', S3_ENDPOINT: s3.endpoint, AWS_REGION: 'us-east-1' });
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      s3 = await startTestS3();
+      await s3.store('upload-source');
+      product = await startProduct({ STOCKFLOW_SOURCE: 's3://upload-source/panel', S3_ENDPOINT: s3.endpoint, AWS_REGION: 'us-east-1' });
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await product?.stop();
     await s3?.close();
@@ -187,12 +213,17 @@ describe('uploading to an S3 source bucket with a presigned PUT from the browser
     assert.equal(await card.getByText('Stored as').count(), 0);
 
     // The rule docs/DEPLOY.md gives (and the CDK stack sets), for this panel's origin.
-    await s3.client.send(new PutBucketCorsCommand({
-      Bucket: 'upload-source',
-      CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: [product.url], AllowedHeaders: ['content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 }] },
-    }));
+    await s3.client.send(
+      new PutBucketCorsCommand({
+        Bucket: 'upload-source',
+        CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: [product.url], AllowedHeaders: ['content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 }] },
+      }),
+    );
     await card.getByRole('button', { name: `Upload ${COMPANY}.us.csv` }).click();
-    await card.getByRole('status').filter({ hasText: `Stored as Stocks/${COMPANY}.us.csv` }).waitFor();
+    await card
+      .getByRole('status')
+      .filter({ hasText: `Stored as Stocks/${COMPANY}.us.csv` })
+      .waitFor();
     const store = await s3.store('upload-source', 'panel/');
     assert.equal(await streamToString(await store.get(`Stocks/${COMPANY}.us.csv`)), STOCK_FILE);
     assert.equal((await store.head(`Stocks/${COMPANY}.us.csv`))?.size, Buffer.byteLength(STOCK_FILE));

@@ -4,10 +4,11 @@
 // Airflow tasks always set DATABASE_URL.
 //   node scripts/build-cli.mjs [OUT_DIR]      (default: dist/stockflow)
 //   node scripts/build-cli.mjs --local        the checkout's own CLI (build/cli/, npm's prepare step)
-import { build } from 'esbuild';
 import { cp, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,17 +37,14 @@ const noEmbeddedPostgres = {
     builder.onResolve({ filter: /(^|\/)db\/embedded-postgres(\.ts)?$/ }, () => ({ path: 'embedded-postgres-stub', namespace: 'stockflow-stub' }));
     builder.onLoad({ filter: /.*/, namespace: 'stockflow-stub' }, () => ({
       loader: 'js',
-      contents:
-        "export async function startEmbeddedPostgres() {\n  throw new Error('this stockflow build has no embedded PostgreSQL: set DATABASE_URL');\n}\n",
+      contents: "export async function startEmbeddedPostgres() {\n  throw new Error('this stockflow build has no embedded PostgreSQL: set DATABASE_URL');\n}\n",
     }));
   },
 };
 
 /** Paths of bundled inputs that belong to a forbidden package (empty when the bundle is clean). */
 export function forbiddenInputs(metafile) {
-  return Object.keys(metafile.inputs).filter((path) =>
-    FORBIDDEN_PACKAGES.some((name) => path.includes(`node_modules/${name}${name.endsWith('/') ? '' : '/'}`)),
-  );
+  return Object.keys(metafile.inputs).filter((path) => FORBIDDEN_PACKAGES.some((name) => path.includes(`node_modules/${name}${name.endsWith('/') ? '' : '/'}`)));
 }
 
 export async function buildCli(outDir = join(ROOT, 'dist/stockflow')) {

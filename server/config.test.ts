@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+
 import { ConfigError, loadConfig, loadLambdaConfig, parseBucketLocation } from './config';
 
 describe('loadConfig', () => {
@@ -61,8 +62,14 @@ describe('loadConfig', () => {
       caFile: { path: '/etc/rds/global-bundle.pem', variable: 'DATABASE_CA_FILE' },
     });
     assert.deepEqual(loadConfig({ DATABASE_CA_FILE: '', PGSSLROOTCERT: '/root.crt' }).databaseTls.caFile, { path: '/root.crt', variable: 'PGSSLROOTCERT' });
-    assert.throws(() => loadConfig({ PGSSLMODE: 'no-verify' }), (error: unknown) => error instanceof ConfigError && /^PGSSLMODE:/.test(error.problems[0] ?? ''));
-    assert.throws(() => loadConfig({ DATABASE_CA_FILE: '/ca.pem' }), (error: unknown) => error instanceof ConfigError && /^DATABASE_CA_FILE: applies to DATABASE_URL only/.test(error.problems[0] ?? ''));
+    assert.throws(
+      () => loadConfig({ PGSSLMODE: 'no-verify' }),
+      (error: unknown) => error instanceof ConfigError && /^PGSSLMODE:/.test(error.problems[0] ?? ''),
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_CA_FILE: '/ca.pem' }),
+      (error: unknown) => error instanceof ConfigError && /^DATABASE_CA_FILE: applies to DATABASE_URL only/.test(error.problems[0] ?? ''),
+    );
   });
 });
 
@@ -82,14 +89,23 @@ describe('event settings', () => {
     assert.equal(loadConfig({}).watch.eventsBucket, undefined);
     assert.deepEqual(loadConfig({ STOCKFLOW_EVENTS_BUCKET: 'markers' }).watch.eventsBucket, { kind: 's3', bucket: 'markers', prefix: '', display: 's3://markers' });
     assert.equal(loadConfig({ STOCKFLOW_MONITORED: 's3://markers/daily', STOCKFLOW_EVENTS_BUCKET: 's3://markers/daily/' }).watch.eventsBucket?.bucket, 'markers');
-    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_MONITORED: 's3://markers', STOCKFLOW_EVENTS_BUCKET: 'other' })), ['STOCKFLOW_EVENTS_BUCKET']);
-    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_BUCKET: 'Not_A_Bucket' })), ['STOCKFLOW_EVENTS_BUCKET']);
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ STOCKFLOW_MONITORED: 's3://markers', STOCKFLOW_EVENTS_BUCKET: 'other' })),
+      ['STOCKFLOW_EVENTS_BUCKET'],
+    );
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_BUCKET: 'Not_A_Bucket' })),
+      ['STOCKFLOW_EVENTS_BUCKET'],
+    );
   });
 
   it('reads the SNS topic allowed to post events', () => {
     const arn = 'arn:aws:sns:us-east-1:123456789012:stockflow-markers';
     assert.equal(loadConfig({ STOCKFLOW_EVENTS_SNS_TOPIC_ARN: arn }).watch.eventsSnsTopicArn, arn);
-    assert.deepEqual(problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_SNS_TOPIC_ARN: 'stockflow-markers' })), ['STOCKFLOW_EVENTS_SNS_TOPIC_ARN']);
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ STOCKFLOW_EVENTS_SNS_TOPIC_ARN: 'stockflow-markers' })),
+      ['STOCKFLOW_EVENTS_SNS_TOPIC_ARN'],
+    );
   });
 
   it('gives the Lambda its monitored bucket (required) and an optional topic', () => {
@@ -97,20 +113,35 @@ describe('event settings', () => {
     const config = loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: 'markers' });
     assert.deepEqual([config.monitored.bucket, config.monitored.prefix, config.snsTopicArn], ['markers', '', undefined]);
     assert.equal(loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: 's3://markers/in' }).monitored.prefix, 'in/');
-    assert.deepEqual(problemsOf(() => loadLambdaConfig(airflow)), ['STOCKFLOW_MONITORED']);
-    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: '/a/folder' })), ['STOCKFLOW_MONITORED']);
+    assert.deepEqual(
+      problemsOf(() => loadLambdaConfig(airflow)),
+      ['STOCKFLOW_MONITORED'],
+    );
+    assert.deepEqual(
+      problemsOf(() => loadLambdaConfig({ ...airflow, STOCKFLOW_MONITORED: '/a/folder' })),
+      ['STOCKFLOW_MONITORED'],
+    );
   });
 
-  it('takes the Lambda\'s Airflow password or the Secrets Manager secret holding it, exactly one', () => {
+  it("takes the Lambda's Airflow password or the Secrets Manager secret holding it, exactly one", () => {
     const base = { AIRFLOW_URL: 'http://airflow:8080', AIRFLOW_USERNAME: 'u', STOCKFLOW_MONITORED: 'markers' };
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:stockflow/airflow-admin-AbCdEf';
     const fromSecret = loadLambdaConfig({ ...base, AIRFLOW_PASSWORD_SECRET_ARN: arn });
     assert.deepEqual([fromSecret.airflow.password, fromSecret.airflow.passwordSecretArn], [undefined, arn]);
     const plain = loadLambdaConfig({ ...base, AIRFLOW_PASSWORD: 'p' });
     assert.deepEqual([plain.airflow.password, plain.airflow.passwordSecretArn], ['p', undefined]);
-    assert.deepEqual(problemsOf(() => loadLambdaConfig(base)), ['AIRFLOW_PASSWORD']);
-    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD: 'p', AIRFLOW_PASSWORD_SECRET_ARN: arn })), ['AIRFLOW_PASSWORD']);
-    assert.deepEqual(problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD_SECRET_ARN: 'stockflow/airflow-admin' })), ['AIRFLOW_PASSWORD_SECRET_ARN']);
+    assert.deepEqual(
+      problemsOf(() => loadLambdaConfig(base)),
+      ['AIRFLOW_PASSWORD'],
+    );
+    assert.deepEqual(
+      problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD: 'p', AIRFLOW_PASSWORD_SECRET_ARN: arn })),
+      ['AIRFLOW_PASSWORD'],
+    );
+    assert.deepEqual(
+      problemsOf(() => loadLambdaConfig({ ...base, AIRFLOW_PASSWORD_SECRET_ARN: 'stockflow/airflow-admin' })),
+      ['AIRFLOW_PASSWORD_SECRET_ARN'],
+    );
   });
 
   it('refuses service URLs that carry credentials (they would end up in logs and the panel)', () => {

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+
 import { z } from 'zod';
+
 import type { DatabaseTlsSettings } from './db/tls';
 
 /** The one reader of the environment: every setting the product takes, validated at start. */
@@ -24,14 +26,15 @@ const bucketLocation = z
  * and the panel (credentials have their own variables).
  */
 const serviceUrl = (message: string) =>
-  z.url({ message }).refine((value) => {
-    const url = URL.canParse(value) ? new URL(value) : null;
-    return !url || (url.username === '' && url.password === '');
-  }, { message: 'must not contain user:password (use the separate credential variables)' });
+  z.url({ message }).refine(
+    (value) => {
+      const url = URL.canParse(value) ? new URL(value) : null;
+      return !url || (url.username === '' && url.password === '');
+    },
+    { message: 'must not contain user:password (use the separate credential variables)' },
+  );
 
-const booleanFlag = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
-  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+const booleanFlag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => value === '1' || value === 'true' || value === 'yes');
 
 /** The S3 bucket events come from: a bucket name or s3://bucket[/prefix]. */
 const eventsBucket = z
@@ -39,7 +42,10 @@ const eventsBucket = z
   .trim()
   .regex(/^(s3:\/\/)?[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected an S3 bucket name or s3://bucket[/prefix]');
 
-const snsTopicArn = z.string().trim().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN');
+const snsTopicArn = z
+  .string()
+  .trim()
+  .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN');
 
 const envShape = {
   DATABASE_URL: z
@@ -62,35 +68,64 @@ const envShape = {
   STOCKFLOW_COHORT: identityPart.default('Cohort'),
   STOCKFLOW_FIRST_NAME: identityPart.default('Stock'),
   STOCKFLOW_SURNAME: identityPart.default('Flow'),
-  STOCKFLOW_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).refine((port) => port !== 5432, {
-    message: '5432 belongs to the system PostgreSQL; the embedded one needs another port',
-  }).default(54329),
+  STOCKFLOW_EMBEDDED_PG_PORT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(65535)
+    .refine((port) => port !== 5432, {
+      message: '5432 belongs to the system PostgreSQL; the embedded one needs another port',
+    })
+    .default(54329),
   STOCKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   STOCKFLOW_ORCHESTRATOR: z.enum(['embedded', 'airflow']).default('embedded'),
   AIRFLOW_URL: serviceUrl('expected the Airflow web server URL, e.g. http://airflow-host:8080').optional(),
   AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
-  AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/, 'letters, digits, _ . - only').default('stockflow_pipeline'),
+  AIRFLOW_DAG_ID: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,250}$/, 'letters, digits, _ . - only')
+    .default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().optional(),
   AIRFLOW_PASSWORD: z.string().optional(),
   STOCKFLOW_STEP_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   STOCKFLOW_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
-  STOCKFLOW_STEP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30 * 60_000),
+  STOCKFLOW_STEP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .default(30 * 60_000),
   STOCKFLOW_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(5000),
   STOCKFLOW_EVENTS_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   STOCKFLOW_EVENTS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   STOCKFLOW_EVENTS_BUCKET: eventsBucket.optional(),
   STOCKFLOW_EVENTS_SNS_TOPIC_ARN: snsTopicArn.optional(),
   STOCKFLOW_HOST: z.enum(['local', 'ec2']).default('local'),
-  EC2_INSTANCE_ID: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an instance id like i-0123456789abcdef0').optional(),
+  EC2_INSTANCE_ID: z
+    .string()
+    .regex(/^i-[0-9a-f]{8,17}$/, 'expected an instance id like i-0123456789abcdef0')
+    .optional(),
   EC2_INSTANCE_NAME: z.string().trim().min(1).max(255).optional(),
   STOCKFLOW_NOTIFIER: z.enum(['outbox', 'smtp', 'sns']).optional(),
-  SNS_TOPIC_ARN: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN').optional(),
+  SNS_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d+:[\w-]{1,256}$/, 'expected an SNS topic ARN')
+    .optional(),
   SNS_ENDPOINT: serviceUrl('expected an http(s) URL').optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'expected smtp://[user:pass@]host:port or smtps://...')
+    .optional(),
   STOCKFLOW_MAIL_FROM: z.email({ message: 'expected an e-mail address' }).default('stockflow@localhost'),
   STOCKFLOW_MAIL_TO: z
     .string()
-    .transform((value) => value.split(',').map((address) => address.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.email({ message: 'expected comma-separated e-mail addresses' })))
     .optional(),
 };
@@ -116,8 +151,7 @@ const envSchema = z.object(envShape).superRefine((values, context) => {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_SECRET'], message: 'required when STOCKFLOW_EVENTS_PORT is set (the endpoint must authenticate callers)' });
   }
   const where = (location: BucketLocation): string => `${location.bucket}/${location.prefix}`;
-  if (values.STOCKFLOW_EVENTS_BUCKET && values.STOCKFLOW_MONITORED?.startsWith('s3://')
-    && where(s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET)) !== where(s3LocationOf(values.STOCKFLOW_MONITORED))) {
+  if (values.STOCKFLOW_EVENTS_BUCKET && values.STOCKFLOW_MONITORED?.startsWith('s3://') && where(s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET)) !== where(s3LocationOf(values.STOCKFLOW_MONITORED))) {
     context.addIssue({ code: 'custom', path: ['STOCKFLOW_EVENTS_BUCKET'], message: 'events are for the monitored bucket: leave it unset when STOCKFLOW_MONITORED is s3://' });
   }
 });
@@ -180,14 +214,10 @@ export function parseBucketLocation(value: string, baseDir = process.cwd()): Buc
 
 /** Reads and validates the environment; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const blankAsUnset = Object.fromEntries(
-    Object.keys(envShape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
-  );
+  const blankAsUnset = Object.fromEntries(Object.keys(envShape).map((name) => [name, env[name] === '' ? undefined : env[name]]));
   const parsed = envSchema.safeParse(blankAsUnset);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   }
   const values = parsed.data;
   const dataDir = resolve(values.STOCKFLOW_DATA_DIR);
@@ -195,9 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: values.DATABASE_URL,
     databaseTls: {
       sslMode: values.PGSSLMODE,
-      caFile: values.DATABASE_CA_FILE
-        ? { path: values.DATABASE_CA_FILE, variable: 'DATABASE_CA_FILE' }
-        : values.PGSSLROOTCERT ? { path: values.PGSSLROOTCERT, variable: 'PGSSLROOTCERT' } : undefined,
+      caFile: values.DATABASE_CA_FILE ? { path: values.DATABASE_CA_FILE, variable: 'DATABASE_CA_FILE' } : values.PGSSLROOTCERT ? { path: values.PGSSLROOTCERT, variable: 'PGSSLROOTCERT' } : undefined,
     },
     dataDir,
     source: parseBucketLocation(values.STOCKFLOW_SOURCE ?? resolve(dataDir, 'buckets/source')),
@@ -231,7 +259,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       eventsPort: values.STOCKFLOW_EVENTS_PORT,
       eventsBucket: values.STOCKFLOW_MONITORED?.startsWith('s3://')
         ? parseBucketLocation(values.STOCKFLOW_MONITORED)
-        : values.STOCKFLOW_EVENTS_BUCKET ? s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET) : undefined,
+        : values.STOCKFLOW_EVENTS_BUCKET
+          ? s3LocationOf(values.STOCKFLOW_EVENTS_BUCKET)
+          : undefined,
       eventsSnsTopicArn: values.STOCKFLOW_EVENTS_SNS_TOPIC_ARN,
     },
     mail: {
@@ -249,7 +279,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 const lambdaShape = {
   AIRFLOW_URL: serviceUrl('expected the Airflow web server URL'),
   AIRFLOW_API_VERSION: z.enum(['v1', 'v2']).optional(),
-  AIRFLOW_DAG_ID: z.string().trim().regex(/^[\w.-]{1,250}$/).default('stockflow_pipeline'),
+  AIRFLOW_DAG_ID: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,250}$/)
+    .default('stockflow_pipeline'),
   AIRFLOW_USERNAME: z.string().min(1),
   // The password itself, or (better: it stays out of the function's configuration) the Secrets
   // Manager secret holding it, read once per cold start (infra/lambda). Exactly one of the two.
@@ -289,7 +323,14 @@ export function loadLambdaConfig(env: Record<string, string | undefined> = proce
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   const values = parsed.data;
   return {
-    airflow: { url: values.AIRFLOW_URL.replace(/\/+$/, ''), apiVersion: values.AIRFLOW_API_VERSION, dagId: values.AIRFLOW_DAG_ID, username: values.AIRFLOW_USERNAME, password: values.AIRFLOW_PASSWORD, passwordSecretArn: values.AIRFLOW_PASSWORD_SECRET_ARN },
+    airflow: {
+      url: values.AIRFLOW_URL.replace(/\/+$/, ''),
+      apiVersion: values.AIRFLOW_API_VERSION,
+      dagId: values.AIRFLOW_DAG_ID,
+      username: values.AIRFLOW_USERNAME,
+      password: values.AIRFLOW_PASSWORD,
+      passwordSecretArn: values.AIRFLOW_PASSWORD_SECRET_ARN,
+    },
     monitored: s3LocationOf(values.STOCKFLOW_MONITORED),
     snsTopicArn: values.STOCKFLOW_EVENTS_SNS_TOPIC_ARN,
   };

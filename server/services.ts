@@ -1,36 +1,37 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type pg from 'pg';
+
+import { AirflowClient } from './adapters/airflow/airflow-client';
+import { AirflowOrchestrator } from './adapters/airflow/airflow-orchestrator';
+import { Ec2Host } from './adapters/ec2-host';
+import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
 import { openObjectStore } from './adapters/object-store-factory';
-import { openUploadTarget } from './adapters/upload-target-factory';
-import type { UploadTarget } from './ports/upload-target';
 import { OutboxNotifier } from './adapters/outbox-notifier';
 import { PgStepResults } from './adapters/pg-step-results';
 import { PgStockTable } from './adapters/pg-stock-table';
+import { SmtpChannel } from './adapters/smtp-channel';
+import { SnsChannel } from './adapters/sns-channel';
+import { openUploadTarget } from './adapters/upload-target-factory';
 import type { Config } from './config';
 import type { EmbeddedDatabase } from './db/embedded-postgres';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { OutboxDispatcher } from './notifications/outbox-dispatcher';
 import type { PipelineContext } from './pipeline/context';
+import type { HostController } from './ports/host';
 import type { Logger } from './ports/logger';
+import type { MailChannel } from './ports/mail-channel';
 import type { ObjectStore } from './ports/object-store';
-import type { LoadMode } from './ports/stock-table';
 import type { Orchestrator } from './ports/orchestrator';
-import { AirflowClient } from './adapters/airflow/airflow-client';
-import { AirflowOrchestrator } from './adapters/airflow/airflow-orchestrator';
+import type { LoadMode } from './ports/stock-table';
+import type { UploadTarget } from './ports/upload-target';
+import { createExportPool, ExportSlots } from './read-models/export-limits';
 import { EmbeddedOrchestrator } from './runs/embedded-orchestrator';
 import { EmbeddedRunner } from './runs/embedded-runner';
 import { RunRepository } from './runs/run-repository';
-import { MarkerWatcher } from './trigger/marker-watcher';
-import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
-import type { HostController } from './ports/host';
-import { SmtpChannel } from './adapters/smtp-channel';
-import { SnsChannel } from './adapters/sns-channel';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { MailChannel } from './ports/mail-channel';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { Ec2Host } from './adapters/ec2-host';
-import { OutboxDispatcher } from './notifications/outbox-dispatcher';
 import { IDENTITY_KEY, SettingsRepository, SNS_TOPIC_KEY } from './settings/settings-repository';
-import { createExportPool, ExportSlots } from './read-models/export-limits';
+import { MarkerWatcher } from './trigger/marker-watcher';
 
 /** The configured adapters behind each port, opened once per process. */
 export interface Services {
@@ -94,9 +95,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const notifier = new OutboxNotifier(pool, mailChannel);
   const runs = new RunRepository(pool);
   const host: HostController =
-    config.host.kind === 'ec2'
-      ? new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName })
-      : new LocalHost(settings);
+    config.host.kind === 'ec2' ? new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName }) : new LocalHost(settings);
   const orchestrator: Orchestrator =
     config.orchestrator === 'airflow'
       ? new AirflowOrchestrator(
@@ -106,19 +105,19 @@ export async function openServices(config: Config, options: { log?: (line: strin
         )
       : new EmbeddedOrchestrator(runs);
   const pipelineContext: Services['pipelineContext'] = (runId, log, onProgress, signal, run) => ({
-      runId,
-      source,
-      stocks,
-      results,
-      notifier,
-      identity: config.identity,
-      resolveIdentity: async () => (await settings.get<PipelineContext['identity']>(IDENTITY_KEY)) ?? config.identity,
-      concurrency: config.concurrency,
-      log,
-      onProgress,
-      signal,
-      loadMode: run?.loadMode,
-    });
+    runId,
+    source,
+    stocks,
+    results,
+    notifier,
+    identity: config.identity,
+    resolveIdentity: async () => (await settings.get<PipelineContext['identity']>(IDENTITY_KEY)) ?? config.identity,
+    concurrency: config.concurrency,
+    log,
+    onProgress,
+    signal,
+    loadMode: run?.loadMode,
+  });
   return {
     config,
     pool,

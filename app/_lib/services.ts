@@ -1,4 +1,5 @@
 import 'server-only';
+
 import { loadConfig } from '@/server/config';
 import { openServices, type Services } from '@/server/services';
 

@@ -1,4 +1,5 @@
 import type { BarShapeProps } from 'recharts';
+
 import type { ChartPoint } from '@/server/read-models/company-chart';
 
 const UP = '#1a7f37';

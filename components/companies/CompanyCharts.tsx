@@ -1,6 +1,8 @@
 'use client';
 import { Area, Bar, BarChart, CartesianGrid, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+
 import type { ChartPoint } from '@/server/read-models/company-chart';
+
 import { CandleShape } from './CandleShape';
 import { PointTooltip } from './PointTooltip';
 

@@ -1,8 +1,9 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useId, useState, type KeyboardEvent } from 'react';
-import { useCompanySearch } from './data/useCompanySearch';
+import { type KeyboardEvent, useId, useState } from 'react';
+
 import styles from './companies.module.css';
+import { useCompanySearch } from './data/useCompanySearch';
 
 /**
  * Company search as a WAI-ARIA combobox (list autocomplete): typing opens the list, Arrow keys
@@ -45,7 +46,9 @@ export function CompanySearch() {
   const activeId = expanded && options[active] ? `${id}-option-${active}` : undefined;
   return (
     <div className={styles.combobox}>
-      <label className="form" htmlFor={`${id}-input`}>Find a company</label>
+      <label className="form" htmlFor={`${id}-input`}>
+        Find a company
+      </label>
       <input
         id={`${id}-input`}
         role="combobox"
@@ -66,7 +69,11 @@ export function CompanySearch() {
         maxLength={56}
         autoFocus
       />
-      {error && <p className="error" role="alert">Search failed: {error.message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Search failed: {error.message}
+        </p>
+      )}
       <ul id={listId} role="listbox" aria-label="Companies" className={styles.listbox} hidden={!expanded} aria-busy={isFetching}>
         {options.map((company, index) => (
           <li
@@ -84,7 +91,11 @@ export function CompanySearch() {
             {company}
           </li>
         ))}
-        {options.length === 0 && <li className={styles.empty} role="presentation">No company starts with “{prefix}”.</li>}
+        {options.length === 0 && (
+          <li className={styles.empty} role="presentation">
+            No company starts with “{prefix}”.
+          </li>
+        )}
       </ul>
     </div>
   );

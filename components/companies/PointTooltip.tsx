@@ -1,7 +1,9 @@
 import type { TooltipContentProps } from 'recharts';
+
 import type { ChartPoint } from '@/server/read-models/company-chart';
-import { coveredDays } from './point-label';
+
 import styles from './companies.module.css';
+import { coveredDays } from './point-label';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 4 });
 const percent = (value: number | null) => (value === null ? '–' : `${number(value)} %`);
@@ -14,9 +16,24 @@ export function PointTooltip({ active, payload, show }: Pick<TooltipContentProps
   return (
     <div className={styles.tooltip} data-testid="chart-tooltip">
       <strong>{coveredDays(point)}</strong>
-      {show === 'price' && <div>Open {number(point.open)} · High {number(point.high)} · Low {number(point.low)} · Close {number(point.close)}</div>}
-      {show === 'volume' && <div>{bucket ? 'Total volume' : 'Volume'} {point.volume.toLocaleString('en-US')}</div>}
-      {show === 'percent' && (bucket ? <div>% change from {percent(point.percentMin)} to {percent(point.percentMax)}</div> : <div>% change {percent(point.percentMax)}</div>)}
+      {show === 'price' && (
+        <div>
+          Open {number(point.open)} · High {number(point.high)} · Low {number(point.low)} · Close {number(point.close)}
+        </div>
+      )}
+      {show === 'volume' && (
+        <div>
+          {bucket ? 'Total volume' : 'Volume'} {point.volume.toLocaleString('en-US')}
+        </div>
+      )}
+      {show === 'percent' &&
+        (bucket ? (
+          <div>
+            % change from {percent(point.percentMin)} to {percent(point.percentMax)}
+          </div>
+        ) : (
+          <div>% change {percent(point.percentMax)}</div>
+        ))}
     </div>
   );
 }

@@ -1,8 +1,10 @@
 import Link from 'next/link';
+
 import { TABLE_COLUMNS } from '@/server/pipeline/stock-row';
-import { RANGE_FILTERS, type DataPage } from '@/server/read-models/data-page';
-import { FilterField } from './FilterField';
+import { type DataPage, RANGE_FILTERS } from '@/server/read-models/data-page';
+
 import styles from './data.module.css';
+import { FilterField } from './FilterField';
 
 type Raw = Record<string, string | string[] | undefined>;
 const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -41,20 +43,44 @@ export function DataFilters({ page, raw, exportHref }: { page: DataPage; raw: Ra
       </fieldset>
       <fieldset className={styles.group}>
         <legend>Sort and columns</legend>
-        <label className={styles.field}>Sort by
-          <select name="sort" defaultValue={query.sort}>{TABLE_COLUMNS.map((column) => <option key={column}>{column}</option>)}</select>
+        <label className={styles.field}>
+          Sort by
+          <select name="sort" defaultValue={query.sort}>
+            {TABLE_COLUMNS.map((column) => (
+              <option key={column}>{column}</option>
+            ))}
+          </select>
         </label>
-        <label className={styles.field}>Sort direction
-          <select name="dir" defaultValue={query.dir}><option value="asc">ascending</option><option value="desc">descending</option></select>
+        <label className={styles.field}>
+          Sort direction
+          <select name="dir" defaultValue={query.dir}>
+            <option value="asc">ascending</option>
+            <option value="desc">descending</option>
+          </select>
         </label>
-        <label className={styles.field}>Then by
-          <select name="sort2" defaultValue={query.sort2 ?? ''}><option value="">(none)</option>{TABLE_COLUMNS.map((column) => <option key={column}>{column}</option>)}</select>
+        <label className={styles.field}>
+          Then by
+          <select name="sort2" defaultValue={query.sort2 ?? ''}>
+            <option value="">(none)</option>
+            {TABLE_COLUMNS.map((column) => (
+              <option key={column}>{column}</option>
+            ))}
+          </select>
         </label>
-        <label className={styles.field}>Then direction
-          <select name="dir2" defaultValue={query.dir2}><option value="asc">ascending</option><option value="desc">descending</option></select>
+        <label className={styles.field}>
+          Then direction
+          <select name="dir2" defaultValue={query.dir2}>
+            <option value="asc">ascending</option>
+            <option value="desc">descending</option>
+          </select>
         </label>
-        <label className={styles.field}>Rows per page
-          <select name="size" defaultValue={String(query.size)}>{[50, 100, 500].map((size) => <option key={size}>{size}</option>)}</select>
+        <label className={styles.field}>
+          Rows per page
+          <select name="size" defaultValue={String(query.size)}>
+            {[50, 100, 500].map((size) => (
+              <option key={size}>{size}</option>
+            ))}
+          </select>
         </label>
         <p className={styles.hint}>Empty values sort lowest. Hidden columns are left out of the table and the export.</p>
         {TABLE_COLUMNS.map((column) => (
@@ -62,12 +88,20 @@ export function DataFilters({ page, raw, exportHref }: { page: DataPage; raw: Ra
             <input type="checkbox" name="hide" value={column} defaultChecked={query.hide.includes(column)} /> Hide {column}
           </label>
         ))}
-        {problems.hide && <span id="hide-problem" role="alert" className="field-error">{problems.hide} — not applied</span>}
+        {problems.hide && (
+          <span id="hide-problem" role="alert" className="field-error">
+            {problems.hide} — not applied
+          </span>
+        )}
       </fieldset>
       <div className={styles.actions}>
-        <button type="submit" className="primary">Apply</button>
+        <button type="submit" className="primary">
+          Apply
+        </button>
         <Link href="/data">Reset</Link>
-        <a href={exportHref} download>Export CSV</a>
+        <a href={exportHref} download>
+          Export CSV
+        </a>
       </div>
     </form>
   );

@@ -1,6 +1,7 @@
 import Link from 'next/link';
-import type { DataPage } from '@/server/read-models/data-page';
+
 import { formatNumber } from '@/components/runs/format';
+import type { DataPage } from '@/server/read-models/data-page';
 
 const TEXT_COLUMNS = new Set(['stock_date', 'company_name']);
 
@@ -15,7 +16,10 @@ export function DataTable({ page, sortHref }: { page: DataPage; sortHref: (colum
           <tr>
             {page.columns.map((column) => (
               <th key={column} className={TEXT_COLUMNS.has(column) ? undefined : 'num'} aria-sort={query.sort === column ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
-                <Link href={sortHref(column)}>{column}{sortLabel(column)}</Link>
+                <Link href={sortHref(column)}>
+                  {column}
+                  {sortLabel(column)}
+                </Link>
               </th>
             ))}
           </tr>
@@ -25,8 +29,13 @@ export function DataTable({ page, sortHref }: { page: DataPage; sortHref: (colum
             <tr key={`${row.company_name}:${row.stock_date}`}>
               {page.columns.map((column) => (
                 <td key={column} className={TEXT_COLUMNS.has(column) ? undefined : 'num'} data-column={column}>
-                  {column === 'company_name' ? <Link href={`/companies/${encodeURIComponent(row.company_name)}`}>{row.company_name}</Link>
-                    : column === 'stock_date' ? row.stock_date : formatNumber(row[column])}
+                  {column === 'company_name' ? (
+                    <Link href={`/companies/${encodeURIComponent(row.company_name)}`}>{row.company_name}</Link>
+                  ) : column === 'stock_date' ? (
+                    row.stock_date
+                  ) : (
+                    formatNumber(row[column])
+                  )}
                 </td>
               ))}
             </tr>

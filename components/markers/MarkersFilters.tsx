@@ -1,5 +1,7 @@
 import Link from 'next/link';
+
 import { MARKER_DECISIONS } from '@/server/trigger/marker-log';
+
 import { decisionTitle } from './decision-label';
 
 interface Props {
@@ -12,7 +14,11 @@ interface Props {
 
 function Problem({ name, problems }: { name: string; problems: Record<string, string> }) {
   const problem = problems[name];
-  return problem ? <span id={`${name}-problem`} role="alert" className="field-error">{name}: {problem} — not applied</span> : null;
+  return problem ? (
+    <span id={`${name}-problem`} role="alert" className="field-error">
+      {name}: {problem} — not applied
+    </span>
+  ) : null;
 }
 
 /** Filters by decision and bucket (a GET form: the filters live in the URL). */
@@ -24,7 +30,11 @@ export function MarkersFilters({ decision, bucket, buckets, problems }: Props) {
         Decision{' '}
         <select name="decision" defaultValue={decision ?? ''} aria-invalid={problems.decision ? true : undefined} aria-describedby={problems.decision ? 'decision-problem' : undefined}>
           <option value="">All</option>
-          {MARKER_DECISIONS.map((value) => <option key={value} value={value}>{decisionTitle(value)}</option>)}
+          {MARKER_DECISIONS.map((value) => (
+            <option key={value} value={value}>
+              {decisionTitle(value)}
+            </option>
+          ))}
         </select>
         <Problem name="decision" problems={problems} />
       </label>
@@ -32,11 +42,17 @@ export function MarkersFilters({ decision, bucket, buckets, problems }: Props) {
         Bucket{' '}
         <select name="bucket" defaultValue={bucket ?? ''} aria-invalid={problems.bucket ? true : undefined} aria-describedby={problems.bucket ? 'bucket-problem' : undefined}>
           <option value="">All</option>
-          {bucketChoices.map((value) => <option key={value} value={value}>{value}</option>)}
+          {bucketChoices.map((value) => (
+            <option key={value} value={value}>
+              {value}
+            </option>
+          ))}
         </select>
         <Problem name="bucket" problems={problems} />
       </label>
-      <button type="submit" className="primary">Filter</button>
+      <button type="submit" className="primary">
+        Filter
+      </button>
       <Link href="/markers">Reset</Link>
       {problems.before && <Problem name="before" problems={problems} />}
     </form>

@@ -1,7 +1,9 @@
 import Link from 'next/link';
-import type { MarkerSeen } from '@/server/read-models/markers-seen';
-import { decisionColour, decisionTitle, formatUtc, reasonLabel, SOURCE_LABELS } from './decision-label';
 import type { CSSProperties } from 'react';
+
+import type { MarkerSeen } from '@/server/read-models/markers-seen';
+
+import { decisionColour, decisionTitle, formatUtc, reasonLabel, SOURCE_LABELS } from './decision-label';
 
 // Keys, buckets, versions and run ids are long unbroken strings: they wrap anywhere, so the page
 // never scrolls sideways at phone width (cells do not wrap elsewhere in the panel).
@@ -15,7 +17,11 @@ export function MarkersTable({ entries }: { entries: MarkerSeen[] }) {
     <div className="table-wrap">
       <table>
         <thead>
-          <tr><th>When</th><th>Decision</th><th>Marker</th></tr>
+          <tr>
+            <th>When</th>
+            <th>Decision</th>
+            <th>Marker</th>
+          </tr>
         </thead>
         <tbody>
           {entries.map((entry) => (
@@ -23,13 +29,17 @@ export function MarkersTable({ entries }: { entries: MarkerSeen[] }) {
               <td style={{ ...cell, minWidth: '6.5rem' }}>
                 <time dateTime={entry.seenAt}>{formatUtc(entry.seenAt)}</time>
                 {entry.repeats > 1 && (
-                  <div className="muted">×{entry.repeats}, last <time dateTime={entry.lastSeenAt}>{formatUtc(entry.lastSeenAt)}</time></div>
+                  <div className="muted">
+                    ×{entry.repeats}, last <time dateTime={entry.lastSeenAt}>{formatUtc(entry.lastSeenAt)}</time>
+                  </div>
                 )}
-                <div className="muted" style={small}>{SOURCE_LABELS[entry.source]}</div>
+                <div className="muted" style={small}>
+                  {SOURCE_LABELS[entry.source]}
+                </div>
               </td>
               <td style={cell}>
                 <span className={`status status-${decisionColour(entry.decision)}`}>{decisionTitle(entry.decision)}</span>
-                {entry.reason && <span>{' '}{reasonLabel(entry.reason)}</span>}
+                {entry.reason && <span> {reasonLabel(entry.reason)}</span>}
                 {entry.runId && (
                   <div>
                     {entry.decision === 'duplicate' ? 'of run ' : 'run '}
@@ -38,12 +48,20 @@ export function MarkersTable({ entries }: { entries: MarkerSeen[] }) {
                     {entry.source === 'airflow' && ' (via Airflow)'}
                   </div>
                 )}
-                {entry.detail && <div className="muted" style={{ ...small, marginTop: '0.2rem' }}>{entry.detail}</div>}
+                {entry.detail && (
+                  <div className="muted" style={{ ...small, marginTop: '0.2rem' }}>
+                    {entry.detail}
+                  </div>
+                )}
               </td>
               <td style={cell}>
                 {entry.key ? <div style={mono}>{entry.key}</div> : <div className="muted">no marker key (the delivery itself)</div>}
                 {entry.bucket && <div className="muted">in {entry.bucket}</div>}
-                {entry.version && <div className="muted" style={small}>version {entry.version}</div>}
+                {entry.version && (
+                  <div className="muted" style={small}>
+                    version {entry.version}
+                  </div>
+                )}
               </td>
             </tr>
           ))}

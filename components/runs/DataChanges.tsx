@@ -1,5 +1,7 @@
 import Link from 'next/link';
+
 import type { DataChangesView } from '@/server/read-models/run-detail';
+
 import { formatNumber } from './format';
 
 const MODE_TEXT: Record<DataChangesView['loadMode'], string> = {
@@ -24,9 +26,8 @@ export function DataChanges({ summary }: { summary: DataChangesView }) {
       ) : (
         <>
           <p data-testid="change-totals">
-            Compared with the table before this run: {formatNumber(changes.totals.added)} rows added, {formatNumber(changes.totals.changed)} changed,{' '}
-            {formatNumber(changes.totals.removed)} removed, {formatNumber(changes.totals.unchanged)} unchanged; {formatNumber(changes.totals.companiesAdded)} companies new,{' '}
-            {formatNumber(changes.totals.companiesRemoved)} removed
+            Compared with the table before this run: {formatNumber(changes.totals.added)} rows added, {formatNumber(changes.totals.changed)} changed, {formatNumber(changes.totals.removed)} removed,{' '}
+            {formatNumber(changes.totals.unchanged)} unchanged; {formatNumber(changes.totals.companiesAdded)} companies new, {formatNumber(changes.totals.companiesRemoved)} removed
             {summary.companiesRemoved > 0 && <> ({formatNumber(summary.companiesRemoved)} outside this batch)</>}.
           </p>
           {changes.companies.length === 0 ? (
@@ -54,12 +55,20 @@ function ChangeTable({ rows, label }: { rows: NonNullable<DataChangesView['chang
     <div className="table-wrap">
       <table aria-label={label}>
         <thead>
-          <tr><th>Company</th><th className="num">Added</th><th className="num">Changed</th><th className="num">Removed</th><th className="num">Unchanged</th></tr>
+          <tr>
+            <th>Company</th>
+            <th className="num">Added</th>
+            <th className="num">Changed</th>
+            <th className="num">Removed</th>
+            <th className="num">Unchanged</th>
+          </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
             <tr key={row.company}>
-              <td><Link href={`/companies/${encodeURIComponent(row.company)}`}>{row.company}</Link></td>
+              <td>
+                <Link href={`/companies/${encodeURIComponent(row.company)}`}>{row.company}</Link>
+              </td>
               <td className="num">{formatNumber(row.added)}</td>
               <td className="num">{formatNumber(row.changed)}</td>
               <td className="num">{formatNumber(row.removed)}</td>

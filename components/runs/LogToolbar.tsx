@@ -30,7 +30,9 @@ export function LogToolbar(props: {
         Try
         <select value={props.tryValue} onChange={(event) => props.onTry(event.target.value)} disabled={props.tries.length === 0}>
           {props.tries.map((tryNumber) => (
-            <option key={tryNumber} value={String(tryNumber)}>Try {tryNumber}</option>
+            <option key={tryNumber} value={String(tryNumber)}>
+              Try {tryNumber}
+            </option>
           ))}
           <option value="all">All tries</option>
         </select>
@@ -39,7 +41,9 @@ export function LogToolbar(props: {
         Level
         <select value={props.level ?? ''} onChange={(event) => props.onLevel(isLevel(event.target.value) ? event.target.value : null)}>
           {LEVEL_OPTIONS.map((option) => (
-            <option key={option.value} value={option.value}>{option.label}</option>
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
           ))}
         </select>
       </label>

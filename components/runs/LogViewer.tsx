@@ -1,5 +1,6 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
+
 import { logDownloadUrl, type LogSelection } from './data/fetchLogPage';
 import { useLogTail } from './data/useLogTail';
 import { formatClock, formatNumber } from './format';
@@ -9,8 +10,11 @@ import styles from './runs.module.css';
 
 /** One step's log: try picker, level filter, server-side search, download; follows the tail while the run goes on. */
 export function LogViewer({ runId, step, tries, live }: { runId: string; step: string; tries: number[]; live: boolean }) {
-  // null: the latest try (a retry that starts while the page is open is followed).
-  const [pickedTry, setPickedTry] = useState<number | 'all' | null>(null);
+  // null: the latest try (a retry that starts while the page is open is followed). A pick
+  // belongs to its step: another step opens on its own latest try.
+  const [picked, setPicked] = useState<{ step: string; value: number | 'all' } | null>(null);
+  const pickedTry = picked?.step === step ? picked.value : null;
+  const setPickedTry = (value: number | 'all'): void => setPicked({ step, value });
   const [level, setLevel] = useState<LogSelection['level']>(null);
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
@@ -19,7 +23,6 @@ export function LogViewer({ runId, step, tries, live }: { runId: string; step: s
     const timer = setTimeout(() => setSearch(typed.trim()), 300);
     return () => clearTimeout(timer);
   }, [typed]);
-  useEffect(() => setPickedTry(null), [step]);
 
   const latest = tries.at(-1) ?? null;
   const tryNumber = pickedTry === 'all' ? null : (pickedTry ?? latest);
@@ -51,7 +54,11 @@ export function LogViewer({ runId, step, tries, live }: { runId: string; step: s
         </p>
       )}
       {truncated && !search && <p className="muted">Showing the latest lines only: download the log for all of it.</p>}
-      {error && <p className="error" role="alert">Log unavailable: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Log unavailable: {error}
+        </p>
+      )}
       <div
         className={`log ${styles.log}`}
         ref={box}

@@ -1,6 +1,8 @@
 'use client';
 import { useActionState } from 'react';
-import { rerunWithConf, type ActionResult } from '@/app/(panel)/runs/actions';
+
+import { type ActionResult, rerunWithConf } from '@/app/(panel)/runs/actions';
+
 import styles from './runs.module.css';
 
 /** Starts a new run from this one's conf, edited; viewers see it, disabled. */

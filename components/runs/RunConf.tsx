@@ -1,4 +1,5 @@
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { RerunForm } from './RerunForm';
 import styles from './runs.module.css';
 
@@ -7,7 +8,9 @@ export function RunConf({ detail, canOperate }: { detail: RunDetail; canOperate:
   return (
     <section aria-labelledby="run-conf-heading">
       <h2 id="run-conf-heading">Conf</h2>
-      <pre className={styles.conf} data-testid="run-conf">{detail.confJson}</pre>
+      <pre className={styles.conf} data-testid="run-conf">
+        {detail.confJson}
+      </pre>
       <RerunForm runId={detail.run.id} confJson={detail.rerunConfJson} canOperate={canOperate} finished={detail.isRerunnable} />
     </section>
   );

@@ -1,8 +1,10 @@
 'use client';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, useTransition } from 'react';
-import { cancelRun, retryRun, type ActionResult } from '@/app/(panel)/runs/actions';
+
+import { type ActionResult, cancelRun, retryRun } from '@/app/(panel)/runs/actions';
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { runKeys } from './data/keys';
 import styles from './runs.module.css';
 import { StatusBadge } from './StatusBadge';
@@ -26,10 +28,22 @@ export function RunHeader({ detail, canOperate }: { detail: RunDetail; canOperat
       <div className="row">
         <h1 className={styles.title}>Run {run.id}</h1>
         <StatusBadge status={run.status} />
-        {canOperate && detail.isCancellable && <button className="danger" disabled={pending} onClick={() => act(cancelRun, `Cancel run ${run.id}?`)}>Cancel</button>}
-        {canOperate && detail.isRetryable && <button className="primary" disabled={pending} onClick={() => act(retryRun, `Run the failed steps of ${run.id} again?`)}>Retry</button>}
+        {canOperate && detail.isCancellable && (
+          <button className="danger" disabled={pending} onClick={() => act(cancelRun, `Cancel run ${run.id}?`)}>
+            Cancel
+          </button>
+        )}
+        {canOperate && detail.isRetryable && (
+          <button className="primary" disabled={pending} onClick={() => act(retryRun, `Run the failed steps of ${run.id} again?`)}>
+            Retry
+          </button>
+        )}
       </div>
-      {message && <p role="status" className={message.ok ? 'notice' : 'error'}>{message.text}</p>}
+      {message && (
+        <p role="status" className={message.ok ? 'notice' : 'error'}>
+          {message.text}
+        </p>
+      )}
     </>
   );
 }

@@ -1,6 +1,8 @@
 'use client';
 import { useEffect, useState } from 'react';
+
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { useRunDetail } from './data/useRunDetail';
 import { DataChanges } from './DataChanges';
 import { RunConf } from './RunConf';
@@ -15,10 +17,14 @@ function useClock(detail: RunDetail): number {
   // The clock starts after hydration: the server's Date.now() and the browser's differ (React #418).
   const [clock, setClock] = useState<number | null>(null);
   useEffect(() => {
-    setClock(Date.now());
-    if (detail.isFinished) return;
-    const timer = setInterval(() => setClock(Date.now()), 1000);
-    return () => clearInterval(timer);
+    // Set from timer callbacks (not the effect body), so React renders once per tick.
+    const tick = (): void => setClock(Date.now());
+    const first = setTimeout(tick, 0);
+    const timer = detail.isFinished ? undefined : setInterval(tick, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [detail.isFinished]);
   const { run } = detail;
   return clock ?? Date.parse(run.finishedAt ?? run.startedAt ?? run.queuedAt);
@@ -33,9 +39,17 @@ export function RunLive({ initial, canOperate, initialStep }: { initial: RunDeta
   return (
     <>
       <RunHeader detail={detail} canOperate={canOperate} />
-      {error && <p className="error" role="alert">Live updates paused: {error.message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Live updates paused: {error.message}
+        </p>
+      )}
       <RunFacts detail={detail} now={now} />
-      {run.error && <p className="error" role="alert" style={{ marginTop: '0.75rem' }}>{run.error}</p>}
+      {run.error && (
+        <p className="error" role="alert" style={{ marginTop: '0.75rem' }}>
+          {run.error}
+        </p>
+      )}
       <h2>Steps</h2>
       <RunTimeline tasks={tasks} runStatus={run.status} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} />
       {detail.dataChanges && <DataChanges summary={detail.dataChanges} />}

@@ -1,6 +1,8 @@
 'use client';
 import { useState } from 'react';
+
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { LogViewer } from './LogViewer';
 
 /** The step that needs looking at: the one running, else the one that failed, else the last. */

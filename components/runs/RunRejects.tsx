@@ -1,4 +1,5 @@
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { formatNumber } from './format';
 import styles from './runs.module.css';
 
@@ -16,10 +17,24 @@ export function RunRejects({ runId, rejects }: { runId: string; rejects: NonNull
           </p>
           <div className="table-wrap">
             <table>
-              <thead><tr><th>File</th><th className="num">Line</th><th>Reason</th><th>Row</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>File</th>
+                  <th className="num">Line</th>
+                  <th>Reason</th>
+                  <th>Row</th>
+                </tr>
+              </thead>
               <tbody>
                 {rejects.first.map((reject) => (
-                  <tr key={`${reject.file}:${reject.line}`} className={styles.rejectsRow}><td>{reject.file}</td><td className="num">{reject.line}</td><td>{reject.reason}</td><td><code>{reject.raw}</code></td></tr>
+                  <tr key={`${reject.file}:${reject.line}`} className={styles.rejectsRow}>
+                    <td>{reject.file}</td>
+                    <td className="num">{reject.line}</td>
+                    <td>{reject.reason}</td>
+                    <td>
+                      <code>{reject.raw}</code>
+                    </td>
+                  </tr>
                 ))}
               </tbody>
             </table>

@@ -1,4 +1,5 @@
 import type { RunStatus, TaskView } from '@/server/ports/orchestrator';
+
 import { formatDuration, formatNumber } from './format';
 import { StatusBadge } from './StatusBadge';
 

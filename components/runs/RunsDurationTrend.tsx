@@ -1,6 +1,8 @@
 'use client';
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+
 import type { TrendPoint } from '@/server/read-models/runs-list';
+
 import { formatTime } from './format';
 import styles from './runs.module.css';
 

@@ -1,10 +1,16 @@
 import Link from 'next/link';
+
 import { RUN_STATUSES } from '@/server/ports/orchestrator';
 import type { RunsList } from '@/server/read-models/runs-list';
+
 import styles from './runs.module.css';
 
 function FieldError({ id, label, message }: { id: string; label: string; message: string | undefined }) {
-  return message ? <span id={id} className="field-error" role="alert">{label}: {message}. It is ignored.</span> : null;
+  return message ? (
+    <span id={id} className="field-error" role="alert">
+      {label}: {message}. It is ignored.
+    </span>
+  ) : null;
 }
 
 /** The date range and status filters; a bad value in the URL is named next to its field, the rest still filters. */
@@ -33,9 +39,13 @@ export function RunsFilters({ filters, errors, raw }: Pick<RunsList, 'filters' |
       </form>
       <div className="tabs" role="group" aria-label="Filter by status">
         {/* Links styled as tabs: one tab stop each (a button inside a link was two). */}
-        <Link href={statusHref()} className="tab" aria-current={!filters.status ? 'page' : undefined}>All</Link>
+        <Link href={statusHref()} className="tab" aria-current={!filters.status ? 'page' : undefined}>
+          All
+        </Link>
         {RUN_STATUSES.map((status) => (
-          <Link key={status} href={statusHref(status)} className="tab" aria-current={filters.status === status ? 'page' : undefined}>{status}</Link>
+          <Link key={status} href={statusHref(status)} className="tab" aria-current={filters.status === status ? 'page' : undefined}>
+            {status}
+          </Link>
         ))}
       </div>
       <FieldError id="runs-status-error" label={`Status "${raw.status ?? ''}"`} message={errors.status} />

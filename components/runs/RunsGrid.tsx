@@ -1,5 +1,7 @@
 import Link from 'next/link';
+
 import type { RunsList } from '@/server/read-models/runs-list';
+
 import { formatTime } from './format';
 import { GRID_STATES, gridStateLabel } from './grid-states';
 import { GridKeyboard } from './GridKeyboard';
@@ -58,7 +60,9 @@ export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
             </tbody>
           </table>
         </GridKeyboard>
-        <p id="runs-grid-keys" className={`muted ${styles.keysHint}`}>Arrow keys move between cells, Enter opens that step of that run.</p>
+        <p id="runs-grid-keys" className={`muted ${styles.keysHint}`}>
+          Arrow keys move between cells, Enter opens that step of that run.
+        </p>
         <ul className={styles.legend} aria-label="Legend">
           {GRID_STATES.map((entry) => (
             <li key={entry.state}>

@@ -1,8 +1,10 @@
 'use client';
 import Link from 'next/link';
 import { useActionState, useState } from 'react';
-import { cancelRuns, type ActionResult } from '@/app/(panel)/runs/actions';
+
+import { type ActionResult, cancelRuns } from '@/app/(panel)/runs/actions';
 import type { RunsListRow } from '@/server/read-models/runs-list';
+
 import { formatDuration, formatNumber, formatTime } from './format';
 import styles from './runs.module.css';
 import { StatusBadge } from './StatusBadge';
@@ -16,12 +18,13 @@ export function RunsTable({ rows, asOf, canOperate }: { rows: RunsListRow[]; asO
   const cancellable = rows.filter((row) => row.isCancellable).map((row) => row.id);
   // The page refreshes while runs go on: a run that finished meanwhile is no longer selectable.
   const selected = cancellable.filter((id) => picked.has(id));
-  const toggle = (id: string, on: boolean) => setPicked((previous) => {
-    const next = new Set(previous);
-    if (on) next.add(id);
-    else next.delete(id);
-    return next;
-  });
+  const toggle = (id: string, on: boolean) =>
+    setPicked((previous) => {
+      const next = new Set(previous);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   const selectable = canOperate && cancellable.length > 0;
   return (
     <form
@@ -39,7 +42,11 @@ export function RunsTable({ rows, asOf, canOperate }: { rows: RunsListRow[]; asO
           <span className="muted">Queued runs are cancelled at once; running ones are asked to stop.</span>
         </div>
       )}
-      {state.message && <p role="status" className={state.ok ? 'notice' : 'error'}>{state.message}</p>}
+      {state.message && (
+        <p role="status" className={state.ok ? 'notice' : 'error'}>
+          {state.message}
+        </p>
+      )}
       <div className="table-wrap">
         <table>
           <thead>
@@ -54,7 +61,12 @@ export function RunsTable({ rows, asOf, canOperate }: { rows: RunsListRow[]; asO
                   />
                 </th>
               )}
-              <th>Run</th><th>Status</th><th>Trigger</th><th>Queued</th><th className="num">Duration</th><th className="num">Rows loaded</th>
+              <th>Run</th>
+              <th>Status</th>
+              <th>Trigger</th>
+              <th>Queued</th>
+              <th className="num">Duration</th>
+              <th className="num">Rows loaded</th>
             </tr>
           </thead>
           <tbody>
@@ -67,9 +79,19 @@ export function RunsTable({ rows, asOf, canOperate }: { rows: RunsListRow[]; asO
                     )}
                   </td>
                 )}
-                <td><Link href={`/runs/${encodeURIComponent(run.id)}`} className={styles.runId} title={run.id}>{run.id}</Link></td>
-                <td><StatusBadge status={run.status} /></td>
-                <td><span className={styles.trigger} title={`${run.trigger.kind} by ${run.trigger.by}`}>{run.trigger.kind} <span className="muted">by {run.trigger.by}</span></span></td>
+                <td>
+                  <Link href={`/runs/${encodeURIComponent(run.id)}`} className={styles.runId} title={run.id}>
+                    {run.id}
+                  </Link>
+                </td>
+                <td>
+                  <StatusBadge status={run.status} />
+                </td>
+                <td>
+                  <span className={styles.trigger} title={`${run.trigger.kind} by ${run.trigger.by}`}>
+                    {run.trigger.kind} <span className="muted">by {run.trigger.by}</span>
+                  </span>
+                </td>
                 <td>{formatTime(run.queuedAt)}</td>
                 <td className="num">{formatDuration(run.startedAt, run.finishedAt, now)}</td>
                 <td className="num">{formatNumber(run.rowsLoaded)}</td>

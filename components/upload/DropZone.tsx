@@ -1,5 +1,5 @@
 'use client';
-import { useState, type DragEvent } from 'react';
+import { type DragEvent, useState } from 'react';
 
 /** Files by drag and drop, or by the file input (the keyboard's way in). */
 export function DropZone({ onFiles }: { onFiles: (files: File[]) => void }) {

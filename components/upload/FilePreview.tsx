@@ -1,8 +1,10 @@
 'use client';
 import { useEffect, useState } from 'react';
+
+import { formatNumber } from '@/components/runs/format';
 import type { FileInspection } from '@/server/uploads/file-inspection';
 import type { KeyForFile } from '@/server/uploads/upload-key';
-import { formatNumber } from '@/components/runs/format';
+
 import { useUploadFile } from './data/useUploadFile';
 import { inspectFile } from './inspect-file';
 import { InspectionTables } from './InspectionTables';
@@ -16,7 +18,13 @@ export interface DroppedFile {
 type Reading = { state: 'reading'; progress: number } | { state: 'read'; inspection: FileInspection } | { state: 'unreadable'; reason: string };
 
 /** One dropped file: what the pipeline will make of it, and its upload once it may go. */
-export function FilePreview({ dropped, canUpload, sizeLimitBytes, onStored, onRemove }: {
+export function FilePreview({
+  dropped,
+  canUpload,
+  sizeLimitBytes,
+  onStored,
+  onRemove,
+}: {
   dropped: DroppedFile;
   canUpload: boolean;
   sizeLimitBytes: number;
@@ -56,13 +64,17 @@ export function FilePreview({ dropped, canUpload, sizeLimitBytes, onStored, onRe
     <section className="card" aria-label={`File ${file.name}`} style={{ display: 'grid', gap: '0.6rem', minWidth: 0 }}>
       <div className="row" style={{ justifyContent: 'space-between' }}>
         <h2 style={{ margin: 0, fontSize: '1.05rem', overflowWrap: 'anywhere' }}>{file.name}</h2>
-        <button type="button" className="link" onClick={onRemove} aria-label={`Remove ${file.name}`} disabled={upload.isPending}>Remove</button>
+        <button type="button" className="link" onClick={onRemove} aria-label={`Remove ${file.name}`} disabled={upload.isPending}>
+          Remove
+        </button>
       </div>
       <p className="muted" style={{ margin: 0, overflowWrap: 'anywhere' }}>
         {target.ok ? `${target.kind === 'stocks' ? 'Stock file' : 'Company list'} → ${target.key}` : 'Not an upload'} · {formatNumber(file.size)} bytes
       </p>
       {blocked ? (
-        <p className="error" role="alert">Cannot be uploaded: {blocked}</p>
+        <p className="error" role="alert">
+          Cannot be uploaded: {blocked}
+        </p>
       ) : reading.state === 'reading' ? (
         <p role="status">
           Reading… <progress aria-label={`Reading ${file.name}`} max={1} value={reading.progress} />
@@ -82,27 +94,40 @@ export function FilePreview({ dropped, canUpload, sizeLimitBytes, onStored, onRe
               {inspection.badRowCount > 0 && <span className="error"> · {formatNumber(inspection.badRowCount)} bad</span>}
             </p>
           )}
-          {inspection.warnings.map((warning) => <p key={warning} className="muted" style={{ margin: 0 }}>⚠ {warning}</p>)}
+          {inspection.warnings.map((warning) => (
+            <p key={warning} className="muted" style={{ margin: 0 }}>
+              ⚠ {warning}
+            </p>
+          ))}
           <InspectionTables name={file.name} inspection={inspection} />
         </>
       )}
-      {inspection && !blocked && target.ok && (
-        canUpload ? (
+      {inspection &&
+        !blocked &&
+        target.ok &&
+        (canUpload ? (
           <div className="row">
             {upload.isSuccess ? (
-              <p className="notice" role="status">Stored as {target.key}</p>
+              <p className="notice" role="status">
+                Stored as {target.key}
+              </p>
             ) : (
               <button type="button" className="primary" onClick={() => upload.mutate(undefined, { onSuccess: () => onStored(target.key) })} disabled={upload.isPending}>
                 {upload.isPending ? `Uploading ${file.name}…` : `Upload ${file.name}`}
               </button>
             )}
             {upload.isPending && <progress aria-label={`Uploading ${file.name}`} max={1} value={sent} />}
-            {upload.isError && <p className="error" role="alert">Not stored: {upload.error.message}</p>}
+            {upload.isError && (
+              <p className="error" role="alert">
+                Not stored: {upload.error.message}
+              </p>
+            )}
           </div>
         ) : (
-          <p className="muted" style={{ margin: 0 }}>Uploading needs the operator role.</p>
-        )
-      )}
+          <p className="muted" style={{ margin: 0 }}>
+            Uploading needs the operator role.
+          </p>
+        ))}
     </section>
   );
 }

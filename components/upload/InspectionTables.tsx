@@ -8,11 +8,21 @@ export function InspectionTables({ name, inspection }: { name: string; inspectio
         <div className="table-wrap">
           <table aria-label={`First rows of ${name}`}>
             <thead>
-              <tr>{inspection.columns.map((column) => <th key={column} scope="col">{column}</th>)}</tr>
+              <tr>
+                {inspection.columns.map((column) => (
+                  <th key={column} scope="col">
+                    {column}
+                  </th>
+                ))}
+              </tr>
             </thead>
             <tbody>
               {inspection.firstRows.map((row, index) => (
-                <tr key={index}>{row.map((value, column) => <td key={column}>{value}</td>)}</tr>
+                <tr key={index}>
+                  {row.map((value, column) => (
+                    <td key={column}>{value}</td>
+                  ))}
+                </tr>
               ))}
             </tbody>
           </table>
@@ -25,7 +35,13 @@ export function InspectionTables({ name, inspection }: { name: string; inspectio
               Bad rows{inspection.badRowCount > inspection.badRows.length ? ` (the first ${inspection.badRows.length} of ${inspection.badRowCount})` : ''}
             </caption>
             <thead>
-              <tr><th scope="col" className="num">Line</th><th scope="col">Field</th><th scope="col">Reason</th></tr>
+              <tr>
+                <th scope="col" className="num">
+                  Line
+                </th>
+                <th scope="col">Field</th>
+                <th scope="col">Reason</th>
+              </tr>
             </thead>
             <tbody>
               {inspection.badRows.map((row) => (

@@ -1,6 +1,7 @@
 'use client';
 import { useActionState } from 'react';
-import { triggerRun, type ActionResult } from '@/app/(panel)/runs/actions';
+
+import { type ActionResult, triggerRun } from '@/app/(panel)/runs/actions';
 
 /** The runs page's trigger action, with a note naming what was uploaded (it opens the new run). */
 export function StartRunForm({ storedKeys }: { storedKeys: string[] }) {
@@ -9,9 +10,17 @@ export function StartRunForm({ storedKeys }: { storedKeys: string[] }) {
   return (
     <form action={action} className="row" aria-label="Start a run">
       <input type="hidden" name="conf" value={JSON.stringify({ note })} />
-      <p style={{ margin: 0 }}>{storedKeys.length} {storedKeys.length === 1 ? 'file' : 'files'} stored. A run reads the company list and its stock files again.</p>
-      <button type="submit" className="primary" disabled={pending}>{pending ? 'Starting…' : 'Start a run'}</button>
-      {state.message && <p role="status" className={state.ok ? 'notice' : 'error'}>{state.message}</p>}
+      <p style={{ margin: 0 }}>
+        {storedKeys.length} {storedKeys.length === 1 ? 'file' : 'files'} stored. A run reads the company list and its stock files again.
+      </p>
+      <button type="submit" className="primary" disabled={pending}>
+        {pending ? 'Starting…' : 'Start a run'}
+      </button>
+      {state.message && (
+        <p role="status" className={state.ok ? 'notice' : 'error'}>
+          {state.message}
+        </p>
+      )}
     </form>
   );
 }

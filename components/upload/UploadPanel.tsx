@@ -1,9 +1,11 @@
 'use client';
 import { useState } from 'react';
+
 import type { UploadPageView } from '@/server/read-models/upload-page';
 import { keyForFileName } from '@/server/uploads/upload-key';
+
 import { DropZone } from './DropZone';
-import { FilePreview, type DroppedFile } from './FilePreview';
+import { type DroppedFile, FilePreview } from './FilePreview';
 import { StartRunForm } from './StartRunForm';
 
 let nextId = 0;
@@ -15,10 +17,7 @@ export function UploadPanel({ view }: { view: UploadPageView }) {
   const add = (added: File[]) => {
     const fresh = added.map((file) => ({ id: String((nextId += 1)), file, target: keyForFileName(file.name) }));
     // A file for a key already shown replaces it: one card per destination.
-    setFiles((current) => [
-      ...current.filter((entry) => !fresh.some((other) => other.target.ok && entry.target.ok && other.target.key === entry.target.key)),
-      ...fresh,
-    ]);
+    setFiles((current) => [...current.filter((entry) => !fresh.some((other) => other.target.ok && entry.target.ok && other.target.key === entry.target.key)), ...fresh]);
   };
 
   return (
@@ -27,7 +26,11 @@ export function UploadPanel({ view }: { view: UploadPageView }) {
         Files are checked here in the browser with the pipeline&apos;s rules, then stored in the source bucket ({view.destination.kind === 's3' ? 'S3' : 'folder'}{' '}
         <code>{view.destination.location}</code>): stock files under <code>Stocks/</code>, the list as <code>CompanyNames/top_companies.txt</code>.
       </p>
-      {!view.canUpload && <p className="notice" role="note">You can check files here; uploading them needs the operator role.</p>}
+      {!view.canUpload && (
+        <p className="notice" role="note">
+          You can check files here; uploading them needs the operator role.
+        </p>
+      )}
       <DropZone onFiles={add} />
       {files.map((entry) => (
         <FilePreview

@@ -1,4 +1,5 @@
 import Papa from 'papaparse';
+
 import { COMPANY_LIST_SIZE_LIMIT, inspectCompanyList } from '@/server/uploads/company-list-inspector';
 import type { FileInspection } from '@/server/uploads/file-inspection';
 import { StockFileInspector } from '@/server/uploads/stock-file-inspector';

@@ -16,8 +16,7 @@ export function putFile(file: File, upload: PreparedUpload, onProgress: (fractio
       if (request.status >= 200 && request.status < 300) resolve();
       else reject(new Error(`the store refused the file (HTTP ${request.status}): ${refusal(request.responseText)}`));
     };
-    request.onerror = () =>
-      reject(new Error('the file did not reach the store (network error; for an S3 bucket, check its CORS rule for this panel)'));
+    request.onerror = () => reject(new Error('the file did not reach the store (network error; for an S3 bucket, check its CORS rule for this panel)'));
     request.onabort = () => reject(new Error('upload cancelled'));
     signal?.addEventListener('abort', () => request.abort(), { once: true });
     request.send(file);

@@ -4,7 +4,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+
 import { parse, parseDocument, type Scalar, type YAMLSeq } from 'yaml';
+
 import { CONFIG_VARIABLES, loadConfig } from '../../server/config';
 import { DAG_FILE, PYTHON } from '../../test/helpers/dag-file';
 
@@ -56,8 +58,18 @@ const VERSIONS = [
 
 // What the DAG's steps need from the host (docs: .env.example's stockflow section).
 const STOCKFLOW_VARIABLES = [
-  'DATABASE_URL', 'DATABASE_CA_FILE', 'STOCKFLOW_SOURCE', 'AWS_REGION', 'STOCKFLOW_COHORT', 'STOCKFLOW_FIRST_NAME', 'STOCKFLOW_SURNAME',
-  'STOCKFLOW_NOTIFIER', 'SNS_TOPIC_ARN', 'SMTP_URL', 'STOCKFLOW_MAIL_FROM', 'STOCKFLOW_MAIL_TO',
+  'DATABASE_URL',
+  'DATABASE_CA_FILE',
+  'STOCKFLOW_SOURCE',
+  'AWS_REGION',
+  'STOCKFLOW_COHORT',
+  'STOCKFLOW_FIRST_NAME',
+  'STOCKFLOW_SURNAME',
+  'STOCKFLOW_NOTIFIER',
+  'SNS_TOPIC_ARN',
+  'SMTP_URL',
+  'STOCKFLOW_MAIL_FROM',
+  'STOCKFLOW_MAIL_TO',
 ];
 const TASK_RUNNER = 'airflow-scheduler';
 
@@ -83,9 +95,7 @@ interface Reference {
 }
 
 function references(value: string): Reference[] {
-  return [...value.matchAll(INTERPOLATION)]
-    .filter((match) => match[0] !== '$$')
-    .map((match) => ({ name: (match[1] ?? match[4])!, operator: match[2], text: match[0] }));
+  return [...value.matchAll(INTERPOLATION)].filter((match) => match[0] !== '$$').map((match) => ({ name: (match[1] ?? match[4])!, operator: match[2], text: match[0] }));
 }
 
 /** What docker compose makes of a value, given the .env values. */
@@ -136,7 +146,8 @@ function filledEnv(): Record<string, string> {
 }
 
 function dagStepEnv(): string[] {
-  const program = 'import ast, sys\nfor node in ast.parse(open(sys.argv[1]).read()).body:\n    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "STEP_ENV":\n        print("\\n".join(ast.literal_eval(node.value)))';
+  const program =
+    'import ast, sys\nfor node in ast.parse(open(sys.argv[1]).read()).body:\n    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "STEP_ENV":\n        print("\\n".join(ast.literal_eval(node.value)))';
   return execFileSync(PYTHON, ['-c', program, DAG_FILE], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
@@ -179,7 +190,11 @@ function runInitScript(script: string, options: { users?: string[]; fail?: 'crea
   });
   let calls: string[][] = [];
   try {
-    calls = readFileSync(`${state}.log`, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]);
+    calls = readFileSync(`${state}.log`, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[]);
   } catch {
     // no call made
   }
@@ -277,7 +292,11 @@ for (const version of VERSIONS) {
       for (const name of STOCKFLOW_VARIABLES) {
         const value = runner.environment?.[name];
         assert.ok(value !== undefined, `${TASK_RUNNER} gets ${name}`);
-        assert.deepEqual(references(value).map((reference) => reference.name), [name], `${name} comes from .env`);
+        assert.deepEqual(
+          references(value).map((reference) => reference.name),
+          [name],
+          `${name} comes from .env`,
+        );
       }
       for (const name of Object.keys(runner.environment ?? {}).filter((variable) => !variable.startsWith('AIRFLOW'))) {
         assert.ok(CONFIG_VARIABLES.includes(name), `${name} is a setting stockflow reads`);
@@ -305,7 +324,11 @@ for (const version of VERSIONS) {
 
     it('references only variables that .env.example defines', () => {
       const text = readFileSync(join(DIR, version.file), 'utf8');
-      const names = new Set(strings(parse(text, { merge: true })).flatMap(references).map((reference) => reference.name));
+      const names = new Set(
+        strings(parse(text, { merge: true }))
+          .flatMap(references)
+          .map((reference) => reference.name),
+      );
       assert.ok(names.size > 10);
       for (const name of names) assert.ok(name in example, `${name} is in .env.example`);
     });
@@ -388,7 +411,12 @@ describe('docker compose config (client side, no engine needed)', () => {
   for (const version of VERSIONS) {
     it(`accepts ${version.file} with a filled .env, and refuses it while the keys are empty`, { skip }, () => {
       const filled = join(scratch, `${version.file}.env`);
-      writeFileSync(filled, Object.entries(filledEnv()).map(([name, value]) => `${name}=${value}`).join('\n'));
+      writeFileSync(
+        filled,
+        Object.entries(filledEnv())
+          .map(([name, value]) => `${name}=${value}`)
+          .join('\n'),
+      );
       const accepted = config(version.file, filled);
       assert.equal(accepted.status, 0, accepted.stderr);
       assert.match(accepted.stdout, new RegExp(`${version.secrets[0]}: "?a{64}|${version.secrets[0]}: "?b{64}`));

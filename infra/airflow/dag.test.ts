@@ -4,9 +4,10 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+
 import { CONFIG_VARIABLES } from '../../server/config';
 import { DATA_STEPS, NOTIFY_STEP } from '../../server/pipeline/steps';
-import { inspectDag, renderTaskCommand, PYTHON, DAG_FILE } from '../../test/helpers/dag-file';
+import { DAG_FILE, inspectDag, PYTHON, renderTaskCommand } from '../../test/helpers/dag-file';
 
 describe('the Airflow DAG', () => {
   const dag = inspectDag();
@@ -23,7 +24,10 @@ describe('the Airflow DAG', () => {
     assert.equal(dag.max_active_runs, 1);
     assert.deepEqual(dag.callbacks, [], 'notify is a task (retries, log, timeout), not a callback');
     assert.deepEqual(dag.tasks.map((candidate) => candidate.task_id).slice(0, DATA_STEPS.length + 1), [...DATA_STEPS, NOTIFY_STEP]);
-    assert.deepEqual(DATA_STEPS.map((step) => task(step).upstream), [[], ['discover'], ['transform']]);
+    assert.deepEqual(
+      DATA_STEPS.map((step) => task(step).upstream),
+      [[], ['discover'], ['transform']],
+    );
     assert.deepEqual(task(NOTIFY_STEP).upstream, ['load']);
     assert.equal(task(NOTIFY_STEP).trigger_rule, 'all_done');
     for (const step of DATA_STEPS) assert.equal(task(step).trigger_rule, 'all_success');
@@ -48,11 +52,17 @@ describe('the Airflow DAG', () => {
     chmodSync(join(bin, 'stockflow'), 0o755);
 
     it('passes the run id, try, conf and only stockflow settings, whatever quotes the conf holds', () => {
-      const conf = { marker: { bucket: 's3://monitored/', key: "it's a \"day\"/$(reboot)/.SUCCESS", version: 'v1' }, note: 'a`b' };
+      const conf = { marker: { bucket: 's3://monitored/', key: 'it\'s a "day"/$(reboot)/.SUCCESS', version: 'v1' }, note: 'a`b' };
       const command = renderTaskCommand('transform', { run_id: 'event__0123abcd', try_number: 2, conf });
       const output = execFileSync('bash', ['-c', command], {
         encoding: 'utf8',
-        env: { PATH: `${bin}:${process.env.PATH}`, HOME: '/home/airflow', DATABASE_URL: 'postgres://u:p$w@rds/db', AIRFLOW__CORE__FERNET_KEY: 'secret', AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'secret' } as Record<string, string> as unknown as NodeJS.ProcessEnv,
+        env: {
+          PATH: `${bin}:${process.env.PATH}`,
+          HOME: '/home/airflow',
+          DATABASE_URL: 'postgres://u:p$w@rds/db',
+          AIRFLOW__CORE__FERNET_KEY: 'secret',
+          AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'secret',
+        } as Record<string, string> as unknown as NodeJS.ProcessEnv,
       });
       const seen = JSON.parse(output) as { argv: string[]; env: Record<string, string> };
       assert.deepEqual(seen.argv.slice(0, 11), ['step', 'transform', '--engine', 'airflow', '--run-id', 'event__0123abcd', '--try', '2', '--max-tries', '3', '--conf']);

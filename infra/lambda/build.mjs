@@ -1,7 +1,8 @@
 // Bundles the Lambda into one ESM file for the nodejs22.x runtime (no node_modules to upload).
-import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export async function buildLambda(outfile = join(here, 'dist/handler.mjs')) {

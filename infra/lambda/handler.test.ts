@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startAirflowStub, STUB_USER, type AirflowStub } from '../../test/helpers/airflow-stub';
+import { pathToFileURL } from 'node:url';
+
+import { type AirflowStub, startAirflowStub, STUB_USER } from '../../test/helpers/airflow-stub';
 // @ts-expect-error: plain ESM build script without type declarations
 import { buildLambda } from './build.mjs';
 
@@ -32,7 +33,16 @@ const SQS_IDS = {
   sns: '2e1424d4-f796-459a-8184-9c92662be6da',
   eventBridge: '8a1f32c0-5b7e-4d2a-9b0e-3c4d5e6f7a8b',
 };
-const SETTINGS = ['AIRFLOW_URL', 'AIRFLOW_API_VERSION', 'AIRFLOW_USERNAME', 'AIRFLOW_PASSWORD', 'AIRFLOW_PASSWORD_SECRET_ARN', 'AIRFLOW_DAG_ID', 'STOCKFLOW_MONITORED', 'STOCKFLOW_EVENTS_SNS_TOPIC_ARN'];
+const SETTINGS = [
+  'AIRFLOW_URL',
+  'AIRFLOW_API_VERSION',
+  'AIRFLOW_USERNAME',
+  'AIRFLOW_PASSWORD',
+  'AIRFLOW_PASSWORD_SECRET_ARN',
+  'AIRFLOW_DAG_ID',
+  'STOCKFLOW_MONITORED',
+  'STOCKFLOW_EVENTS_SNS_TOPIC_ARN',
+];
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stockflow-airflow-admin-AbCdEf';
 
 /**
@@ -140,14 +150,16 @@ describe('the Lambda, bundled by esbuild', () => {
     const realFetch = globalThis.fetch;
     // Airflow refuses one marker's trigger (the SNS-wrapped one); the ones after it still go.
     globalThis.fetch = (input, init) =>
-      typeof init?.body === 'string' && init.body.includes('daily/2026-11-29/.SUCCESS')
-        ? Promise.resolve(new Response('{"detail":"Service Unavailable"}', { status: 503 }))
-        : realFetch(input, init);
+      typeof init?.body === 'string' && init.body.includes('daily/2026-11-29/.SUCCESS') ? Promise.resolve(new Response('{"detail":"Service Unavailable"}', { status: 503 })) : realFetch(input, init);
     try {
       configure({ AIRFLOW_URL: stub.url });
       const event = fixture('sqs-lambda-event.json');
       const records = event.Records as Array<Record<string, unknown>>;
-      const bad = { ...records[0]!, messageId: 'bad-input', body: '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"stockflow-monitored"},"object":{"key":"%zz/.SUCCESS","sequencer":"1"}}}]}' };
+      const bad = {
+        ...records[0]!,
+        messageId: 'bad-input',
+        body: '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"stockflow-monitored"},"object":{"key":"%zz/.SUCCESS","sequencer":"1"}}}]}',
+      };
       const response = await bundle.handler({ Records: [...records, bad] });
       assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: SQS_IDS.sns }] });
       assert.deepEqual(keysOf(stub), ['daily/2026-11-28/.SUCCESS', 'daily/2026-11-30/.SUCCESS']);

@@ -9,19 +9,21 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
-import { FolderObjectStore } from '../../server/adapters/folder-object-store';
-import { S3ObjectStore } from '../../server/adapters/s3-object-store';
-import { seedFromFolder } from '../../server/seed/from-folder';
-import { PgStockTable } from '../../server/adapters/pg-stock-table';
-import { createReadStream } from 'node:fs';
 import { pipeline as pipelineStreams } from 'node:stream/promises';
+
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import S3rver from 's3rver';
+
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { PgStockTable } from '../../server/adapters/pg-stock-table';
+import { S3ObjectStore } from '../../server/adapters/s3-object-store';
 import { loadCompanyChart } from '../../server/read-models/company-chart';
 import { loadDataPage } from '../../server/read-models/data-page';
+import { seedFromFolder } from '../../server/seed/from-folder';
 
 const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -180,10 +182,16 @@ async function main(): Promise<void> {
     await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
     await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
     const s3Db = await freshDatabase('stockflow_bench_s3');
-    results.push(await runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
-      DATABASE_URL: s3Db, STOCKFLOW_SOURCE: 's3://bench-source', S3_ENDPOINT: endpoint, STOCKFLOW_DATA_DIR: work,
-      AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    }));
+    results.push(
+      await runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
+        DATABASE_URL: s3Db,
+        STOCKFLOW_SOURCE: 's3://bench-source',
+        S3_ENDPOINT: endpoint,
+        STOCKFLOW_DATA_DIR: work,
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      }),
+    );
 
     progress('references: psql \\copy, load mechanisms, pandas');
     // (a) The database's limit: \copy of the same CSV into an empty table of the same schema.
@@ -209,7 +217,9 @@ async function main(): Promise<void> {
     // (b) pandas + psycopg2.
     const pandasDb = await freshDatabase('stockflow_bench_pandas');
     execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: pandasDb } });
-    const pandas = spawnSync(PYTHON, ['scripts/bench/pandas_reference.py', join(SAMPLE, 'stocks'), join(SAMPLE, 'top_companies.txt'), pandasDb, 'historical_stocks_data', join(work, 'pandas.csv')], { encoding: 'utf8' });
+    const pandas = spawnSync(PYTHON, ['scripts/bench/pandas_reference.py', join(SAMPLE, 'stocks'), join(SAMPLE, 'top_companies.txt'), pandasDb, 'historical_stocks_data', join(work, 'pandas.csv')], {
+      encoding: 'utf8',
+    });
     if (pandas.status !== 0) throw new Error(`pandas reference failed (needs python3-pandas and python3-psycopg2): ${pandas.stderr}`);
     const pandasReport = JSON.parse(pandas.stdout.trim()) as { rows: number; seconds: number; peakRssKb: number };
     results.push({ name: '(b) pandas read_csv + to_csv + COPY (psycopg2)', ...pandasReport });
@@ -226,7 +236,10 @@ async function main(): Promise<void> {
     '',
     '| what | wall s | rows | rows/s | peak RSS MB | vs \\copy | vs pandas |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...results.map((result) => `| ${result.name} | ${result.seconds.toFixed(2)} | ${result.rows} | ${Math.round(result.rows / result.seconds)} | ${result.peakRssKb === null ? '–' : (result.peakRssKb / 1024).toFixed(0)} | ${(result.seconds / limit).toFixed(2)}× | ${(pandasSeconds / result.seconds).toFixed(2)}× faster |`),
+    ...results.map(
+      (result) =>
+        `| ${result.name} | ${result.seconds.toFixed(2)} | ${result.rows} | ${Math.round(result.rows / result.seconds)} | ${result.peakRssKb === null ? '–' : (result.peakRssKb / 1024).toFixed(0)} | ${(result.seconds / limit).toFixed(2)}× | ${(pandasSeconds / result.seconds).toFixed(2)}× faster |`,
+    ),
   ];
   lines.push('', '| control panel read (server time, median of 7) | ms | rows or points |', '|---|---:|---:|');
   for (const timing of panelTimings) lines.push(`| ${timing.name} | ${timing.medianMs.toFixed(1)} | ${timing.rows} |`);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+
 import { DescribeInstancesCommand, EC2Client, EC2ServiceException, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+
 import { Ec2Host, HostError } from './ec2-host';
 
 // EC2 has no local emulator: the SDK client is mocked, and the responses follow EC2's API shapes.
@@ -11,13 +13,20 @@ const fast = { maxSeconds: 10, minDelay: 1, maxDelay: 1 };
 
 function reservation(state: 'pending' | 'running' | 'stopping' | 'stopped') {
   return {
-    Reservations: [{
-      ReservationId: 'r-0abc',
-      Instances: [{
-        InstanceId: 'i-0123456789abcdef0', InstanceType: 't3.large' as const, State: { Code: state === 'running' ? 16 : 80, Name: state },
-        PublicIpAddress: state === 'running' ? '203.0.113.7' : undefined, Tags: [{ Key: 'Name', Value: 'airflow-host' }],
-      }],
-    }],
+    Reservations: [
+      {
+        ReservationId: 'r-0abc',
+        Instances: [
+          {
+            InstanceId: 'i-0123456789abcdef0',
+            InstanceType: 't3.large' as const,
+            State: { Code: state === 'running' ? 16 : 80, Name: state },
+            PublicIpAddress: state === 'running' ? '203.0.113.7' : undefined,
+            Tags: [{ Key: 'Name', Value: 'airflow-host' }],
+          },
+        ],
+      },
+    ],
   };
 }
 

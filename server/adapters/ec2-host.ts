@@ -2,12 +2,13 @@ import {
   DescribeInstancesCommand,
   EC2Client,
   EC2ServiceException,
+  type Instance,
   StartInstancesCommand,
   StopInstancesCommand,
   waitUntilInstanceRunning,
   waitUntilInstanceStopped,
-  type Instance,
 } from '@aws-sdk/client-ec2';
+
 import type { HostController, HostState, HostStatus } from '../ports/host';
 
 /** Written for operators (shown in the panel). */
@@ -35,7 +36,10 @@ export class Ec2Host implements HostController {
     if (error instanceof HostError) throw error;
     if (error instanceof EC2ServiceException) {
       if (error.name === 'UnauthorizedOperation' || error.name === 'AccessDenied' || error.name === 'AccessDeniedException') {
-        throw new HostError(`Not allowed to ${action} the instance: the credentials need ec2:${action === 'describe' ? 'DescribeInstances' : action === 'start' ? 'StartInstances' : 'StopInstances'}`, { cause: error });
+        throw new HostError(
+          `Not allowed to ${action} the instance: the credentials need ec2:${action === 'describe' ? 'DescribeInstances' : action === 'start' ? 'StartInstances' : 'StopInstances'}`,
+          { cause: error },
+        );
       }
       if (error.name.startsWith('InvalidInstanceID')) {
         throw new HostError(`No EC2 instance ${this.target.instanceId ?? this.target.instanceName} (${error.name})`, { cause: error });
@@ -47,7 +51,12 @@ export class Ec2Host implements HostController {
 
   private async instance(): Promise<Instance> {
     try {
-      const filters = this.resolvedId ? undefined : [{ Name: 'tag:Name', Values: [this.target.instanceName!] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
+      const filters = this.resolvedId
+        ? undefined
+        : [
+            { Name: 'tag:Name', Values: [this.target.instanceName!] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ];
       const response = await this.client.send(new DescribeInstancesCommand(this.resolvedId ? { InstanceIds: [this.resolvedId] } : { Filters: filters }));
       const instances = (response.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
       if (instances.length === 0) throw new HostError(`No EC2 instance ${this.resolvedId ?? `named ${this.target.instanceName}`}`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+
 import { streamToString } from '../pipeline/streams';
 import { InvalidKeyError, ObjectNotFoundError, type ObjectVersion } from '../ports/object-store';
 import { FolderObjectStore } from './folder-object-store';
@@ -99,7 +100,13 @@ describe('FolderObjectStore', () => {
     await store.put('v/b/.SUCCESS', '');
     await writeFile(join(root, 'v/b/.SUCCESS.partial-x'), '');
     const first = await versions();
-    assert.deepEqual(first.map((object) => [object.key, object.settled]), [['v/a/.SUCCESS', false], ['v/b/.SUCCESS', false]]);
+    assert.deepEqual(
+      first.map((object) => [object.key, object.settled]),
+      [
+        ['v/a/.SUCCESS', false],
+        ['v/b/.SUCCESS', false],
+      ],
+    );
     assert.deepEqual(await versions(), first);
     // put() replaces the file (new inode); a touch keeps the inode and changes only the mtime.
     await store.put('v/a/.SUCCESS', '');

@@ -1,19 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
-import {
-  assertValidKey,
-  InvalidKeyError,
-  ObjectNotFoundError,
-  SymlinkRefusedError,
-  type ObjectBody,
-  type ObjectInfo,
-  type ObjectStore,
-  type ObjectVersion,
-} from '../ports/object-store';
+
+import { assertValidKey, InvalidKeyError, type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type ObjectVersion, SymlinkRefusedError } from '../ports/object-store';
 
 const PARTIAL = '.partial-';
 
@@ -200,7 +192,13 @@ export class FolderObjectStore implements ObjectStore {
   private async removeEmptyFoldersAbove(path: string): Promise<void> {
     for (let folder = dirname(path); folder.startsWith(this.root + sep); folder = dirname(folder)) {
       // Fails (and stops) at the first folder that is not empty.
-      if (!(await rmdir(folder).then(() => true, () => false))) return;
+      if (
+        !(await rmdir(folder).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
     }
   }
 }

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+
+import { attemptDelivery, claimMessage, reopenFailedMessage } from '../notifications/outbox-delivery';
 import type { MailChannel } from '../ports/mail-channel';
 import type { DeliveryReceipt, Notification, Notifier } from '../ports/notifier';
-import { attemptDelivery, claimMessage, reopenFailedMessage } from '../notifications/outbox-delivery';
 
 /** The outbox row a notification is recorded in, as send() reads it back. */
 type OutboxRow = { id: string; channel: string; status: string; delivery_id: string | null; last_error: string | null };
@@ -61,13 +62,19 @@ export class OutboxNotifier implements Notifier {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
        RETURNING id::text, channel, status, delivery_id, last_error`,
-      [notification.runId, notification.outcome, this.channelName, notification.subject, notification.body, toOutboxOnly ? 'sent' : 'pending', toOutboxOnly ? new Date() : null, notification.dedupeKey ?? null],
+      [
+        notification.runId,
+        notification.outcome,
+        this.channelName,
+        notification.subject,
+        notification.body,
+        toOutboxOnly ? 'sent' : 'pending',
+        toOutboxOnly ? new Date() : null,
+        notification.dedupeKey ?? null,
+      ],
     );
     if (inserted.rows[0]) return inserted.rows[0];
-    const existing = await this.pool.query<OutboxRow>(
-      'SELECT id::text, channel, status, delivery_id, last_error FROM stockflow.outbox WHERE dedupe_key = $1',
-      [notification.dedupeKey],
-    );
+    const existing = await this.pool.query<OutboxRow>('SELECT id::text, channel, status, delivery_id, last_error FROM stockflow.outbox WHERE dedupe_key = $1', [notification.dedupeKey]);
     const row = existing.rows[0]!;
     // A message given up on is worth another try when the step runs again.
     if (row.status === 'failed' && (await reopenFailedMessage(this.pool, row.id))) row.status = 'pending';

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+
 import type { StepName } from '../pipeline/steps';
 import type { StepRecord, StepResultStore } from '../ports/step-results';
 

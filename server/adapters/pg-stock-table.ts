@@ -1,9 +1,11 @@
+import { finished, pipeline } from 'node:stream/promises';
+
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { finished, pipeline } from 'node:stream/promises';
+
 import { readNamedQueries } from '../db/sql-files';
 import type { LoadResult, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
-import { dataChangesOf, type CompanyChangeRow } from './data-changes';
+import { type CompanyChangeRow, dataChangesOf } from './data-changes';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -26,7 +28,10 @@ export const DEFAULT_SWAP_LOCK: SwapLockPolicy = { lockTimeoutMs: 2_000, tries: 
 
 /** historical_stocks_data in PostgreSQL: replaces the batch's companies atomically. */
 export class PgStockTable implements StockTable {
-  constructor(private readonly pool: pg.Pool, private readonly swapLock: SwapLockPolicy = DEFAULT_SWAP_LOCK) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly swapLock: SwapLockPolicy = DEFAULT_SWAP_LOCK,
+  ) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
     const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows, scope: input.scope });
@@ -153,7 +158,7 @@ export class PgStockTable implements StockTable {
     const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
     let kept = 0;
     if (!replaceAll) {
-      onPhase?.('keeping the other companies\' rows');
+      onPhase?.("keeping the other companies' rows");
       kept = (await client.query(queries.keep_other_companies!, [replaced])).rowCount ?? 0;
     }
     const constraints = (await client.query<{ name: string; definition: string }>(queries.key_constraints!)).rows;

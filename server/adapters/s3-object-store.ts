@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import {
   AbortMultipartUploadCommand,
   CopyObjectCommand,
@@ -12,15 +14,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
-import {
-  assertValidKey,
-  ObjectNotFoundError,
-  type ObjectBody,
-  type ObjectInfo,
-  type ObjectStore,
-  type ObjectVersion,
-} from '../ports/object-store';
+
+import { assertValidKey, type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type ObjectVersion } from '../ports/object-store';
 
 export interface S3Settings {
   bucket: string;
@@ -39,7 +34,10 @@ export class S3ObjectStore implements ObjectStore {
   readonly location: string;
   private readonly client: S3Client;
 
-  constructor(private readonly settings: S3Settings, client?: S3Client) {
+  constructor(
+    private readonly settings: S3Settings,
+    client?: S3Client,
+  ) {
     this.location = `s3://${settings.bucket}/${settings.prefix}`;
     const timeout = settings.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
     this.client =
@@ -62,10 +60,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: 1000 },
-      { Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix },
-    );
+    const pages = paginateListObjectsV2({ client: this.client, pageSize: 1000 }, { Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix });
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
         if (!object.Key || object.Key.endsWith('/')) continue;
@@ -93,9 +88,7 @@ export class S3ObjectStore implements ObjectStore {
     // ListObjectVersions has no SDK paginator: follow NextKeyMarker / NextVersionIdMarker by hand.
     let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
     for (;;) {
-      const page = await this.client.send(
-        new ListObjectVersionsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix, MaxKeys: 1000, ...markers }),
-      );
+      const page = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix + prefix, MaxKeys: 1000, ...markers }));
       // Only the latest version counts; a key whose latest is a delete marker (in DeleteMarkers) has none here.
       for (const object of page.Versions ?? []) {
         if (!object.IsLatest || !object.Key || object.Key.endsWith('/')) continue;

@@ -1,5 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
 import { assertValidKey } from '../ports/object-store';
 import type { PreparedUpload, UploadTarget } from '../ports/upload-target';
 
@@ -18,7 +19,10 @@ export const PRESIGNED_PUT_SECONDS = 300;
 export class S3UploadTarget implements UploadTarget {
   private readonly client: S3Client;
 
-  constructor(private readonly settings: S3UploadSettings, client?: S3Client) {
+  constructor(
+    private readonly settings: S3UploadSettings,
+    client?: S3Client,
+  ) {
     this.client =
       client ??
       new S3Client({

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+
 import type { MailChannel } from '../ports/mail-channel';
 
 /** Notifications by SMTP (any mail server; nodemailer). */

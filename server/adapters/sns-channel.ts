@@ -1,11 +1,5 @@
-import {
-  CreateTopicCommand,
-  ListSubscriptionsByTopicCommand,
-  PublishCommand,
-  SNSClient,
-  SubscribeCommand,
-  UnsubscribeCommand,
-} from '@aws-sdk/client-sns';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, PublishCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+
 import type { MailChannel } from '../ports/mail-channel';
 
 export interface TopicSubscription {
@@ -24,7 +18,10 @@ export class SnsChannel implements MailChannel {
    * `topic` is asked on every use: the panel may choose a topic in another process (the web
    * server) while this one (the worker) delivers.
    */
-  constructor(private readonly client: SNSClient, private readonly topic: () => Promise<string | null>) {}
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topic: () => Promise<string | null>,
+  ) {}
 
   currentTopic(): Promise<string | null> {
     return this.topic();
@@ -61,7 +58,12 @@ export class SnsChannel implements MailChannel {
       const page = await this.client.send(new ListSubscriptionsByTopicCommand({ TopicArn: await this.requireTopic(), NextToken: nextToken }));
       for (const subscription of page.Subscriptions ?? []) {
         const arn = subscription.SubscriptionArn ?? null;
-        subscriptions.push({ arn: arn === 'PendingConfirmation' ? null : arn, protocol: subscription.Protocol ?? '', endpoint: subscription.Endpoint ?? '', pending: !arn || arn === 'PendingConfirmation' });
+        subscriptions.push({
+          arn: arn === 'PendingConfirmation' ? null : arn,
+          protocol: subscription.Protocol ?? '',
+          endpoint: subscription.Endpoint ?? '',
+          pending: !arn || arn === 'PendingConfirmation',
+        });
       }
       nextToken = page.NextToken;
     } while (nextToken);

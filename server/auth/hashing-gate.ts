@@ -9,7 +9,10 @@ export class HashingGate {
   /** Most hashes ever running at once (for tests and metrics). */
   highWater = 0;
 
-  constructor(private readonly concurrency = 2, private readonly maxQueue = 50) {}
+  constructor(
+    private readonly concurrency = 2,
+    private readonly maxQueue = 50,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {

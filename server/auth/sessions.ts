@@ -1,5 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
 import type pg from 'pg';
+
 import type { Role } from './roles';
 
 export const SESSION_COOKIE = 'stockflow_session';
@@ -24,10 +26,7 @@ export class SessionStore {
 
   private signingKey(): Promise<Buffer> {
     this.secret ??= (async () => {
-      await this.pool.query(
-        `INSERT INTO stockflow.settings (key, value) VALUES ('session_secret', to_jsonb($1::text)) ON CONFLICT (key) DO NOTHING`,
-        [randomBytes(32).toString('base64')],
-      );
+      await this.pool.query(`INSERT INTO stockflow.settings (key, value) VALUES ('session_secret', to_jsonb($1::text)) ON CONFLICT (key) DO NOTHING`, [randomBytes(32).toString('base64')]);
       const row = await this.pool.query<{ value: string }>(`SELECT value FROM stockflow.settings WHERE key = 'session_secret'`);
       return Buffer.from(row.rows[0]!.value, 'base64');
     })();
@@ -35,7 +34,9 @@ export class SessionStore {
   }
 
   private async sign(token: string): Promise<string> {
-    return createHmac('sha256', await this.signingKey()).update(token).digest('base64url');
+    return createHmac('sha256', await this.signingKey())
+      .update(token)
+      .digest('base64url');
   }
 
   async create(userId: string): Promise<{ cookie: string; expires: Date }> {

@@ -19,7 +19,10 @@ export const DEFAULT_LIMITS: ThrottleLimits = { windowMs: 15 * 60_000, perName: 
  * guesses cannot slip past the count.
  */
 export class SignInThrottle {
-  constructor(private readonly pool: pg.Pool, private readonly limits: ThrottleLimits = DEFAULT_LIMITS) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly limits: ThrottleLimits = DEFAULT_LIMITS,
+  ) {}
 
   private keys(username: string, address: string | null): string[] {
     return [`name:${username.trim().toLowerCase()}`, ...(address ? [`ip:${address}`] : [])];
@@ -60,10 +63,9 @@ export class SignInThrottle {
 
   /** Forgets what is over: old failure windows and expired sessions. */
   async purge(): Promise<void> {
-    await this.pool.query(
-      `DELETE FROM stockflow.sign_in_throttle WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())`,
-      [this.limits.windowMs / 1000],
-    );
+    await this.pool.query(`DELETE FROM stockflow.sign_in_throttle WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())`, [
+      this.limits.windowMs / 1000,
+    ]);
     await this.pool.query('DELETE FROM stockflow.sessions WHERE expires_at < now()');
   }
 }

@@ -1,11 +1,16 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { generatePassword, hashPassword, verifyPassword } from './passwords';
-import { ROLES, type Role } from './roles';
+
 import { HashingGate } from './hashing-gate';
+import { generatePassword, hashPassword, verifyPassword } from './passwords';
+import { type Role, ROLES } from './roles';
 import { SignInThrottle } from './sign-in-throttle';
 
-export const usernameSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9._-]{2,40}$/, 'use 2-40 characters: letters, digits, . _ -');
+export const usernameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9._-]{2,40}$/, 'use 2-40 characters: letters, digits, . _ -');
 export const passwordSchema = z.string().min(10, 'use at least 10 characters').max(200);
 export const roleSchema = z.enum(ROLES);
 
@@ -43,7 +48,10 @@ export class UserRepository {
   private readonly throttle: SignInThrottle;
   private readonly gate: HashingGate;
 
-  constructor(private readonly pool: pg.Pool, options: { throttle?: SignInThrottle; gate?: HashingGate } = {}) {
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { throttle?: SignInThrottle; gate?: HashingGate } = {},
+  ) {
     this.throttle = options.throttle ?? new SignInThrottle(pool);
     this.gate = options.gate ?? processGate;
   }
@@ -63,20 +71,18 @@ export class UserRepository {
 
   async add(username: string, password: string, role: Role): Promise<User> {
     const hash = await hashPassword(passwordSchema.parse(password));
-    const inserted = await this.pool.query<UserRow>(
-      'INSERT INTO stockflow.users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING *',
-      [usernameSchema.parse(username), hash, roleSchema.parse(role)],
-    );
+    const inserted = await this.pool.query<UserRow>('INSERT INTO stockflow.users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING *', [
+      usernameSchema.parse(username),
+      hash,
+      roleSchema.parse(role),
+    ]);
     if (!inserted.rows[0]) throw new Error(`User ${username} exists already`);
     return toUser(inserted.rows[0]);
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     const hash = await hashPassword(passwordSchema.parse(password));
-    const updated = await this.pool.query(
-      'UPDATE stockflow.users SET password_hash = $2, password_changed_at = now() WHERE username = $1 RETURNING id',
-      [usernameSchema.parse(username), hash],
-    );
+    const updated = await this.pool.query('UPDATE stockflow.users SET password_hash = $2, password_changed_at = now() WHERE username = $1 RETURNING id', [usernameSchema.parse(username), hash]);
     if (updated.rowCount === 0) throw new Error(`No user ${username}`);
     // A new password ends every session of the old one.
     await this.pool.query('DELETE FROM stockflow.sessions WHERE user_id = $1', [updated.rows[0].id]);

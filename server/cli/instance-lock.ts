@@ -3,7 +3,10 @@ import { join } from 'node:path';
 
 /** `stockflow start` runs already for this data dir. */
 export class AlreadyRunningError extends Error {
-  constructor(readonly pid: number, dataDir: string) {
+  constructor(
+    readonly pid: number,
+    dataDir: string,
+  ) {
     super(`already running (pid ${pid}, data in ${dataDir}); stop it first (Ctrl-C in its terminal, or: kill ${pid})`);
     this.name = 'AlreadyRunningError';
   }

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+
 import { z } from 'zod';
+
 import { resendNotification } from '../notifications/resend';
 import { outboxHistory } from '../read-models/notifications';
-import { UsageError, type Command } from './shared';
+import { type Command, UsageError } from './shared';
 
 const idSchema = z.string({ message: 'mail resend needs an outbox id (see: stockflow mail list)' }).regex(/^\d{1,18}$/, 'an outbox id is a number');
 
@@ -12,11 +14,18 @@ export const mailCommands: Record<string, Command> = {
     const [action, ...rest] = args;
     if (action === 'list') {
       const { values } = parseArgs({ args: rest, options: { failed: { type: 'boolean', default: false }, limit: { type: 'string' } } });
-      const limit = z.coerce.number().int().min(1).max(500).parse(values.limit ?? '50');
+      const limit = z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(500)
+        .parse(values.limit ?? '50');
       const opened = await services();
       const entries = (await outboxHistory(opened.pool, limit)).filter((entry) => !values.failed || entry.status === 'failed');
       for (const entry of entries) {
-        process.stdout.write(`#${entry.id}  ${entry.createdAt}  ${entry.status.padEnd(7)} ${entry.channel.padEnd(6)} ${entry.attempts} tries  ${entry.subject}${entry.lastError ? `  (${entry.lastError})` : ''}\n`);
+        process.stdout.write(
+          `#${entry.id}  ${entry.createdAt}  ${entry.status.padEnd(7)} ${entry.channel.padEnd(6)} ${entry.attempts} tries  ${entry.subject}${entry.lastError ? `  (${entry.lastError})` : ''}\n`,
+        );
       }
       if (entries.length === 0) process.stdout.write(values.failed ? 'No failed mail.\n' : 'The outbox is empty.\n');
       return 0;

@@ -1,30 +1,32 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+
 import { z } from 'zod';
+
+import { UserRepository } from '../auth/users';
 import { ConfigError, loadConfig } from '../config';
 import { KEYS } from '../pipeline/context';
-import { runPipeline, newRunId } from '../pipeline/run-pipeline';
+import { newRunId, runPipeline } from '../pipeline/run-pipeline';
 import { STEP_NAMES } from '../pipeline/steps';
 import type { RunSummary } from '../pipeline/summary';
+import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
 import { DeferredRunRecord } from '../runs/deferred-run-record';
-import { runHistoryTracker } from '../runs/task-try';
 import { confWithLoadMode, loadModeOfConf } from '../runs/run-conf';
+import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
 import { openServices, type Services } from '../services';
-import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
-import { consoleLogger } from './console-logger';
-import { runCommands } from './run-commands';
-import { runIdSchema, untilStopped, UsageError, type Command } from './shared';
-import { workerCommands } from './worker-commands';
-import { claimStartInstance } from './instance-lock';
-import { userCommands } from './user-commands';
-import { mailCommands } from './mail-commands';
 import { redactUrls } from '../util/redact';
-import { ensureWebBuild, startWebServer } from './web-server';
-import { UserRepository } from '../auth/users';
+import { consoleLogger } from './console-logger';
+import { claimStartInstance } from './instance-lock';
+import { mailCommands } from './mail-commands';
 import { createProgressBar } from './progress-bar';
+import { runCommands } from './run-commands';
+import { type Command, runIdSchema, untilStopped, UsageError } from './shared';
 import { stepCommand } from './step-command';
+import { userCommands } from './user-commands';
+import { ensureWebBuild, startWebServer } from './web-server';
+import { workerCommands } from './worker-commands';
 
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
 
@@ -106,11 +108,20 @@ const pipelineCommands: Record<string, Command> = {
       bar.done();
       // The outcome is known: it is printed now, even when the database must come back before it is recorded.
       printSummary(summary, values.json);
-      await record.finish(opened.runs, context, { shutdown: stop.signal.aborted ? (stop.signal.reason as Error).message : undefined }, {
-        deadlineMs: RECORD_WAIT_MS,
-        signal: stop.signal,
-        onWait: (error) => log.log('warn', `the database is unavailable (${error instanceof Error ? error.message : String(error)}): run ${runId} is recorded once it is back (waiting up to ${RECORD_WAIT_MS / 60_000} min; Ctrl-C gives up)`),
-      });
+      await record.finish(
+        opened.runs,
+        context,
+        { shutdown: stop.signal.aborted ? (stop.signal.reason as Error).message : undefined },
+        {
+          deadlineMs: RECORD_WAIT_MS,
+          signal: stop.signal,
+          onWait: (error) =>
+            log.log(
+              'warn',
+              `the database is unavailable (${error instanceof Error ? error.message : String(error)}): run ${runId} is recorded once it is back (waiting up to ${RECORD_WAIT_MS / 60_000} min; Ctrl-C gives up)`,
+            ),
+        },
+      );
       return summary.status === 'success' ? 0 : 1;
     } finally {
       process.removeListener('SIGINT', onSignal);
@@ -122,7 +133,7 @@ const pipelineCommands: Record<string, Command> = {
 
   async seed(args, services) {
     const { values } = parseArgs({ args, options: { from: { type: 'string' }, synthetic: { type: 'string' }, seed: { type: 'string' } } });
-    if (values.from === undefined === (values.synthetic === undefined)) throw new UsageError('seed takes either --from DIR or --synthetic N');
+    if ((values.from === undefined) === (values.synthetic === undefined)) throw new UsageError('seed takes either --from DIR or --synthetic N');
     const opened = await services();
     if (values.from !== undefined) {
       const bar = createProgressBar();
@@ -149,7 +160,12 @@ const pipelineCommands: Record<string, Command> = {
     // The whole product on one machine: embedded database and buckets, sample data on the first
     // start, the runner, the .SUCCESS watcher and the control panel.
     const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-web': { type: 'boolean', default: false } } });
-    const port = z.coerce.number().int().min(1).max(65535).parse(values.port ?? process.env.PORT ?? '3000');
+    const port = z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .parse(values.port ?? process.env.PORT ?? '3000');
     // Before anything else: a second start must leave without touching the running one.
     claimStartInstance(loadConfig().dataDir);
     const log = consoleLogger();

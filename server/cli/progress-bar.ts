@@ -16,7 +16,8 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr): 
       const filled = Math.round(ratio * width);
       const seconds = Math.max((now - startedAt) / 1000, 0.001);
       const unit = event.step === 'load' ? 'rows' : 'files';
-      const text = `${event.step.padEnd(9)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${event.done}/${event.total} ${unit}, ` +
+      const text =
+        `${event.step.padEnd(9)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${event.done}/${event.total} ${unit}, ` +
         `${event.rows.toLocaleString('en-US')} rows, ${Math.round(event.rows / seconds).toLocaleString('en-US')} rows/s`;
       stream.write(`\r${text.slice(0, (stream.columns ?? 120) - 1)}\x1b[K`);
       drawn = true;

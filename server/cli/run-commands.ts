@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
+
 import { z } from 'zod';
+
 import { RUN_STATUSES, type RunView, type TaskView } from '../ports/orchestrator';
 import { confWithLoadMode, runConfSchema } from '../runs/run-conf';
 import { isFinished } from '../runs/run-status';
-import { runIdSchema, UsageError, type Command } from './shared';
+import { type Command, runIdSchema, UsageError } from './shared';
 
 function duration(run: RunView): string {
   if (!run.startedAt) return '';

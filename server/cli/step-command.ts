@@ -1,14 +1,21 @@
 import { parseArgs } from 'node:util';
+
 import { z } from 'zod';
+
 import { isStepName, NOTIFY_STEP, STEP_NAMES } from '../pipeline/steps';
-import { finishRecordedRun } from '../runs/run-outcome';
 import { loadModeOfConf, runConfSchema, triggerOfConf } from '../runs/run-conf';
+import { finishRecordedRun } from '../runs/run-outcome';
 import { runStepTry } from '../runs/step-try';
 import { consoleLogger } from './console-logger';
 import { createProgressBar } from './progress-bar';
-import { runIdSchema, UsageError, type Command } from './shared';
+import { type Command, runIdSchema, UsageError } from './shared';
 
-const countSchema = (flag: string) => z.coerce.number({ message: `${flag} takes a whole number` }).int().min(1).max(1000);
+const countSchema = (flag: string) =>
+  z.coerce
+    .number({ message: `${flag} takes a whole number` })
+    .int()
+    .min(1)
+    .max(1000);
 
 /**
  * `stockflow step NAME --run-id ID`: one step of a run in its own process (what each Airflow task
@@ -63,10 +70,16 @@ export const stepCommand: Command = async (args, services) => {
       echo: log,
       signal: stop.signal,
       contextFor: (taskLog, onProgress, signal) =>
-        opened.pipelineContext(runId, taskLog, (event) => {
-          onProgress(event);
-          bar.update(event);
-        }, signal, { loadMode: loadModeOfConf(conf) }),
+        opened.pipelineContext(
+          runId,
+          taskLog,
+          (event) => {
+            onProgress(event);
+            bar.update(event);
+          },
+          signal,
+          { loadMode: loadModeOfConf(conf) },
+        ),
     });
     bar.done();
     // An operator's cancel reaches a step two ways: the cancel flag, or Airflow's SIGTERM.

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
+
 import { generatePassword } from '../auth/passwords';
-import { ROLES, type Role } from '../auth/roles';
+import { type Role, ROLES } from '../auth/roles';
 import { roleSchema, UserRepository } from '../auth/users';
-import { UsageError, type Command } from './shared';
+import { type Command, UsageError } from './shared';
 
 /** `stockflow user add|passwd|list|remove`: control panel accounts. */
 export const userCommands: Record<string, Command> = {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { consoleLogger } from './console-logger';
+
 import { startEventsServer } from '../trigger/events-http-server';
-import { UsageError, untilStopped, type Command } from './shared';
+import { consoleLogger } from './console-logger';
+import { type Command, untilStopped, UsageError } from './shared';
 
 export const workerCommands: Record<string, Command> = {
   /** The embedded runner alone: executes queued runs until stopped. */
@@ -35,7 +36,15 @@ export const workerCommands: Record<string, Command> = {
     runner?.start();
     watcher.start();
     const events = opened.config.watch.eventsPort
-      ? await startEventsServer({ pool: opened.pool, orchestrator: opened.orchestrator, secret: opened.config.watch.eventsSecret!, port: opened.config.watch.eventsPort, log, bucket: opened.config.watch.eventsBucket, snsTopicArn: opened.config.watch.eventsSnsTopicArn })
+      ? await startEventsServer({
+          pool: opened.pool,
+          orchestrator: opened.orchestrator,
+          secret: opened.config.watch.eventsSecret!,
+          port: opened.config.watch.eventsPort,
+          log,
+          bucket: opened.config.watch.eventsBucket,
+          snsTopicArn: opened.config.watch.eventsSnsTopicArn,
+        })
       : null;
     log.log('info', `watching ${opened.monitored.location} for .SUCCESS every ${opened.config.watch.intervalMs} ms${events ? `; S3 events on ${events.url}` : ''} (Ctrl-C to stop)`);
     await untilStopped();

@@ -4,9 +4,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+
 import pg from 'pg';
+
 import {
   APP_ROLE,
+  type CredentialFiles,
   credentialFiles,
   ensureAppRoleAndDatabase,
   ensureSecret,
@@ -15,7 +18,6 @@ import {
   readSecret,
   securePgHba,
   SUPERUSER,
-  type CredentialFiles,
 } from './embedded-credentials';
 
 const run = promisify(execFile);
@@ -72,7 +74,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     // Loopback only, whatever postgresql.conf says (the command line wins).
     await pgCtl(['start', '-w', '-t', '60', '-l', join(databaseDir, 'server.log'), '-o', `-p ${options.port} -c listen_addresses=127.0.0.1`]);
   } catch (error) {
-    throw new Error(`Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}): ${lastLines(join(databaseDir, 'server.log')) || describe(error)}. Is the port taken? Set STOCKFLOW_EMBEDDED_PG_PORT or DATABASE_URL.`);
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} (data in ${databaseDir}): ${lastLines(join(databaseDir, 'server.log')) || describe(error)}. Is the port taken? Set STOCKFLOW_EMBEDDED_PG_PORT or DATABASE_URL.`,
+    );
   }
   writeFileSync(ownerFile, `${process.pid}\n`);
   const started = stoppable('', databaseDir, pgCtl);

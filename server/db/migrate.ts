@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { readMigrations, type Migration } from './sql-files';
+
+import { type Migration, readMigrations } from './sql-files';
 
 // Any constant works; it only has to be the same for every stockflow process.
 const MIGRATION_LOCK_KEY = 7_391_022_515;

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { resolvePgTls, type DatabaseTlsSettings, type PgSsl } from './tls';
+
+import { type DatabaseTlsSettings, type PgSsl, resolvePgTls } from './tls';
 
 export interface PoolOptions {
   max?: number;
@@ -17,7 +18,7 @@ export interface PoolOptions {
  * them exact, parse where needed.
  */
 export function createPool(connectionString: string, options: number | PoolOptions = {}): pg.Pool {
-  const { max = 10, tls = {}, statementTimeoutMs, idleInTransactionTimeoutMs } = typeof options === 'number' ? { max: options } as PoolOptions : options;
+  const { max = 10, tls = {}, statementTimeoutMs, idleInTransactionTimeoutMs } = typeof options === 'number' ? ({ max: options } as PoolOptions) : options;
   const resolved = resolvePgTls(connectionString, tls);
   const config: pg.PoolConfig = {
     connectionString: resolved.connectionString,
@@ -46,7 +47,10 @@ type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefi
 class FallbackPool extends pg.Pool {
   private chosen: Promise<void> | undefined;
 
-  constructor(config: pg.PoolConfig, private readonly attempts: PgSsl[]) {
+  constructor(
+    config: pg.PoolConfig,
+    private readonly attempts: PgSsl[],
+  ) {
     super(config);
   }
 

@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
  * The repository's sql/ folder: beside this module when run from source (CLI, tests); from the
  * working directory when bundled (the Next.js server runs from the project root).
  */
-export const SQL_DIR = [resolve(dirname(fileURLToPath(import.meta.url)), '../../sql'), resolve(process.cwd(), 'sql')].find((path) =>
-  existsSync(join(path, 'insert_query.sql')),
-) ?? resolve(process.cwd(), 'sql');
+export const SQL_DIR =
+  [resolve(dirname(fileURLToPath(import.meta.url)), '../../sql'), resolve(process.cwd(), 'sql')].find((path) => existsSync(join(path, 'insert_query.sql'))) ?? resolve(process.cwd(), 'sql');
 
 export interface Migration {
   version: number;

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
+
 import pg from 'pg';
+
 import { ConfigError } from '../config';
 import { resolvePgTls } from './tls';
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+
 import type { Logger } from '../ports/logger';
 import type { MailChannel } from '../ports/mail-channel';
 import { PollingLoop } from '../util/polling-loop';
@@ -17,8 +18,10 @@ export class OutboxDispatcher {
 
   constructor(private readonly options: { pool: pg.Pool; channel: MailChannel; log: Logger; intervalMs?: number; retry?: Partial<RetryPolicy> }) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.loop = new PollingLoop(() => this.dispatchDue(), options.intervalMs ?? 2000, (error) =>
-      options.log.log('error', `outbox: ${error instanceof Error ? error.message : String(error)}`),
+    this.loop = new PollingLoop(
+      () => this.dispatchDue(),
+      options.intervalMs ?? 2000,
+      (error) => options.log.log('error', `outbox: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
 

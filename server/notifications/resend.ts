@@ -1,11 +1,9 @@
 import type pg from 'pg';
+
 import type { MailChannel } from '../ports/mail-channel';
 import { attemptDelivery, claimMessage, reopenFailedMessage } from './outbox-delivery';
 
-export type ResendResult =
-  | { outcome: 'not-failed' }
-  | { outcome: 'sent'; deliveryId: string }
-  | { outcome: 'pending'; error: string | null };
+export type ResendResult = { outcome: 'not-failed' } | { outcome: 'sent'; deliveryId: string } | { outcome: 'pending'; error: string | null };
 
 /**
  * An operator resends a mail that was given up on (panel or `stockflow mail resend`): it is pending

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import Papa from 'papaparse';
+
 import { LineSplitter, parseCsvLine, type ParsedFields } from './csv';
 
 /**
@@ -155,6 +157,9 @@ describe('the pipeline CSV parser agrees with papaparse', () => {
 
   it('flags an unterminated quote as papaparse does', () => {
     assert.deepEqual(parseCsvLine('a,"b'), { ok: false, reason: 'unterminated quoted field' });
-    assert.deepEqual(Papa.parse('a,"b', { delimiter: ',' }).errors.map((error) => error.code), ['MissingQuotes']);
+    assert.deepEqual(
+      Papa.parse('a,"b', { delimiter: ',' }).errors.map((error) => error.code),
+      ['MissingQuotes'],
+    );
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+
 import { csvField, csvRecord, LineSplitter, parseCsvLine, readAllLines, type SourceLine } from './csv';
 
 describe('LineSplitter', () => {
@@ -35,12 +36,15 @@ describe('LineSplitter', () => {
     splitter.end();
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     assert.ok(held <= 1001, `held ${held} characters`);
-    assert.deepEqual(lines.map((line) => [line.number, line.text.length, line.overLimit]), [
-      [1, 5, undefined],
-      [2, 1000, 4096 * 16 * 1024],
-      [3, 4, undefined],
-      [4, 1000, 1001],
-    ]);
+    assert.deepEqual(
+      lines.map((line) => [line.number, line.text.length, line.overLimit]),
+      [
+        [1, 5, undefined],
+        [2, 1000, 4096 * 16 * 1024],
+        [3, 4, undefined],
+        [4, 1000, 1001],
+      ],
+    );
   });
 
   it('keeps a line of exactly the limit', () => {
@@ -48,7 +52,10 @@ describe('LineSplitter', () => {
     const splitter = new LineSplitter((line) => lines.push(line), 10);
     splitter.push(Buffer.from('0123456789\r\n01234567890\n'));
     splitter.end();
-    assert.deepEqual(lines, [{ number: 1, text: '0123456789' }, { number: 2, text: '0123456789', overLimit: 11 }]);
+    assert.deepEqual(lines, [
+      { number: 1, text: '0123456789' },
+      { number: 2, text: '0123456789', overLimit: 11 },
+    ]);
   });
 
   it('yields nothing for an empty stream', async () => {

@@ -1,13 +1,12 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import { STORED_TEXT_LIMIT } from './stored-text';
+import { StringDecoder } from 'node:string_decoder';
 
 // The record parser is pure (no Node APIs) so the browser's upload preview can use it too.
 import { LINE_LIMIT } from './csv-record';
+import { STORED_TEXT_LIMIT } from './stored-text';
 export { LINE_LIMIT, parseCsvLine, type ParsedFields } from './csv-record';
 
 /** The CSV codec the pipeline needs: physical lines in, fields out, and fields back to CSV. */
-
 
 export interface SourceLine {
   /** 1-based physical line number in the file. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { formatFixed, parseNonNegativeDecimal, percentChange, valueChange } from './decimal';
 
 const d = (text: string) => {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+
 import type { ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { writeChunk } from './streams';
 

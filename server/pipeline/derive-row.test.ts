@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { deriveRow } from './derive-row';
 import { isCalendarDate, isHeaderLine, looksLikeHeader } from './stock-row';
 
@@ -54,7 +55,7 @@ describe('deriveRow', () => {
 
   it('agrees between the fast path and the general parser on many generated rows', () => {
     let seed = 42;
-    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let index = 0; index < 2000; index += 1) {
       const price = () => (next() * 500).toFixed(Math.floor(next() * 5)).replace(/\.?0+$/, '') || '0';
       const fields = ['2001-03-05', price(), price(), price(), price(), String(Math.floor(next() * 1e7)), '0'];

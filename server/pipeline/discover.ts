@@ -1,7 +1,7 @@
 import { ObjectNotFoundError } from '../ports/object-store';
 import type { LoadMode } from '../ports/stock-table';
 import { parseCompanyList } from './company-list';
-import { KEYS, StepInputError, type PipelineContext } from './context';
+import { KEYS, type PipelineContext, StepInputError } from './context';
 import { storedText } from './stored-text';
 import { streamToString } from './streams';
 
@@ -84,8 +84,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   };
   context.log.log(
     'info',
-    `discover: ${result.listed} companies listed, ${files.length} files found, ${missing.length} missing, ` +
-      `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
+    `discover: ${result.listed} companies listed, ${files.length} files found, ${missing.length} missing, ` + `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
   );
   if (demo) context.log.log('info', `discover: ${context.source.location} holds synthetic demo data (${KEYS.demoMarker}); seed --from replaces it`);
   if (loadMode === 'replace') context.log.log('info', 'discover: load mode replace: the table will hold exactly this batch');

@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
+
 import type { LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
-import { StepInputError, type PipelineContext } from './context';
+import { type PipelineContext, StepInputError } from './context';
 import { openRunOutput, publishRunOutput } from './output-layout';
 import type { Manifest } from './transform';
 
@@ -29,10 +30,7 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows: counted, expectedRows, signal: context.signal, onPhase, scope: scopeOf(manifest) });
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
-  context.log.log(
-    'info',
-    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load, mode ${result.mode})`,
-  );
+  context.log.log('info', `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load, mode ${result.mode})`);
   const { totals } = result.changes;
   context.log.log(
     'info',

@@ -1,7 +1,7 @@
 import type { DeliveryReceipt } from '../ports/notifier';
 import type { PipelineContext } from './context';
 import { notificationSubject } from './subject';
-import { summarizeRun, type RunSummary } from './summary';
+import { type RunSummary, summarizeRun } from './summary';
 
 export interface NotifyResult {
   outcome: 'success' | 'failure';
@@ -21,7 +21,12 @@ export async function notify(context: PipelineContext): Promise<NotifyResult> {
   const outcome = summary.status === 'success' ? 'success' : 'failure';
   const identity = (await context.resolveIdentity?.()) ?? context.identity;
   const subject = notificationSubject(identity, outcome);
-  const lastDataStep = records.filter((record) => record.step !== 'notify').map((record) => record.finishedAt).sort().at(-1) ?? 'none';
+  const lastDataStep =
+    records
+      .filter((record) => record.step !== 'notify')
+      .map((record) => record.finishedAt)
+      .sort()
+      .at(-1) ?? 'none';
   const receipt = await context.notifier.send({
     runId: context.runId,
     outcome,
@@ -45,7 +50,7 @@ export class NotificationNotDeliveredError extends Error {
 }
 
 const LOAD_MODE_TEXT: Record<RunSummary['loadMode'], string> = {
-  companies: 'companies (the listed companies\' rows replaced, others kept)',
+  companies: "companies (the listed companies' rows replaced, others kept)",
   replace: 'replace (the table holds exactly this batch)',
 };
 // The most-changed companies a mail names; the run page lists them all.
@@ -61,7 +66,7 @@ function changeLines(summary: RunSummary): string[] {
     `Changes compared with the table before this run: ${totals.added} rows added, ${totals.changed} changed, ${totals.removed} removed, ${totals.unchanged} unchanged`,
     `  ${totals.companiesAdded} companies new, ${totals.companiesRemoved} companies removed${summary.companiesRemoved > 0 ? ` (${summary.companiesRemoved} outside this batch)` : ''}`,
   ];
-  if (changes.companies.length === 0) return [...lines, '  No company\'s rows changed.'];
+  if (changes.companies.length === 0) return [...lines, "  No company's rows changed."];
   lines.push('  company        added  changed  removed');
   for (const change of changes.companies.slice(0, MAILED_COMPANY_CHANGES)) {
     lines.push(`  ${change.company.padEnd(12)} ${String(change.added).padStart(7)} ${String(change.changed).padStart(8)} ${String(change.removed).padStart(8)}`);

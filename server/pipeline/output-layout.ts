@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { KEYS, type PipelineContext } from './context';
 import { streamToString } from './streams';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { InvalidKeyError, ObjectNotFoundError, SymlinkRefusedError } from '../ports/object-store';
 import type { PipelineContext } from './context';
 import { csvField, LINE_LIMIT, LineSplitter } from './csv';
@@ -20,7 +21,11 @@ const DEFAULT_FILE_READ = { attempts: 3, backoffMs: 1000 };
 
 /** A source file that could not be read in any attempt: the run fails (its rows would be missing). */
 export class FileReadError extends Error {
-  constructor(readonly key: string, attempts: number, cause: unknown) {
+  constructor(
+    readonly key: string,
+    attempts: number,
+    cause: unknown,
+  ) {
     super(`${key} could not be read (${attempts} attempt${attempts === 1 ? '' : 's'}): ${messageOf(cause)}`, { cause });
     this.name = 'FileReadError';
   }

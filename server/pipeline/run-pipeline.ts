@@ -3,8 +3,8 @@ import { deferredReplace } from './deferred-replace';
 import type { DiscoveryResult } from './discover';
 import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
-import { summarizeRun, type RunSummary } from './summary';
-import { transform, type Manifest } from './transform';
+import { type RunSummary, summarizeRun } from './summary';
+import { type Manifest, transform } from './transform';
 
 /**
  * All steps in one process. Transform streams its output straight into the load's COPY as well
@@ -31,7 +31,11 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
   // Source bytes over an average row's ~45 bytes: enough to tell a full batch from a few companies.
   const estimatedRows = Math.round(discovery.files.reduce((total, file) => total + file.size, 0) / 45);
-  const session = deferredReplace(context.stocks, discovery.files.map((file) => file.company), { estimatedRows, scope: scopeOf(discovery) });
+  const session = deferredReplace(
+    context.stocks,
+    discovery.files.map((file) => file.company),
+    { estimatedRows, scope: scopeOf(discovery) },
+  );
   let manifest: Manifest;
   try {
     manifest = (await recordStep(context, 'transform', (stepContext) => transform(stepContext, discovery, session.rows))).result as Manifest;
@@ -50,6 +54,9 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
 }
 
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `run_${stamp}_${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -1,10 +1,10 @@
 import type { StepRecord } from '../ports/step-results';
-import { StepInputError, type PipelineContext } from './context';
+import { type PipelineContext, StepInputError } from './context';
 import { discover, type DiscoveryResult } from './discover';
 import { load } from './load';
 import { notify } from './notify';
 import { resultOf } from './summary';
-import { transform, type Manifest } from './transform';
+import { type Manifest, transform } from './transform';
 
 /** The pipeline, one definition for every engine (CLI run, embedded runner, Airflow tasks). */
 export const STEP_NAMES = ['discover', 'transform', 'load', 'notify'] as const;

@@ -5,17 +5,7 @@ import { parseNonNegativeDecimal, percentChange, valueChange } from './decimal';
 export const SOURCE_COLUMNS = ['Date', 'Open', 'High', 'Low', 'Close', 'Volume', 'OpenInt'] as const;
 
 /** historical_stocks_data's columns, in the order of the output CSV and of COPY. */
-export const TABLE_COLUMNS = [
-  'stock_date',
-  'open_value',
-  'high_value',
-  'low_value',
-  'close_value',
-  'volume_traded',
-  'daily_percent_change',
-  'value_change',
-  'company_name',
-] as const;
+export const TABLE_COLUMNS = ['stock_date', 'open_value', 'high_value', 'low_value', 'close_value', 'volume_traded', 'daily_percent_change', 'value_change', 'company_name'] as const;
 
 export interface StockRow {
   date: string;

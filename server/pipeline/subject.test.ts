@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { notificationSubject } from './subject';
 
 describe('notificationSubject', () => {

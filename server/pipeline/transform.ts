@@ -1,10 +1,11 @@
 import { PassThrough, type Writable } from 'node:stream';
+
 import type { LoadMode } from '../ports/stock-table';
-import { csvRecord } from './csv';
 import type { PipelineContext } from './context';
+import { csvRecord } from './csv';
 import type { DiscoveryResult } from './discover';
 import { removeStaleOutputs, runOutputKeys } from './output-layout';
-import { readSourceFile, type FileOutcome } from './read-file';
+import { type FileOutcome, readSourceFile } from './read-file';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, writeChunk } from './streams';
 
@@ -72,10 +73,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
   const keys = runOutputKeys(context.runId);
   const output = new PassThrough({ highWaterMark: 1 << 20 });
   const rejects = new PassThrough();
-  const uploads = Promise.all([
-    context.source.put(keys.output, output, { contentType: 'text/csv' }),
-    context.source.put(keys.rejects, rejects, { contentType: 'text/csv' }),
-  ]);
+  const uploads = Promise.all([context.source.put(keys.output, output, { contentType: 'text/csv' }), context.source.put(keys.rejects, rejects, { contentType: 'text/csv' })]);
   // A failed upload must not leave us writing into a stream nobody reads.
   uploads.catch((error: unknown) => {
     output.destroy(error as Error);

@@ -48,21 +48,30 @@ export interface ObjectStore {
 
 /** A symbolic link inside a folder bucket: never followed, since it can point outside the bucket. */
 export class SymlinkRefusedError extends Error {
-  constructor(readonly location: string, readonly key: string) {
+  constructor(
+    readonly location: string,
+    readonly key: string,
+  ) {
     super(`${key} is a symbolic link in ${location}: refused (links can point outside the bucket)`);
     this.name = 'SymlinkRefusedError';
   }
 }
 
 export class ObjectNotFoundError extends Error {
-  constructor(readonly location: string, readonly key: string) {
+  constructor(
+    readonly location: string,
+    readonly key: string,
+  ) {
     super(`No object ${key} in ${location}`);
     this.name = 'ObjectNotFoundError';
   }
 }
 
 export class InvalidKeyError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`Invalid object key ${JSON.stringify(key)}: ${reason}`);
     this.name = 'InvalidKeyError';
   }

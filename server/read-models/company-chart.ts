@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+
 import { calendarDaySchema } from '../util/calendar-day';
 
 const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
@@ -52,7 +53,18 @@ export function parseCompanyChartQuery(raw: Record<string, string | string[] | u
   return { query: companyChartQuerySchema.parse(Object.fromEntries(Object.entries(flat).filter(([key]) => !(key in problems)))), problems };
 }
 
-interface PointRow { first: string; last: string; days: number; open: string; high: string; low: string; close: string; volume: string; pmin: string | null; pmax: string | null }
+interface PointRow {
+  first: string;
+  last: string;
+  days: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  pmin: string | null;
+  pmax: string | null;
+}
 
 /**
  * One company's series as candles. When the range has no more trading days than `points`, every
@@ -114,7 +126,10 @@ export async function loadCompanyChart(pool: pg.Pool, company: string, raw: Reco
 
 /** Company names starting with a prefix, via a loose index scan (fast without a companies table). */
 export async function searchCompanies(pool: pg.Pool, prefix: string, limit = 20): Promise<string[]> {
-  const clean = prefix.trim().toLowerCase().replace(/[^a-z0-9_&^.-]/g, '');
+  const clean = prefix
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_&^.-]/g, '');
   const found = await pool.query<{ company_name: string }>(
     `WITH RECURSIVE names AS (
        (SELECT company_name FROM public.historical_stocks_data WHERE company_name >= $1 ORDER BY company_name LIMIT 1)

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+
 import { csvRecord } from '../pipeline/csv';
 import { spreadsheetSafe } from '../pipeline/stored-text';
-import { filterClause, parseDataQuery, orderClause, SELECT_COLUMNS, visibleColumns, type DataRow, type TableColumn } from './data-page';
+import { type DataRow, filterClause, orderClause, parseDataQuery, SELECT_COLUMNS, type TableColumn, visibleColumns } from './data-page';
 
 const FETCH_ROWS = 5000;
 
@@ -44,7 +45,14 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
   } finally {
     if (failed) await client.query('ROLLBACK').catch(() => {});
     // A consumer that stopped early leaves the transaction open: drop the connection then.
-    const open = await client.query('SELECT 1').then(() => client.query('ROLLBACK').then(() => true, () => true), () => false);
+    const open = await client.query('SELECT 1').then(
+      () =>
+        client.query('ROLLBACK').then(
+          () => true,
+          () => true,
+        ),
+      () => false,
+    );
     client.removeListener('error', onError);
     client.release(!open);
   }

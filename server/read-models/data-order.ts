@@ -1,6 +1,7 @@
 import { z } from 'zod';
+
 import { calendarDaySchema } from '../util/calendar-day';
-import { castOf, jumpIsPosition, type DataQuery, type TableColumn } from './data-query';
+import { castOf, type DataQuery, jumpIsPosition, type TableColumn } from './data-query';
 
 /**
  * The data page's order and keyset cursor. The order is the primary sort, the secondary sort,
@@ -55,7 +56,10 @@ function fitsColumn(value: string, column: TableColumn): boolean {
 export function decodeCursor(text: string | undefined, keys: SortKey[]): Cursor | null {
   if (!text) return null;
   try {
-    const values = z.array(z.string().max(200).nullable()).length(keys.length).parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    const values = z
+      .array(z.string().max(200).nullable())
+      .length(keys.length)
+      .parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
     const fits = keys.every((key, index) => (values[index] === null ? NULLABLE.has(key.column) : fitsColumn(values[index]!, key.column)));
     return fits ? values : null;
   } catch {
@@ -86,7 +90,16 @@ export function cursorClause(keys: SortKey[], cursor: Cursor, backwards: boolean
   const primary = keys[0]!;
   const first = cursor[0]!;
   const forward = primary.ascending !== backwards;
-  const bound = first === null ? (forward ? 'true' : `${primary.column} IS NULL`) : forward ? `${primary.column} >= ${param(first, primary.column)}` : NULLABLE.has(primary.column) ? `(${primary.column} <= ${param(first, primary.column)} OR ${primary.column} IS NULL)` : `${primary.column} <= ${param(first, primary.column)}`;
+  const bound =
+    first === null
+      ? forward
+        ? 'true'
+        : `${primary.column} IS NULL`
+      : forward
+        ? `${primary.column} >= ${param(first, primary.column)}`
+        : NULLABLE.has(primary.column)
+          ? `(${primary.column} <= ${param(first, primary.column)} OR ${primary.column} IS NULL)`
+          : `${primary.column} <= ${param(first, primary.column)}`;
   return `(${bound} AND ((${alternatives.join(') OR (')})))`;
 }
 

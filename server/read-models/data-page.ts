@@ -1,11 +1,12 @@
 import type pg from 'pg';
+
 import { cursorClause, decodeCursor, encodeCursor, jumpClause, orderClause, sortKeys } from './data-order';
-import { filterClause, jumpIsPosition, parseDataQuery, visibleColumns, type DataQuery, type TableColumn } from './data-query';
+import { type DataQuery, filterClause, jumpIsPosition, parseDataQuery, type TableColumn, visibleColumns } from './data-query';
 
 /** The data page: historical_stocks_data filtered, sorted and keyset-paged on the server. */
 
-export { dataQuerySchema, filterClause, parseDataQuery, queryParams, visibleColumns, RANGE_FILTERS, type DataQuery, type TableColumn } from './data-query';
 export { orderClause } from './data-order';
+export { type DataQuery, dataQuerySchema, filterClause, parseDataQuery, queryParams, RANGE_FILTERS, type TableColumn, visibleColumns } from './data-query';
 
 export interface DataRow {
   stock_date: string;
@@ -85,10 +86,7 @@ async function anyBeforeJump(pool: pg.Pool, query: DataQuery): Promise<boolean> 
   const params: unknown[] = [];
   const where = filterClause(query, params);
   params.push(query.jump);
-  const found = await pool.query(
-    `SELECT 1 FROM public.historical_stocks_data WHERE ${where} AND stock_date ${query.dir === 'asc' ? '<' : '>'} $${params.length}::date LIMIT 1`,
-    params,
-  );
+  const found = await pool.query(`SELECT 1 FROM public.historical_stocks_data WHERE ${where} AND stock_date ${query.dir === 'asc' ? '<' : '>'} $${params.length}::date LIMIT 1`, params);
   return (found.rowCount ?? 0) > 0;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { TABLE_COLUMNS } from '../pipeline/stock-row';
 import { calendarDaySchema } from '../util/calendar-day';
 
@@ -9,7 +10,10 @@ export type TableColumn = (typeof TABLE_COLUMNS)[number];
 const blankIsUnset = (value: unknown) => (value === '' || value === undefined ? undefined : value);
 const optionalNumber = z.preprocess(blankIsUnset, z.coerce.number({ error: 'enter a number' }).finite('enter a number').optional());
 // Volume is a bigint column: a bound past it would make PostgreSQL fail the query.
-const optionalVolume = z.preprocess(blankIsUnset, z.coerce.number({ error: 'enter a number' }).finite('enter a number').min(0, 'volumes are never negative').max(Number.MAX_SAFE_INTEGER, 'too large').optional());
+const optionalVolume = z.preprocess(
+  blankIsUnset,
+  z.coerce.number({ error: 'enter a number' }).finite('enter a number').min(0, 'volumes are never negative').max(Number.MAX_SAFE_INTEGER, 'too large').optional(),
+);
 const optionalDate = z.preprocess(blankIsUnset, calendarDaySchema.optional());
 const optionalColumn = z.preprocess(blankIsUnset, z.enum(TABLE_COLUMNS).optional()).catch(undefined);
 
@@ -25,7 +29,15 @@ export const RANGE_FILTERS = [
 ] as const;
 
 export const dataQuerySchema = z.object({
-  company: z.preprocess(blankIsUnset, z.string().trim().toLowerCase().regex(/^[a-z0-9_&^.,\s-]{1,400}$/, 'letters, digits and . _ & ^ - only; separate names with commas').optional()),
+  company: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9_&^.,\s-]{1,400}$/, 'letters, digits and . _ & ^ - only; separate names with commas')
+      .optional(),
+  ),
   from: optionalDate,
   to: optionalDate,
   openMin: optionalNumber,
@@ -52,10 +64,21 @@ export const dataQuerySchema = z.object({
   dir2: z.enum(['asc', 'desc']).catch('asc'),
   /** Columns left out of the table and the export, comma-separated. */
   hide: z.preprocess(
-    (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value === undefined ? [] : value),
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean)
+        : value === undefined
+          ? []
+          : value,
     z.array(z.enum(TABLE_COLUMNS, { error: 'unknown column' })).max(TABLE_COLUMNS.length - 1, 'keep at least one column'),
   ),
-  size: z.coerce.number().pipe(z.union([z.literal(50), z.literal(100), z.literal(500)])).catch(50),
+  size: z.coerce
+    .number()
+    .pipe(z.union([z.literal(50), z.literal(100), z.literal(500)]))
+    .catch(50),
   after: z.string().max(2000).optional(),
   before: z.string().max(2000).optional(),
   count: z.enum(['exact']).optional(),
@@ -93,8 +116,15 @@ export function visibleColumns(query: DataQuery): TableColumn[] {
 export const jumpIsPosition = (query: DataQuery): boolean => query.sort === 'stock_date';
 
 const CAST: Record<TableColumn, string> = {
-  stock_date: 'date', open_value: 'numeric', high_value: 'numeric', low_value: 'numeric', close_value: 'numeric',
-  volume_traded: 'bigint', daily_percent_change: 'numeric', value_change: 'numeric', company_name: 'text',
+  stock_date: 'date',
+  open_value: 'numeric',
+  high_value: 'numeric',
+  low_value: 'numeric',
+  close_value: 'numeric',
+  volume_traded: 'bigint',
+  daily_percent_change: 'numeric',
+  value_change: 'numeric',
+  company_name: 'text',
 };
 export const castOf = (column: TableColumn): string => CAST[column];
 

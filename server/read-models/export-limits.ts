@@ -1,4 +1,5 @@
 import type pg from 'pg';
+
 import { createPool } from '../db/pool';
 import type { DatabaseTlsSettings } from '../db/tls';
 

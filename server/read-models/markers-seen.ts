@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+
 import { MARKER_DECISIONS, type MarkerDecision, type MarkerSource } from '../trigger/marker-log';
 
 /** The markers-seen page: what became of each marker and event delivery, newest first, keyset-paged. */
@@ -10,7 +11,13 @@ const blankIsAbsent = (value: unknown): unknown => (value === '' ? undefined : v
 export const markersQuerySchema = z.object({
   decision: z.preprocess(blankIsAbsent, z.enum(MARKER_DECISIONS, { message: `one of ${MARKER_DECISIONS.join(', ')}` }).optional()),
   bucket: z.preprocess(blankIsAbsent, z.string().trim().max(1024, 'at most 1024 characters').optional()),
-  before: z.preprocess(blankIsAbsent, z.string().regex(/^\d{1,18}$/, 'not a page cursor').optional()),
+  before: z.preprocess(
+    blankIsAbsent,
+    z
+      .string()
+      .regex(/^\d{1,18}$/, 'not a page cursor')
+      .optional(),
+  ),
 });
 export type MarkersQuery = z.infer<typeof markersQuerySchema>;
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+
+import type { RunSummary } from '../pipeline/summary';
 import type { Manifest } from '../pipeline/transform';
 import type { RunView, TaskView } from '../ports/orchestrator';
-import type { RunSummary } from '../pipeline/summary';
 import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
 import { isCancellable, isFinished, isRerunnable, isRetryable } from '../runs/run-status';
 import type { Services } from '../services';

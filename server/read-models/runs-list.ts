@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { STEP_NAMES } from '../pipeline/steps';
 import { RUN_STATUSES, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
 import { isActive, isCancellable } from '../runs/run-status';

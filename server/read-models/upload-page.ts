@@ -1,5 +1,5 @@
-import type { SessionUser } from '../auth/sessions';
 import { hasRole } from '../auth/roles';
+import type { SessionUser } from '../auth/sessions';
 import type { Services } from '../services';
 import { UPLOAD_SIZE_LIMIT } from '../uploads/upload-key';
 

@@ -4,8 +4,8 @@ import type { Logger } from '../ports/logger';
 import type { StepRecord, StepResultStore } from '../ports/step-results';
 import type { StepTracker, TrackedStep } from '../ports/step-tracker';
 import { isDatabaseUnavailable, isOutageMessage, retryWhileUnavailable, type WaitOptions } from './outage';
-import type { RunRepository } from './run-repository';
 import { finishRecordedRun, type RunEnding, type runEnding } from './run-outcome';
+import type { RunRepository } from './run-repository';
 
 /**
  * How `stockflow run` records a run that one process executes from start to end. A record that

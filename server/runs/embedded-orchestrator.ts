@@ -1,6 +1,6 @@
+import { newRunId } from '../pipeline/run-pipeline';
 import type { LogPage, Orchestrator, RunPage, RunView, TaskView, TriggerRequest } from '../ports/orchestrator';
 import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
-import { newRunId } from '../pipeline/run-pipeline';
 import type { RunRepository } from './run-repository';
 
 /** The default orchestrator: runs queued in PostgreSQL, executed by an EmbeddedRunner. */

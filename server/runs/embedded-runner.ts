@@ -1,15 +1,17 @@
-import type pg from 'pg';
 import { hostname } from 'node:os';
+
+import type pg from 'pg';
+
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
 import { DATA_STEPS, NOTIFY_STEP, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';
 import type { LoadMode } from '../ports/stock-table';
-import { loadModeOfConf } from './run-conf';
 import { backoffDelay, isDatabaseUnavailable, isOutageMessage } from './outage';
-import type { RunRepository } from './run-repository';
+import { loadModeOfConf } from './run-conf';
 import { finishRecordedRun } from './run-outcome';
+import type { RunRepository } from './run-repository';
 import { LockLostError, RunnerLock } from './runner-lock';
 import { runStepTry, type StepOutcome, type StepTryResult } from './step-try';
 
@@ -277,7 +279,7 @@ export class EmbeddedRunner {
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
     let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, step))) + retries;
     let interruptions = 0;
-    for (let retried = 0; ; ) {
+    for (let retried = 0; ;) {
       await this.ensureOwnership(runId);
       const controller = new AbortController();
       this.current = controller;
@@ -304,10 +306,7 @@ export class EmbeddedRunner {
       const lockLost = controller.signal.reason instanceof LockLostError ? controller.signal.reason : null;
       // A connection error counts as an outage only if the lock's session went too (a restart ends
       // every session): an unreachable S3 endpoint says "ECONNREFUSED" as well.
-      const cutShort =
-        lockLost !== null ||
-        isDatabaseUnavailable(unrecorded) ||
-        (result?.outcome === 'failed' && isOutageMessage(result.error) && !(this.lock !== null && (await this.lock.verify())));
+      const cutShort = lockLost !== null || isDatabaseUnavailable(unrecorded) || (result?.outcome === 'failed' && isOutageMessage(result.error) && !(this.lock !== null && (await this.lock.verify())));
       if (cutShort && !this.stopping && interruptions < MAX_INTERRUPTIONS) {
         interruptions += 1;
         const reason = lockLost?.message ?? (unrecorded !== null ? message(unrecorded) : (result?.error ?? 'interrupted'));

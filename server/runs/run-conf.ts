@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
 
 /** A run's conf as operators type it (CLI --conf, the trigger form): a JSON object, or nothing. */

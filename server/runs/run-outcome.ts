@@ -1,4 +1,4 @@
-import { summarizeRun, type RunSummary } from '../pipeline/summary';
+import { type RunSummary, summarizeRun } from '../pipeline/summary';
 import type { StepResultStore } from '../ports/step-results';
 import type { RunRepository } from './run-repository';
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { recordAirflowMarkerRun } from '../trigger/airflow-marker-run';
+
 import { InvalidCursorError, type LogLine, type LogPage, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
+import { recordAirflowMarkerRun } from '../trigger/airflow-marker-run';
 import { isFinished, RETRYABLE_RUN_STATUSES } from './run-status';
 
 interface RunRow {
@@ -160,14 +161,8 @@ export class RunRepository {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const runs = await client.query<{ id: string }>(
-        `UPDATE stockflow.runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running' RETURNING id`,
-        [reason],
-      );
-      await client.query(
-        `UPDATE stockflow.task_runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running'`,
-        [reason],
-      );
+      const runs = await client.query<{ id: string }>(`UPDATE stockflow.runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running' RETURNING id`, [reason]);
+      await client.query(`UPDATE stockflow.task_runs SET status = 'failed', error = $1, finished_at = now() WHERE status = 'running'`, [reason]);
       await client.query('COMMIT');
       return runs.rows.map((row) => row.id);
     } catch (error) {
@@ -192,19 +187,15 @@ export class RunRepository {
       [workerId, keep],
     );
     if (taken.rows.length === 0) return [];
-    const steps = await this.pool.query<{ run_id: string; step: string }>(
-      `SELECT run_id, step FROM stockflow.task_runs WHERE run_id = ANY($1::text[]) AND status = 'running' ORDER BY started_at`,
-      [taken.rows.map((row) => row.id)],
-    );
+    const steps = await this.pool.query<{ run_id: string; step: string }>(`SELECT run_id, step FROM stockflow.task_runs WHERE run_id = ANY($1::text[]) AND status = 'running' ORDER BY started_at`, [
+      taken.rows.map((row) => row.id),
+    ]);
     return taken.rows.map((row) => ({ id: row.id, interruptedSteps: steps.rows.filter((step) => step.run_id === row.id).map((step) => step.step) }));
   }
 
   /** The tries of a run still marked running whose worker is gone: failed, with the reason. */
   async failRunningTasks(runId: string, reason: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE stockflow.task_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1 AND status = 'running'`,
-      [runId, reason],
-    );
+    await this.pool.query(`UPDATE stockflow.task_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1 AND status = 'running'`, [runId, reason]);
   }
 
   /** A step's try cut short by a database outage or a lost runner lock (`tryNumber` when it is known): up for retry. */
@@ -223,10 +214,12 @@ export class RunRepository {
   }
 
   async finishRun(id: string, status: RunStatus, summary: unknown, error: string | null): Promise<void> {
-    await this.pool.query(
-      `UPDATE stockflow.runs SET status = $2, summary = $3, error = $4, finished_at = now(), cancel_requested = false WHERE id = $1`,
-      [id, status, summary === undefined ? null : JSON.stringify(summary), error],
-    );
+    await this.pool.query(`UPDATE stockflow.runs SET status = $2, summary = $3, error = $4, finished_at = now(), cancel_requested = false WHERE id = $1`, [
+      id,
+      status,
+      summary === undefined ? null : JSON.stringify(summary),
+      error,
+    ]);
   }
 
   /** Cancels a queued run at once; asks a running one to stop. */
@@ -259,10 +252,7 @@ export class RunRepository {
   }
 
   async nextTryNumber(runId: string, step: string): Promise<number> {
-    const found = await this.pool.query<{ last: number | null }>(
-      'SELECT max(try_number) AS last FROM stockflow.task_runs WHERE run_id = $1 AND step = $2',
-      [runId, step],
-    );
+    const found = await this.pool.query<{ last: number | null }>('SELECT max(try_number) AS last FROM stockflow.task_runs WHERE run_id = $1 AND step = $2', [runId, step]);
     return (found.rows[0]?.last ?? 0) + 1;
   }
 
@@ -277,10 +267,7 @@ export class RunRepository {
   }
 
   async finishTask(runId: string, step: string, tryNumber: number, status: TaskStatus, error: string | null): Promise<void> {
-    await this.pool.query(
-      `UPDATE stockflow.task_runs SET status = $4, error = $5, finished_at = now() WHERE run_id = $1 AND step = $2 AND try_number = $3`,
-      [runId, step, tryNumber, status, error],
-    );
+    await this.pool.query(`UPDATE stockflow.task_runs SET status = $4, error = $5, finished_at = now() WHERE run_id = $1 AND step = $2 AND try_number = $3`, [runId, step, tryNumber, status, error]);
   }
 
   async updateProgress(runId: string, step: string, tryNumber: number, progress: { done: number; total: number; rows: number }): Promise<void> {
@@ -293,10 +280,7 @@ export class RunRepository {
 
   /** Latest try of each step, in step order of first start. */
   async listTasks(runId: string): Promise<TaskView[]> {
-    const found = await this.pool.query<TaskRow>(
-      `SELECT DISTINCT ON (step) * FROM stockflow.task_runs WHERE run_id = $1 ORDER BY step, try_number DESC`,
-      [runId],
-    );
+    const found = await this.pool.query<TaskRow>(`SELECT DISTINCT ON (step) * FROM stockflow.task_runs WHERE run_id = $1 ORDER BY step, try_number DESC`, [runId]);
     return found.rows.map(toTaskView).sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
   }
 
@@ -335,10 +319,9 @@ export class RunRepository {
 
   /** The try numbers each step of a run has recorded, oldest first (the log viewer's try picker). */
   async listTryNumbers(runId: string): Promise<Record<string, number[]>> {
-    const found = await this.pool.query<{ step: string; tries: number[] }>(
-      'SELECT step, array_agg(try_number ORDER BY try_number) AS tries FROM stockflow.task_runs WHERE run_id = $1 GROUP BY step',
-      [runId],
-    );
+    const found = await this.pool.query<{ step: string; tries: number[] }>('SELECT step, array_agg(try_number ORDER BY try_number) AS tries FROM stockflow.task_runs WHERE run_id = $1 GROUP BY step', [
+      runId,
+    ]);
     return Object.fromEntries(found.rows.map((row) => [row.step, row.tries]));
   }
 
@@ -372,10 +355,7 @@ export class RunRepository {
       [runId, step, options.tryNumber ?? null, options.after ?? null, limit, options.levels ?? null, containsPattern(options.contains)],
     );
     const lines: LogLine[] = found.rows.map((row) => ({ id: row.id, at: row.logged_at.toISOString(), level: row.level, message: row.message }));
-    const task = await this.pool.query<{ running: boolean }>(
-      `SELECT bool_or(status = 'running') AS running FROM stockflow.task_runs WHERE run_id = $1 AND step = $2`,
-      [runId, step],
-    );
+    const task = await this.pool.query<{ running: boolean }>(`SELECT bool_or(status = 'running') AS running FROM stockflow.task_runs WHERE run_id = $1 AND step = $2`, [runId, step]);
     const run = await this.pool.query<{ status: RunStatus }>('SELECT status FROM stockflow.runs WHERE id = $1', [runId]);
     const runFinished = isFinished(run.rows[0]?.status ?? '');
     return {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { RUN_STATUSES } from '../ports/orchestrator';
 import { isActive, isCancellable, isFinished, isRerunnable, isRetryable } from './run-status';
 
@@ -15,7 +16,7 @@ describe('run status predicates', () => {
     });
   });
 
-  it('treat a status it does not know (another engine\'s) as unfinished', () => {
+  it("treat a status it does not know (another engine's) as unfinished", () => {
     assert.equal(isFinished(''), false);
     assert.equal(isFinished('up_for_retry'), false);
   });

@@ -91,7 +91,12 @@ export class RunnerLock {
   async release(): Promise<void> {
     if (this.released) return;
     clearInterval(this.heartbeat);
-    const unlocked = this.lost === null && (await this.client.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]).then(() => true, () => false));
+    const unlocked =
+      this.lost === null &&
+      (await this.client.query('SELECT pg_advisory_unlock($1)', [RUNNER_LOCK_KEY]).then(
+        () => true,
+        () => false,
+      ));
     if (this.released) return;
     this.released = true;
     this.client.removeListener('error', this.onError);

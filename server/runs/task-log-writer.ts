@@ -34,12 +34,14 @@ export class TaskLogWriter implements Logger {
     this.timer = null;
     const lines = this.buffer;
     this.buffer = [];
-    this.flushing = this.flushing.then(() => this.runs.appendLogs(lines)).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      // A step stopped at shutdown may log once more after the pool closed: those lines went to the echo already.
-      if (/pool after calling end/.test(message)) return;
-      this.echo?.log('error', `could not store ${lines.length} log lines: ${message}`);
-    });
+    this.flushing = this.flushing
+      .then(() => this.runs.appendLogs(lines))
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        // A step stopped at shutdown may log once more after the pool closed: those lines went to the echo already.
+        if (/pool after calling end/.test(message)) return;
+        this.echo?.log('error', `could not store ${lines.length} log lines: ${message}`);
+      });
     return this.flushing;
   }
 

@@ -49,9 +49,7 @@ export class TaskTry {
 
   private writeProgress(event: ProgressEvent): void {
     this.lastWritten = event;
-    this.progressWrites = this.progressWrites
-      .then(() => this.runs.updateProgress(this.runId, this.step, this.tryNumber, { done: event.done, total: event.total, rows: event.rows }))
-      .catch(() => {});
+    this.progressWrites = this.progressWrites.then(() => this.runs.updateProgress(this.runId, this.step, this.tryNumber, { done: event.done, total: event.total, rows: event.rows })).catch(() => {});
   }
 
   /** Flushes the log, then records how the try ended. */

@@ -2,11 +2,7 @@ import { KEYS } from '../pipeline/context';
 import { streamToString } from '../pipeline/streams';
 import type { ObjectStore } from '../ports/object-store';
 
-const HEADER = [
-  'stockflow demo data: synthetic prices, not real ones.',
-  '`stockflow seed --from DIR` replaces them, and the next run removes their rows from the table.',
-  'Files:',
-];
+const HEADER = ['stockflow demo data: synthetic prices, not real ones.', '`stockflow seed --from DIR` replaces them, and the next run removes their rows from the table.', 'Files:'];
 
 /** Marks the source as holding demo data, naming its files so a real seed can remove exactly them. */
 export async function writeDemoMarker(store: ObjectStore, fileKeys: readonly string[]): Promise<void> {

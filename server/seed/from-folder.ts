@@ -1,6 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+
 import { KEYS } from '../pipeline/context';
 import { forEachConcurrently } from '../pipeline/streams';
 import type { ObjectStore } from '../ports/object-store';
@@ -11,11 +12,7 @@ import { forgetDemoMarker, removeDemoFiles } from './demo-marker';
  * top_companies.txt) into the source bucket's Stocks/ and CompanyNames/. Symbolic links below the
  * folder are refused before anything is copied: they could upload any file of the machine.
  */
-export async function seedFromFolder(
-  store: ObjectStore,
-  folder: string,
-  onProgress?: (done: number, total: number) => void,
-): Promise<{ files: number; demoFilesRemoved: number }> {
+export async function seedFromFolder(store: ObjectStore, folder: string, onProgress?: (done: number, total: number) => void): Promise<{ files: number; demoFilesRemoved: number }> {
   const stocksFolder = ['stocks', 'Stocks'].map((name) => join(folder, name)).find((path) => existsSync(path)) ?? folder;
   const listFile = [join(folder, 'top_companies.txt'), join(folder, 'CompanyNames', 'top_companies.txt')].find((path) => existsSync(path));
   if (!listFile) throw new Error(`No top_companies.txt in ${folder} (or its CompanyNames/ folder)`);

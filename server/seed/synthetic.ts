@@ -110,6 +110,9 @@ export async function seedSynthetic(store: ObjectStore, count: number, seed?: nu
     await Promise.all(entries.slice(start, start + 16).map(([name, content]) => store.put(`${KEYS.stocksPrefix}${name}`, content, { contentType: 'text/csv' })));
   }
   await store.put(KEYS.companyList, formatCompanyList(data.listed), { contentType: 'text/plain' });
-  await writeDemoMarker(store, entries.map(([name]) => `${KEYS.stocksPrefix}${name}`));
+  await writeDemoMarker(
+    store,
+    entries.map(([name]) => `${KEYS.stocksPrefix}${name}`),
+  );
   return { files: entries.length, listed: data.listed.length };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { recordMarkerDecisions, type Queryable } from './marker-log';
+
+import { type Queryable, recordMarkerDecisions } from './marker-log';
 
 const markerSchema = z.object({ bucket: z.string().min(1), key: z.string().min(1), version: z.string().min(1) });
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../ports/logger';
 import type { ParsedDelivery } from './event-parser';
-import { recordMarkerDecisions, type MarkerDecisionEntry, type Queryable } from './marker-log';
+import { type MarkerDecisionEntry, type Queryable, recordMarkerDecisions } from './marker-log';
 
 /** What the events endpoint logs for a delivery it did not turn into runs (marker-log.ts). */
 
@@ -18,7 +18,9 @@ export function refusedEntries(parsed: ParsedDelivery | null, bucket: string | n
 
 /** A malformed delivery: each problem (up to 10) and each marker it carried. */
 export function malformedEntries(parsed: ParsedDelivery, bucket: string | null): MarkerDecisionEntry[] {
-  const problems = parsed.rejected.slice(0, MAX_PROBLEM_ROWS).map(({ reason }): MarkerDecisionEntry => ({ source: 'events', bucket, key: null, version: null, decision: 'refused', reason: 'malformed', detail: reason }));
+  const problems = parsed.rejected
+    .slice(0, MAX_PROBLEM_ROWS)
+    .map(({ reason }): MarkerDecisionEntry => ({ source: 'events', bucket, key: null, version: null, decision: 'refused', reason: 'malformed', detail: reason }));
   const markers = parsed.markers.length > 0 ? refusedEntries(parsed, bucket, 'malformed', parsed.rejected[0]!.reason) : [];
   return [...problems, ...markers];
 }

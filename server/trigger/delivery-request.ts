@@ -29,12 +29,7 @@ export function deliveryAuthorized(credentials: DeliveryCredentials, secret: str
  * before any of the body, and the body stops being read past the cap, so an unauthenticated or huge
  * request costs nothing (a 300 MB body used to be buffered whole first).
  */
-export async function readDelivery(
-  credentials: DeliveryCredentials,
-  contentLength: string | null,
-  body: AsyncIterable<Uint8Array> | null,
-  secret: string,
-): Promise<DeliveryRead> {
+export async function readDelivery(credentials: DeliveryCredentials, contentLength: string | null, body: AsyncIterable<Uint8Array> | null, secret: string): Promise<DeliveryRead> {
   if (!deliveryAuthorized(credentials, secret)) return { ok: false, status: 401, error: 'missing or wrong shared secret' };
   if (contentLength !== null && Number(contentLength) > MAX_DELIVERY_BYTES) return { ok: false, status: 413, error: 'body too large' };
   const chunks: Buffer[] = [];

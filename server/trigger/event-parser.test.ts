@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+
 import { parseBucketLocation } from '../config';
 import { decodeS3Key, parseDelivery, type ParseSettings } from './event-parser';
 import { markerRunId } from './marker-run-id';
@@ -18,14 +19,23 @@ describe('the event parser', () => {
   it('reads the markers of an S3 notification: the sequencer names an unversioned upload, other keys are ignored', () => {
     const parsed = parseDelivery(fixture('s3-event-put.json'), settings);
     assert.deepEqual(parsed.markers, [{ marker: { bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-25/.SUCCESS', version: '0055AED6DCD90281E5' }, messageId: null }]);
-    assert.deepEqual(parsed.ignored.map((item) => [item.reason, item.detail]), [['not-a-marker', 'daily/2026-11-25/data+file.csv']]);
+    assert.deepEqual(
+      parsed.ignored.map((item) => [item.reason, item.detail]),
+      [['not-a-marker', 'daily/2026-11-25/data+file.csv']],
+    );
     assert.deepEqual(parsed.rejected, []);
   });
 
   it('names a versioned upload by its versionId and ignores deletes', () => {
     const parsed = parseDelivery(fixture('s3-event-versioned.json'), settings);
-    assert.deepEqual(parsed.markers.map((item) => item.marker.version), ['3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY']);
-    assert.deepEqual(parsed.ignored.map((item) => item.reason), ['not-object-created']);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.marker.version),
+      ['3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY'],
+    );
+    assert.deepEqual(
+      parsed.ignored.map((item) => item.reason),
+      ['not-object-created'],
+    );
   });
 
   it('falls back to the sequencer when versionId is null or "null" (unversioned or suspended bucket)', () => {
@@ -63,19 +73,28 @@ describe('the event parser', () => {
     const inside = parseDelivery(fixture('s3-event-put.json'), prefixed);
     assert.deepEqual(inside.markers[0]?.marker, { bucket: 's3://stockflow-monitored/daily/', key: '2026-11-25/.SUCCESS', version: '0055AED6DCD90281E5' });
     const outside = parseDelivery(s3Event({ key: 'weekly/.SUCCESS', sequencer: '01' }), prefixed);
-    assert.deepEqual(outside.ignored.map((item) => item.reason), ['outside-prefix']);
+    assert.deepEqual(
+      outside.ignored.map((item) => item.reason),
+      ['outside-prefix'],
+    );
   });
 
   it('unwraps an SNS notification and returns the envelope for verification', () => {
     const parsed = parseDelivery(fixture('sns-wrapped-s3-event.json'), settings);
-    assert.deepEqual(parsed.markers.map((item) => item.marker.key), ['batch 2026/11/25/.SUCCESS']);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.marker.key),
+      ['batch 2026/11/25/.SUCCESS'],
+    );
     assert.equal(parsed.envelopes.length, 1);
     assert.equal(parsed.envelopes[0]!.Subject, 'Amazon S3 Notification');
   });
 
   it('reads an EventBridge Object Created event (key as is, version-id first)', () => {
     const parsed = parseDelivery(fixture('eventbridge-object-created.json'), settings);
-    assert.deepEqual(parsed.markers.map((item) => item.marker), [{ bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-27/.SUCCESS', version: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e' }]);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.marker),
+      [{ bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-27/.SUCCESS', version: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e' }],
+    );
     const deleted = parseDelivery({ ...fixture('eventbridge-object-created.json'), 'detail-type': 'Object Deleted' }, settings);
     const foreign = parseDelivery({ ...fixture('eventbridge-object-created.json'), source: 'aws.ec2' }, settings);
     assert.deepEqual([deleted.ignored[0]?.reason, foreign.ignored[0]?.reason], ['not-object-created', 'not-from-s3']);
@@ -91,26 +110,43 @@ describe('the event parser', () => {
         ['8a1f32c0-5b7e-4d2a-9b0e-3c4d5e6f7a8b', 'daily/2026-11-30/.SUCCESS'],
       ],
     );
-    assert.deepEqual(parsed.ignored.map((item) => [item.reason, item.messageId]), [['test-event', 'c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f']]);
+    assert.deepEqual(
+      parsed.ignored.map((item) => [item.reason, item.messageId]),
+      [['test-event', 'c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f']],
+    );
     assert.equal(parsed.sqsMessageIds.length, 4);
     assert.equal(parsed.envelopes.length, 1);
   });
 
   it('keeps the good messages of an SQS batch when one is bad', () => {
-    const event = { Records: [{ eventSource: 'aws:sqs', messageId: 'bad', body: 'not json' }, { eventSource: 'aws:sqs', messageId: 'good', body: JSON.stringify(s3Event({ key: 'x/.SUCCESS', sequencer: '01' })) }] };
+    const event = {
+      Records: [
+        { eventSource: 'aws:sqs', messageId: 'bad', body: 'not json' },
+        { eventSource: 'aws:sqs', messageId: 'good', body: JSON.stringify(s3Event({ key: 'x/.SUCCESS', sequencer: '01' })) },
+      ],
+    };
     const parsed = parseDelivery(event, settings);
     assert.deepEqual(parsed.rejected, [{ reason: 'SQS message bad: body is not JSON', messageId: 'bad' }]);
-    assert.deepEqual(parsed.markers.map((item) => item.messageId), ['good']);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.messageId),
+      ['good'],
+    );
   });
 
   it('reads a single SQS message as ReceiveMessage returns it', () => {
     const parsed = parseDelivery({ MessageId: 'm1', ReceiptHandle: 'r', Body: JSON.stringify(fixture('eventbridge-object-created.json')) }, settings);
-    assert.deepEqual(parsed.markers.map((item) => item.messageId), ['m1']);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.messageId),
+      ['m1'],
+    );
   });
 
   it("reads Lambda's SNS event, normalising its field names (SigningCertUrl, Subject null)", () => {
     const parsed = parseDelivery(fixture('lambda-sns-event.json'), settings);
-    assert.deepEqual(parsed.markers.map((item) => item.marker.key), ['daily/2026-12-01/.SUCCESS']);
+    assert.deepEqual(
+      parsed.markers.map((item) => item.marker.key),
+      ['daily/2026-12-01/.SUCCESS'],
+    );
     const envelope = parsed.envelopes[0]!;
     assert.equal(envelope.SigningCertURL, 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem');
     assert.equal('Subject' in envelope, false);

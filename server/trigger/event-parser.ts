@@ -1,17 +1,17 @@
 import type { BucketLocation } from '../config';
-import { isMarkerKey, type Marker } from './marker-run-id';
 import {
   eventBridgeObjectSchema,
   eventBridgeSchema,
   firstIssue,
   s3RecordSchema,
   SNS_TYPES,
+  type SnsEnvelope,
   snsMessageSchema,
   sqsMessageSchema,
   sqsRecordSchema,
   toSnsEnvelope,
-  type SnsEnvelope,
 } from './event-shapes';
+import { isMarkerKey, type Marker } from './marker-run-id';
 
 /**
  * THE event parser, shared by the HTTP endpoint and the Lambda: finds the .SUCCESS uploads of the
@@ -97,7 +97,10 @@ interface Context {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 class Walker {
-  constructor(private readonly settings: ParseSettings, private readonly out: ParsedDelivery) {}
+  constructor(
+    private readonly settings: ParseSettings,
+    private readonly out: ParsedDelivery,
+  ) {}
 
   visit(value: unknown, context: Context): void {
     try {
@@ -150,10 +153,7 @@ class Walker {
   }
 
   /** One created object: a marker when it is a .SUCCESS inside the monitored bucket and prefix. */
-  private upload(
-    upload: { bucket: string; key: string; encoded: boolean; versionId: string | null | undefined; sequencer: string | null | undefined; versionField: string },
-    context: Context,
-  ): void {
+  private upload(upload: { bucket: string; key: string; encoded: boolean; versionId: string | null | undefined; sequencer: string | null | undefined; versionField: string }, context: Context): void {
     const { bucket, prefix } = this.settings.bucket;
     const object = { bucket: upload.bucket, key: upload.encoded ? readableKey(upload.key) : upload.key };
     if (upload.bucket !== bucket) return this.ignore('other-bucket', upload.bucket, context, object);

@@ -1,12 +1,14 @@
 import { createServer } from 'node:http';
+
 import type pg from 'pg';
+
 import type { BucketLocation } from '../config';
 import type { Logger } from '../ports/logger';
 import type { Orchestrator } from '../ports/orchestrator';
-import { markerBucketOf, parseDelivery, type IgnoreReason, type ParsedDelivery } from './event-parser';
 import { ignoredEntries, malformedEntries, recordQuietly, recordUnread, refusedEntries } from './delivery-decisions';
-import type { MarkerDecisionEntry } from './marker-log';
 import { deliveryAuthorized, readDelivery } from './delivery-request';
+import { type IgnoreReason, markerBucketOf, type ParsedDelivery, parseDelivery } from './event-parser';
+import type { MarkerDecisionEntry } from './marker-log';
 import { fireMarker } from './marker-watcher';
 import { SnsCertificateUnavailableError, SnsVerificationError, SnsVerifier } from './sns-signature';
 

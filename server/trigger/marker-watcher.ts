@@ -1,10 +1,11 @@
 import type pg from 'pg';
+
 import type { Logger } from '../ports/logger';
 import type { ObjectStore, ObjectVersion } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
 import { PollingLoop } from '../util/polling-loop';
-import { pruneAfter, recordMarkerDecisions, type MarkerSource } from './marker-log';
-import { isMarkerKey, markerRunId, type Marker } from './marker-run-id';
+import { type MarkerSource, pruneAfter, recordMarkerDecisions } from './marker-log';
+import { isMarkerKey, type Marker, markerRunId } from './marker-run-id';
 
 // pg_advisory_xact_lock(class, hashtext(bucket)): the two-int key space, apart from the other locks.
 const SCAN_LOCK_CLASS = 7_007;
@@ -44,7 +45,10 @@ export async function fireMarker(pool: pg.Pool, orchestrator: Orchestrator, mark
      RETURNING id`,
     [marker.bucket, marker.key, marker.version, result.runId, source, result.created],
   );
-  await pruneAfter(pool, recorded.rows.map((row) => Number(row.id)));
+  await pruneAfter(
+    pool,
+    recorded.rows.map((row) => Number(row.id)),
+  );
   log.log('info', result.created ? `marker ${marker.key} (${marker.version}): run ${runId} triggered` : `marker ${marker.key}: run ${runId} was already triggered`);
   return result;
 }
@@ -61,11 +65,11 @@ export class MarkerWatcher {
    */
   private waiting = new Map<string, string>();
 
-  constructor(
-    private readonly options: { pool: pg.Pool; store: ObjectStore; orchestrator: Orchestrator; intervalMs: number; log: Logger },
-  ) {
-    this.loop = new PollingLoop(() => this.scanOnce(), options.intervalMs, (error) =>
-      options.log.log('error', `watcher: ${error instanceof Error ? error.message : String(error)}`),
+  constructor(private readonly options: { pool: pg.Pool; store: ObjectStore; orchestrator: Orchestrator; intervalMs: number; log: Logger }) {
+    this.loop = new PollingLoop(
+      () => this.scanOnce(),
+      options.intervalMs,
+      (error) => options.log.log('error', `watcher: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
 
@@ -153,7 +157,10 @@ export class MarkerWatcher {
        SELECT 'watcher', bucket, key, version, 'history', $4, $5 FROM recorded RETURNING id`,
       [this.options.store.location, objects.map((object) => object.key), objects.map((object) => object.version), reason, detail],
     );
-    await pruneAfter(client, logged.rows.map((row) => Number(row.id)));
+    await pruneAfter(
+      client,
+      logged.rows.map((row) => Number(row.id)),
+    );
   }
 
   start(): void {

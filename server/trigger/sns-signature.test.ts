@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startFakeSns, type FakeSns } from '../../test/fixtures/fake-sns';
+
+import { type FakeSns, startFakeSns } from '../../test/fixtures/fake-sns';
 import type { SnsEnvelope } from './event-shapes';
 import { httpsGetter, isAwsSnsHost, SnsCertificateUnavailableError, SnsVerificationError, SnsVerifier } from './sns-signature';
 

@@ -1,5 +1,6 @@
 import { verify, X509Certificate } from 'node:crypto';
 import { get } from 'node:https';
+
 import type { SnsEnvelope } from './event-shapes';
 
 /**

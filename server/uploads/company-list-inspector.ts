@@ -1,20 +1,30 @@
 import { parseCompanyList } from '../pipeline/company-list';
 import { isHeaderLine } from '../pipeline/stock-row';
-import { FIRST_ROWS, MAX_BAD_ROWS, type FileInspection } from './file-inspection';
+import { type FileInspection, FIRST_ROWS, MAX_BAD_ROWS } from './file-inspection';
 
 /** Company lists are a few KB; anything this big was dropped by mistake. */
 export const COMPANY_LIST_SIZE_LIMIT = 5 * 1024 * 1024;
 
 /** The company list read with discover's parser: names, duplicates and entries that name no company. */
 export function inspectCompanyList(text: string): FileInspection {
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+  const firstLine =
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '') ?? '';
   if (isHeaderLine(firstLine)) {
     const reason = 'header: this is a stock file (Date,Open,...), not a company list: name it <ticker>.csv';
     return { kind: 'companyList', header: { ok: false, reason }, columns: [], firstRows: [], rowCount: 0, badRowCount: 0, badRows: [], warnings: [], blockedReason: reason };
   }
   const list = parseCompanyList(text);
   const warnings = [`Replaces the company list: the next run processes only these ${list.companies.length} companies.`];
-  if (list.duplicates.length > 0) warnings.push(`${list.duplicates.length} names listed twice (processed once): ${list.duplicates.slice(0, 5).map((entry) => entry.company).join(', ')}.`);
+  if (list.duplicates.length > 0)
+    warnings.push(
+      `${list.duplicates.length} names listed twice (processed once): ${list.duplicates
+        .slice(0, 5)
+        .map((entry) => entry.company)
+        .join(', ')}.`,
+    );
   return {
     kind: 'companyList',
     header: { ok: true, note: 'A company list has no header: one line of quoted names, or one name per line.' },

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
 import { hasRole } from '../auth/roles';
 import type { SessionUser } from '../auth/sessions';
 import type { ObjectStore } from '../ports/object-store';
@@ -17,10 +18,7 @@ class UploadTooLargeError extends Error {}
  * operators only, allow-listed keys only, at most `limit` bytes. The store writes beside the target
  * and renames, so the pipeline sees the old file or the whole new one, and nothing of a refused one.
  */
-export async function receiveUpload(
-  request: Request,
-  options: { store: ObjectStore; user: SessionUser | null; limit?: number },
-): Promise<UploadReceipt> {
+export async function receiveUpload(request: Request, options: { store: ObjectStore; user: SessionUser | null; limit?: number }): Promise<UploadReceipt> {
   const limit = options.limit ?? UPLOAD_SIZE_LIMIT;
   if (!options.user) return { status: 401, body: { error: 'sign in first' } };
   if (!hasRole(options.user.role, 'operator')) return { status: 403, body: { error: 'uploading needs the operator role' } };

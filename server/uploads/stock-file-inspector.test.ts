@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import Papa from 'papaparse';
+
 import { deriveRow } from '../pipeline/derive-row';
 import { inspectCompanyList } from './company-list-inspector';
 import { StockFileInspector } from './stock-file-inspector';
@@ -33,16 +35,28 @@ describe('StockFileInspector', () => {
     assert.equal(result.rowCount, 8);
     assert.deepEqual(
       result.badRows.map(({ line, field }) => [line, field]),
-      [[3, 'Open'], [5, 'Date'], [6, 'row'], [7, 'Date'], [9, 'row']],
+      [
+        [3, 'Open'],
+        [5, 'Date'],
+        [6, 'row'],
+        [7, 'Date'],
+        [9, 'row'],
+      ],
     );
     assert.match(result.badRows[3]!.reason, /duplicate Date 2020-01-02 \(first at line 2\)/);
-    assert.deepEqual(result.firstRows.map((row) => row[0]), ['2020-01-02', '2020-01-05', '2020-01-07']);
+    assert.deepEqual(
+      result.firstRows.map((row) => row[0]),
+      ['2020-01-02', '2020-01-05', '2020-01-07'],
+    );
     assert.ok(result.warnings.some((warning) => /5 of 8 rows are bad/.test(warning)));
     assert.ok(result.warnings.some((warning) => /1 rows with Open = 0/.test(warning)));
     // The same verdict line by line as the pipeline's own row rule (duplicates are a file-level rule).
     const lines = FILE.split('\r\n');
     const rejectedByPipeline = lines.flatMap((line, index) => (index > 0 && line !== '' && !deriveRow(line).ok ? [index + 1] : []));
-    assert.deepEqual(rejectedByPipeline, result.badRows.filter((row) => !/duplicate/.test(row.reason)).map((row) => row.line));
+    assert.deepEqual(
+      rejectedByPipeline,
+      result.badRows.filter((row) => !/duplicate/.test(row.reason)).map((row) => row.line),
+    );
   });
 
   it('blocks a file whose first line is a foreign header, and reads a headerless file as data', () => {
@@ -57,7 +71,13 @@ describe('StockFileInspector', () => {
 
   it('counts a quoted line break as the lines the pipeline sees', () => {
     const result = inspect('Date,Open,High,Low,Close,Volume,OpenInt\n"2020-01-02\n",1,2,0.5,1.5,100,0\n2020-01-03,1,2,0.5,1.5,100,0\nbad\n');
-    assert.deepEqual(result.badRows.map(({ line, field }) => [line, field]), [[2, 'row'], [5, 'row']]);
+    assert.deepEqual(
+      result.badRows.map(({ line, field }) => [line, field]),
+      [
+        [2, 'row'],
+        [5, 'row'],
+      ],
+    );
     assert.match(result.badRows[0]!.reason, /runs over lines 2-3; the pipeline rejects line 2/);
   });
 });
@@ -67,8 +87,14 @@ describe('inspectCompanyList', () => {
     const result = inspectCompanyList("'aapl.us.csv', 'msft.us.csv', 'aapl.us.csv', '../etc'\n");
     assert.equal(result.blockedReason, null);
     assert.equal(result.rowCount, 2);
-    assert.deepEqual(result.firstRows.map((row) => row[0]), ['aapl', 'msft']);
-    assert.deepEqual(result.badRows.map(({ line, field }) => [line, field]), [[1, 'name']]);
+    assert.deepEqual(
+      result.firstRows.map((row) => row[0]),
+      ['aapl', 'msft'],
+    );
+    assert.deepEqual(
+      result.badRows.map(({ line, field }) => [line, field]),
+      [[1, 'name']],
+    );
     assert.ok(result.warnings.some((warning) => /listed twice/.test(warning)));
   });
 

@@ -1,7 +1,7 @@
 import { LINE_LIMIT } from '../pipeline/csv-record';
 import { controlCharacterReason } from '../pipeline/derive-row';
 import { isHeaderFields, looksLikeHeader, parseStockFields, SOURCE_COLUMNS } from '../pipeline/stock-row';
-import { FIRST_ROWS, MAX_BAD_ROWS, type BadRow, type FileInspection } from './file-inspection';
+import { type BadRow, type FileInspection, FIRST_ROWS, MAX_BAD_ROWS } from './file-inspection';
 
 const FIELD_OF_REASON = new RegExp(`^(${SOURCE_COLUMNS.join('|')}): `);
 

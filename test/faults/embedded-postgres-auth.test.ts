@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+
 import pg from 'pg';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { loadConfig } from '../../server/config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../server/db/embedded-postgres';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../server/db/embedded-postgres';
 import { migrate } from '../../server/db/migrate';
 import { createPool } from '../../server/db/pool';
 import { newRunId, runPipeline } from '../../server/pipeline/run-pipeline';
@@ -106,9 +108,7 @@ describe('faults: embedded PostgreSQL credentials', () => {
 
       // Twice: the second bulk load drops and renames a table the first one created.
       for (let round = 0; round < 2; round += 1) assert.equal(await pipelineLoad(services), 'bulk');
-      const owners = await services.pool.query<{ owner: string }>(
-        "SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname IN ('public', 'stockflow')",
-      );
+      const owners = await services.pool.query<{ owner: string }>("SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname IN ('public', 'stockflow')");
       assert.deepEqual(owners.rows, [{ owner: 'stockflow_app' }]);
     } finally {
       await services.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
+
 import { MAX_DELIVERY_BYTES, readDelivery } from '../../server/trigger/delivery-request';
 
 const SECRET = 'a-long-shared-secret-value';
@@ -43,8 +44,13 @@ describe('faults: hostile event deliveries', () => {
   it('answers an unauthenticated upload over HTTP while the client is still sending', async () => {
     const { startEventsServer } = await import('../../server/trigger/events-http-server');
     const server = await startEventsServer({
-      pool: null as never, orchestrator: null as never, secret: SECRET, port: 0, log: { log: () => {} },
-      bucket: { kind: 's3', bucket: 'monitored', prefix: '', display: 's3://monitored' }, snsTopicArn: undefined,
+      pool: null as never,
+      orchestrator: null as never,
+      secret: SECRET,
+      port: 0,
+      log: { log: () => {} },
+      bucket: { kind: 's3', bucket: 'monitored', prefix: '', display: 's3://monitored' },
+      snsTopicArn: undefined,
     });
     try {
       const url = new URL(server.url);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
 import { exportCsv } from '../../server/read-models/data-export';
 import { createExportPool, ExportSlots } from '../../server/read-models/export-limits';
@@ -25,11 +26,13 @@ describe('faults: unread CSV exports', () => {
     const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 1_000 });
     try {
       // Downloads that read their first chunk, then never read again.
-      const stalled = await Promise.all(Array.from({ length: 3 }, async () => {
-        const rows = exportCsv(exportPool, {});
-        await rows.next();
-        return rows;
-      }));
+      const stalled = await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          const rows = exportCsv(exportPool, {});
+          await rows.next();
+          return rows;
+        }),
+      );
       assert.equal(exportPool.totalCount, 3);
       // The panel's own pool still answers at once.
       const started = Date.now();
@@ -46,7 +49,10 @@ describe('faults: unread CSV exports', () => {
         client.release();
       }
       // Their readers see an error, never a short file passed off as complete.
-      for (const rows of stalled) await assert.rejects(async () => { for (let next = await rows.next(); !next.done; next = await rows.next()); });
+      for (const rows of stalled)
+        await assert.rejects(async () => {
+          for (let next = await rows.next(); !next.done; next = await rows.next());
+        });
     } finally {
       await exportPool.end();
     }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { migrate } from '../../server/db/migrate';
 import { KEYS } from '../../server/pipeline/context';
@@ -43,11 +44,15 @@ describe('hostile input', () => {
 
   async function rejectsOf(store: FolderObjectStore, runId: string): Promise<string[][]> {
     const text = await streamToString(await store.get(`Output/runs/${runId}/rejects.csv`));
-    return text.trimEnd().split('\n').slice(1).map((line) => {
-      const parsed = parseCsvLine(line);
-      assert.ok(parsed.ok, line);
-      return parsed.fields;
-    });
+    return text
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const parsed = parseCsvLine(line);
+        assert.ok(parsed.ok, line);
+        return parsed.fields;
+      });
   }
 
   async function stepResult<T>(runId: string, step: string): Promise<{ result: T; bytes: number }> {
@@ -56,21 +61,24 @@ describe('hostile input', () => {
   }
 
   it('rejects a row holding a NUL byte, reports a list entry holding one, and escapes control characters where text is stored', async () => {
-    const store = await bucketWith(
-      { nul: [HEADER, '2017-01-03,1,1,1,2,1,0', '2017-01-04,1,\u00001,1,2,1,0', '2017-01-05,1,1,1,2,1,0\u0007'].join('\n') },
-      'nul\nbad\u0000name.us.csv\n',
-    );
+    const store = await bucketWith({ nul: [HEADER, '2017-01-03,1,1,1,2,1,0', '2017-01-04,1,\u00001,1,2,1,0', '2017-01-05,1,1,1,2,1,0\u0007'].join('\n') }, 'nul\nbad\u0000name.us.csv\n');
     const summary = await runPipeline(pipelineContext(database.pool, store, 'nul-bytes'));
     assert.equal(summary.status, 'success', JSON.stringify(summary.error));
     assert.deepEqual(summary.rows, { read: 3, loaded: 1, rejected: 2 });
 
     const rejects = await rejectsOf(store, 'nul-bytes');
-    assert.deepEqual(rejects.map(([, line]) => line), ['3', '4']);
+    assert.deepEqual(
+      rejects.map(([, line]) => line),
+      ['3', '4'],
+    );
     assert.equal(rejects[0]![2], '2017-01-04,1,\\x001,1,2,1,0');
     assert.match(rejects[0]![3]!, /control character U\+0000 at column 14/);
     assert.equal(rejects[1]![2], '2017-01-05,1,1,1,2,1,0\\x07');
     const discovery = await stepResult<DiscoveryResult>('nul-bytes', 'discover');
-    assert.deepEqual(discovery.result.invalid.map((entry) => entry.raw), ['bad\\x00name.us.csv']);
+    assert.deepEqual(
+      discovery.result.invalid.map((entry) => entry.raw),
+      ['bad\\x00name.us.csv'],
+    );
     const manifest = await stepResult<Manifest>('nul-bytes', 'transform');
     assert.equal(manifest.result.firstRejects[0]!.raw, '2017-01-04,1,\\x001,1,2,1,0');
   });
@@ -121,7 +129,10 @@ describe('hostile input', () => {
     assert.ok(JSON.stringify(listed).length < 5_000, `listed run is ${JSON.stringify(listed).length} characters`);
     const summary = listed.summary as { rows: unknown; firstRejects: Array<Record<string, unknown>> };
     assert.deepEqual(summary.rows, { read: 9, loaded: 7, rejected: 2 });
-    assert.deepEqual(summary.firstRejects.map((reject) => reject.reason), ['reason 0', 'reason 1', 'reason 2', 'reason 3', 'reason 4']);
+    assert.deepEqual(
+      summary.firstRejects.map((reject) => reject.reason),
+      ['reason 0', 'reason 1', 'reason 2', 'reason 3', 'reason 4'],
+    );
     assert.equal(((await runs.getRun('big-summary'))!.summary as { firstRejects: unknown[] }).firstRejects.length, 20);
   });
 
@@ -142,8 +153,14 @@ describe('hostile input', () => {
     const keys: string[] = [];
     for await (const object of store.list('Stocks/')) keys.push(object.key);
     assert.deepEqual(keys, ['Stocks/plain.us.csv']);
-    assert.ok(warnings.some((message) => message.includes('Stocks/secret.us.csv') && /symbolic link/.test(message)), warnings.join('\n'));
-    assert.ok(warnings.some((message) => message.includes('Stocks/sub')), warnings.join('\n'));
+    assert.ok(
+      warnings.some((message) => message.includes('Stocks/secret.us.csv') && /symbolic link/.test(message)),
+      warnings.join('\n'),
+    );
+    assert.ok(
+      warnings.some((message) => message.includes('Stocks/sub')),
+      warnings.join('\n'),
+    );
     await assert.rejects(store.get('Stocks/secret.us.csv'), /Stocks\/secret\.us\.csv is a symbolic link/);
     await assert.rejects(store.get('Stocks/sub/secret.us.csv'), /Stocks\/sub is a symbolic link/);
     await assert.rejects(store.head('Stocks/secret.us.csv'), /symbolic link/);

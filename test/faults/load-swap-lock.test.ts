@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { PgStockTable } from '../../server/adapters/pg-stock-table';
 import { migrate } from '../../server/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';

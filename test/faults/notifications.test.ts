@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { OutboxNotifier } from '../../server/adapters/outbox-notifier';
 import { SmtpChannel } from '../../server/adapters/smtp-channel';
 import { migrate } from '../../server/db/migrate';
@@ -68,5 +69,4 @@ describe('faults: notifications against a real SMTP listener', () => {
     assert.deepEqual(await resendNotification(database.pool, channel, id), { outcome: 'not-failed' }, 'a sent mail is not sent again');
     channel.close();
   });
-
 });

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { S3ObjectStore } from '../../server/adapters/s3-object-store';
 import { migrate } from '../../server/db/migrate';
@@ -11,7 +12,7 @@ import { openRunRejects } from '../../server/pipeline/output-layout';
 import { runPipeline } from '../../server/pipeline/run-pipeline';
 import { streamToString } from '../../server/pipeline/streams';
 import type { ObjectStore } from '../../server/ports/object-store';
-import { startFaultyS3Proxy, type FaultyS3Proxy } from '../helpers/faulty-s3-proxy';
+import { type FaultyS3Proxy, startFaultyS3Proxy } from '../helpers/faulty-s3-proxy';
 import { pipelineContext, tableDigest } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startTestS3, type TestS3 } from '../helpers/s3';
@@ -74,9 +75,7 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     const started = Date.now();
     const running = runPipeline(context(store, 'stalled-get'));
     while (proxy.count({ key: 'Stocks/slow.us.csv' }) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    const locks = await database.pool.query(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'public.historical_stocks_data'::regclass AND pid <> pg_backend_pid()",
-    );
+    const locks = await database.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'public.historical_stocks_data'::regclass AND pid <> pg_backend_pid()");
     assert.equal(locks.rows[0].n, 0, 'no lock on the table while no rows are ready');
 
     const summary = await running;
@@ -210,7 +209,10 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
       await database.pool.query('ALTER TABLE historical_stocks_data DROP CONSTRAINT test_no_pub');
     }
     assert.deepEqual(await published(), afterFirst);
-    assert.ok((await keys()).some((key) => key.startsWith('Output/runs/load-fails/')), 'the failed run wrote under its own id');
+    assert.ok(
+      (await keys()).some((key) => key.startsWith('Output/runs/load-fails/')),
+      'the failed run wrote under its own id',
+    );
     await store.put('Output/runs/load-fails/rejects.csv', 'file,line,raw,reason\nStocks/pub.us.csv,9,x,y\n');
     assert.match(await streamToString((await openRunRejects(store, 'load-fails'))!), /pub\.us\.csv,9/);
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { OutboxNotifier } from '../../server/adapters/outbox-notifier';
 import { PgStepResults } from '../../server/adapters/pg-step-results';
 import { SmtpChannel } from '../../server/adapters/smtp-channel';
-import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { migrate } from '../../server/db/migrate';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { EmbeddedRunner } from '../../server/runs/embedded-runner';
@@ -67,7 +68,14 @@ describe('faults: a worker is killed in the middle of a run', () => {
       });
       assert.match(run.error!, /step transform failed: the worker running it stopped \(crash or kill\)/);
       const tasks = await runs.listTasks(runId);
-      assert.deepEqual(tasks.map((task) => [task.step, task.status]), [['discover', 'success'], ['transform', 'failed'], ['notify', 'success']]);
+      assert.deepEqual(
+        tasks.map((task) => [task.step, task.status]),
+        [
+          ['discover', 'success'],
+          ['transform', 'failed'],
+          ['notify', 'success'],
+        ],
+      );
       next.child.kill('SIGTERM');
       assert.equal((await next.waitForExit()).code, 0);
     } finally {

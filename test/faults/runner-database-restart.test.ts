@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { waitFor } from '../helpers/runner';
 import { startCli, tolerant } from './support/cli-process';
-import { ownDatabase, seededFolder, type OwnDatabase } from './support/own-database';
+import { type OwnDatabase, ownDatabase, seededFolder } from './support/own-database';
 
 /** Issue #9, item 1: a database restart must not end the worker, nor leave its run `running`. */
 describe('faults: the database restarts under a working `stockflow worker`', () => {
@@ -23,10 +24,14 @@ describe('faults: the database restarts under a working `stockflow worker`', () 
     const runs = new RunRepository(database.pool);
     const orchestrator = new EmbeddedOrchestrator(runs);
     const finished = (runId: string) =>
-      waitFor(`run ${runId} to finish`, tolerant(async () => {
-        const run = await runs.getRun(runId);
-        return run && ['success', 'failed', 'cancelled'].includes(run.status) ? run : null;
-      }), 45_000).catch((error: Error) => {
+      waitFor(
+        `run ${runId} to finish`,
+        tolerant(async () => {
+          const run = await runs.getRun(runId);
+          return run && ['success', 'failed', 'cancelled'].includes(run.status) ? run : null;
+        }),
+        45_000,
+      ).catch((error: Error) => {
         throw new Error(`${error.message}\n--- worker stderr ---\n${worker.stderr}`);
       });
     const { runId } = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'faults' } });
@@ -39,7 +44,11 @@ describe('faults: the database restarts under a working `stockflow worker`', () 
       STOCKFLOW_STEP_RETRIES: '0',
     });
     try {
-      await waitFor('transform to be running', tolerant(async () => (await runs.listTasks(runId)).some((task) => task.step === 'transform' && task.status === 'running' && task.progress.done > 0)), 30_000);
+      await waitFor(
+        'transform to be running',
+        tolerant(async () => (await runs.listTasks(runId)).some((task) => task.step === 'transform' && task.status === 'running' && task.progress.done > 0)),
+        30_000,
+      );
       await database.server.restartServer();
 
       const run = await finished(runId);
@@ -51,7 +60,10 @@ describe('faults: the database restarts under a working `stockflow worker`', () 
       const interrupted = tries.rows.filter((task) => task.status === 'up_for_retry');
       assert.ok(interrupted.length >= 1, `an interrupted try is recorded: ${JSON.stringify(tries.rows)}`);
       for (const task of interrupted) {
-        assert.ok(tries.rows.some((later) => later.step === task.step && later.try_number > task.try_number && later.status === 'success'), `${task.step} was tried again and succeeded`);
+        assert.ok(
+          tries.rows.some((later) => later.step === task.step && later.try_number > task.try_number && later.status === 'success'),
+          `${task.step} was tried again and succeeded`,
+        );
         assert.ok(task.error, 'the interrupted try says why');
       }
       assert.ok(tries.rows.every((task) => task.status !== 'running'));

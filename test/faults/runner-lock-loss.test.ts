@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import type pg from 'pg';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { PgStepResults } from '../../server/adapters/pg-step-results';
 import { migrate } from '../../server/db/migrate';
@@ -12,11 +14,11 @@ import type { ObjectStore } from '../../server/ports/object-store';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { EmbeddedRunner } from '../../server/runs/embedded-runner';
 import { RunRepository } from '../../server/runs/run-repository';
+import { RUNNER_LOCK_KEY } from '../../server/runs/runner-lock';
 import { seedSynthetic } from '../../server/seed/synthetic';
 import { pipelineContext } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { slowStore, waitFor } from '../helpers/runner';
-import { RUNNER_LOCK_KEY } from '../../server/runs/runner-lock';
 
 interface TimedLog {
   at: number;
@@ -95,7 +97,10 @@ describe('faults: the runner loses its lock connection', () => {
       const run = await finished(runId);
       assert.equal(run.status, 'success', run.error ?? '');
       const tries = await runs.listTaskTries(runId, 'transform');
-      assert.deepEqual(tries.map((task) => task.status), ['up_for_retry', 'success']);
+      assert.deepEqual(
+        tries.map((task) => task.status),
+        ['up_for_retry', 'success'],
+      );
       assert.match(tries[0]!.error ?? '', /runner lock/);
       const again = await waitFor('the lock to be held again', async () => lockHolder(database.pool));
       assert.notEqual(again, holder);
@@ -139,9 +144,15 @@ describe('faults: the runner loses its lock connection', () => {
 
       // A started nothing once its lock was gone: no step try, no claim.
       const startedByA = logsA.filter((line) => line.at >= lostAt && /try \d+ of \d+ started/.test(line.message));
-      assert.deepEqual(startedByA.map((line) => line.message), []);
+      assert.deepEqual(
+        startedByA.map((line) => line.message),
+        [],
+      );
       const owners = await database.pool.query<{ id: string; worker_id: string }>('SELECT id, worker_id FROM stockflow.runs WHERE id = ANY($1)', [[second.runId, third.runId]]);
-      assert.deepEqual(owners.rows.map((row) => row.worker_id), ['worker-B', 'worker-B']);
+      assert.deepEqual(
+        owners.rows.map((row) => row.worker_id),
+        ['worker-B', 'worker-B'],
+      );
       // B settled the run A was executing as an orphan, after A's try had ended.
       const orphan = await finished(first.runId);
       assert.equal(orphan.status, 'failed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { HashingGate } from '../../server/auth/hashing-gate';
 import { SignInThrottle } from '../../server/auth/sign-in-throttle';
 import { SignInLockedError, UserRepository } from '../../server/auth/users';
@@ -55,7 +56,10 @@ describe('faults: sign-in abuse', () => {
     await database.pool.query("INSERT INTO stockflow.sessions (token_hash, user_id, expires_at) VALUES ('old', $1, now() - interval '1 day'), ('new', $1, now() + interval '1 day')", [user.id]);
     await database.pool.query("INSERT INTO stockflow.sign_in_throttle (key, failures, window_start) VALUES ('name:stale', 3, now() - interval '2 hours')");
     await users.purgeExpired();
-    assert.deepEqual((await database.pool.query('SELECT token_hash FROM stockflow.sessions ORDER BY token_hash')).rows.map((row) => row.token_hash), ['new']);
+    assert.deepEqual(
+      (await database.pool.query('SELECT token_hash FROM stockflow.sessions ORDER BY token_hash')).rows.map((row) => row.token_hash),
+      ['new'],
+    );
     assert.equal((await database.pool.query("SELECT count(*)::int AS n FROM stockflow.sign_in_throttle WHERE key = 'name:stale'")).rows[0].n, 0);
   });
 });

@@ -2,14 +2,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import type pg from 'pg';
-import { createPool } from '../../server/db/pool';
+
 import { embeddedDatabaseUrl, startEmbeddedPostgres } from '../../server/db/embedded-postgres';
+import { createPool } from '../../server/db/pool';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { waitFor } from '../helpers/runner';
 import { freePort } from '../helpers/tls-postgres';
-import { startCli, tolerant, type CliProcess } from './support/cli-process';
+import { type CliProcess, startCli, tolerant } from './support/cli-process';
 import { seededFolder } from './support/own-database';
 
 /**
@@ -47,23 +49,35 @@ describe('faults: stopping `stockflow start` during a run', () => {
     const url = await waitFor('the embedded credentials', async () => embeddedDatabaseUrl(folder.dir, Number(env.STOCKFLOW_EMBEDDED_PG_PORT)), 60_000);
     const pool = createPool(url);
     try {
-      await waitFor('the database to answer', tolerant(async () => (await pool.query('SELECT 1 FROM stockflow.runs LIMIT 1')) !== null), 60_000);
+      await waitFor(
+        'the database to answer',
+        tolerant(async () => (await pool.query('SELECT 1 FROM stockflow.runs LIMIT 1')) !== null),
+        60_000,
+      );
       await queue(pool);
-      return await waitFor('a run to be transforming', async () => {
-        if (!start.running) throw new Error(`stockflow start exited\n${start.stderr}`);
-        const found = await pool.query<{ run_id: string }>("SELECT run_id FROM stockflow.task_runs WHERE step = 'transform' AND status = 'running' AND progress_done > 0").catch(() => null);
-        return found?.rows[0]?.run_id;
-      }, 60_000);
+      return await waitFor(
+        'a run to be transforming',
+        async () => {
+          if (!start.running) throw new Error(`stockflow start exited\n${start.stderr}`);
+          const found = await pool.query<{ run_id: string }>("SELECT run_id FROM stockflow.task_runs WHERE step = 'transform' AND status = 'running' AND progress_done > 0").catch(() => null);
+          return found?.rows[0]?.run_id;
+        },
+        60_000,
+      );
     } finally {
       await pool.end();
     }
   }
 
   const up = (start: CliProcess) =>
-    waitFor('the product to be up', async () => {
-      if (!start.running) throw new Error(`stockflow start exited\n${start.stderr}`);
-      return /Ctrl-C stops everything/.test(start.stdout);
-    }, 30_000);
+    waitFor(
+      'the product to be up',
+      async () => {
+        if (!start.running) throw new Error(`stockflow start exited\n${start.stderr}`);
+        return /Ctrl-C stops everything/.test(start.stdout);
+      },
+      30_000,
+    );
 
   /** After the product stopped: its database is down; start it from here to read what was recorded. */
   async function recordedRun(runId: string): Promise<{ status: string; error: string | null; running: number }> {

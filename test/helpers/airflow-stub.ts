@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { resolve } from 'node:path';
+
 import { OpenApiValidator, type Violation } from './openapi-validator';
 
 /**
@@ -85,47 +86,122 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
       run.startDate ??= new Date().toISOString();
       if (run.state === 'success' || run.state === 'failed') run.endDate = new Date().toISOString();
     },
-    close: () => new Promise((resolveClose) => {
-      server.close(() => resolveClose());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
   };
 
   const now = (): string => new Date().toISOString();
-  const error = (status: number, detail: string): Reply =>
-    version === 'v1' ? { status, body: { type: 'about:blank', title: detail, status, detail } } : { status, body: { detail } };
+  const error = (status: number, detail: string): Reply => (version === 'v1' ? { status, body: { type: 'about:blank', title: detail, status, detail } } : { status, body: { detail } });
 
   const dagRunJson = (run: FakeRun): unknown =>
     version === 'v1'
       ? {
-          dag_run_id: run.dagRunId, dag_id: dagId, logical_date: run.queuedAt, execution_date: run.queuedAt,
-          start_date: run.startDate, end_date: run.endDate, data_interval_start: null, data_interval_end: null,
-          last_scheduling_decision: null, run_type: 'manual', state: run.state, external_trigger: true, conf: run.conf, note: run.note,
+          dag_run_id: run.dagRunId,
+          dag_id: dagId,
+          logical_date: run.queuedAt,
+          execution_date: run.queuedAt,
+          start_date: run.startDate,
+          end_date: run.endDate,
+          data_interval_start: null,
+          data_interval_end: null,
+          last_scheduling_decision: null,
+          run_type: 'manual',
+          state: run.state,
+          external_trigger: true,
+          conf: run.conf,
+          note: run.note,
         }
       : {
-          dag_run_id: run.dagRunId, dag_id: dagId, logical_date: null, queued_at: run.queuedAt, start_date: run.startDate,
-          end_date: run.endDate, duration: null, data_interval_start: null, data_interval_end: null, run_after: run.queuedAt,
-          last_scheduling_decision: null, run_type: 'manual', state: run.state, triggered_by: 'rest_api',
-          triggering_user_name: USER.username, conf: run.conf, note: run.note, dag_versions: [], bundle_version: null, dag_display_name: dagId,
+          dag_run_id: run.dagRunId,
+          dag_id: dagId,
+          logical_date: null,
+          queued_at: run.queuedAt,
+          start_date: run.startDate,
+          end_date: run.endDate,
+          duration: null,
+          data_interval_start: null,
+          data_interval_end: null,
+          run_after: run.queuedAt,
+          last_scheduling_decision: null,
+          run_type: 'manual',
+          state: run.state,
+          triggered_by: 'rest_api',
+          triggering_user_name: USER.username,
+          conf: run.conf,
+          note: run.note,
+          dag_versions: [],
+          bundle_version: null,
+          dag_display_name: dagId,
         };
 
   const taskJson = (run: FakeRun, task: FakeTask): unknown =>
     version === 'v1'
       ? {
-          task_id: task.taskId, dag_id: dagId, dag_run_id: run.dagRunId, execution_date: run.queuedAt, start_date: run.startDate,
-          end_date: null, duration: null, state: task.state, try_number: task.tryNumber, map_index: -1, max_tries: 2,
-          hostname: 'airflow-worker', unixname: 'airflow', pool: 'default_pool', pool_slots: 1, queue: 'default',
-          priority_weight: 1, operator: 'BashOperator', queued_when: null, pid: null, executor_config: '{}', sla_miss: null,
-          rendered_map_index: null, rendered_fields: {}, trigger: null, triggerer_job: null, note: null,
+          task_id: task.taskId,
+          dag_id: dagId,
+          dag_run_id: run.dagRunId,
+          execution_date: run.queuedAt,
+          start_date: run.startDate,
+          end_date: null,
+          duration: null,
+          state: task.state,
+          try_number: task.tryNumber,
+          map_index: -1,
+          max_tries: 2,
+          hostname: 'airflow-worker',
+          unixname: 'airflow',
+          pool: 'default_pool',
+          pool_slots: 1,
+          queue: 'default',
+          priority_weight: 1,
+          operator: 'BashOperator',
+          queued_when: null,
+          pid: null,
+          executor_config: '{}',
+          sla_miss: null,
+          rendered_map_index: null,
+          rendered_fields: {},
+          trigger: null,
+          triggerer_job: null,
+          note: null,
         }
       : {
-          id: randomUUID(), task_id: task.taskId, dag_id: dagId, dag_run_id: run.dagRunId, map_index: -1, logical_date: null,
-          run_after: run.queuedAt, start_date: run.startDate, end_date: null, duration: null, state: task.state,
-          try_number: task.tryNumber, max_tries: 2, task_display_name: task.taskId, dag_display_name: dagId,
-          hostname: 'airflow-worker', unixname: 'airflow', pool: 'default_pool', pool_slots: 1, queue: 'default',
-          priority_weight: 1, operator: 'BashOperator', operator_name: 'BashOperator', queued_when: null, scheduled_when: null,
-          pid: null, executor: null, executor_config: '{}', note: null, rendered_map_index: null, trigger: null,
-          triggerer_job: null, dag_version: null,
+          id: randomUUID(),
+          task_id: task.taskId,
+          dag_id: dagId,
+          dag_run_id: run.dagRunId,
+          map_index: -1,
+          logical_date: null,
+          run_after: run.queuedAt,
+          start_date: run.startDate,
+          end_date: null,
+          duration: null,
+          state: task.state,
+          try_number: task.tryNumber,
+          max_tries: 2,
+          task_display_name: task.taskId,
+          dag_display_name: dagId,
+          hostname: 'airflow-worker',
+          unixname: 'airflow',
+          pool: 'default_pool',
+          pool_slots: 1,
+          queue: 'default',
+          priority_weight: 1,
+          operator: 'BashOperator',
+          operator_name: 'BashOperator',
+          queued_when: null,
+          scheduled_when: null,
+          pid: null,
+          executor: null,
+          executor_config: '{}',
+          note: null,
+          rendered_map_index: null,
+          trigger: null,
+          triggerer_job: null,
+          dag_version: null,
         };
 
   const authorized = (request: IncomingMessage): boolean => {
@@ -146,17 +222,29 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
       case 'get_health':
         return {
           status: 200,
-          body: version === 'v1'
-            ? { metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy', latest_scheduler_heartbeat: now() } }
-            : { metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy', latest_scheduler_heartbeat: now() }, triggerer: { status: null, latest_triggerer_heartbeat: null }, dag_processor: null },
+          body:
+            version === 'v1'
+              ? { metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy', latest_scheduler_heartbeat: now() } }
+              : {
+                  metadatabase: { status: 'healthy' },
+                  scheduler: { status: 'healthy', latest_scheduler_heartbeat: now() },
+                  triggerer: { status: null, latest_triggerer_heartbeat: null },
+                  dag_processor: null,
+                },
         };
       case 'post_dag_run':
       case 'trigger_dag_run': {
         const id = String(body.dag_run_id ?? `manual__${now()}`);
         if (stub.runs.has(id)) return error(409, `DAGRun with dag_run_id: '${id}' already exists`);
         const created: FakeRun = {
-          dagRunId: id, state: 'queued', conf: (body.conf as Record<string, unknown>) ?? {}, queuedAt: now(), startDate: null, endDate: null,
-          note: (body.note as string) ?? null, tasks: taskIds.map((taskId) => ({ taskId, state: null, tryNumber: 0, logs: new Map() })),
+          dagRunId: id,
+          state: 'queued',
+          conf: (body.conf as Record<string, unknown>) ?? {},
+          queuedAt: now(),
+          startDate: null,
+          endDate: null,
+          note: (body.note as string) ?? null,
+          tasks: taskIds.map((taskId) => ({ taskId, state: null, tryNumber: 0, logs: new Map() })),
         };
         stub.runs.set(id, created);
         if (options.onTrigger) setImmediate(() => options.onTrigger!({ dagRunId: id, conf: created.conf }));
@@ -191,9 +279,10 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
         const token = Buffer.from(String(next)).toString('base64url');
         return {
           status: 200,
-          body: version === 'v1'
-            ? { continuation_token: token, content: chunk.map((line) => `${line}\n`).join('') }
-            : { continuation_token: token, content: chunk.map((line) => ({ timestamp: now(), event: line, level: 'info' })) },
+          body:
+            version === 'v1'
+              ? { continuation_token: token, content: chunk.map((line) => `${line}\n`).join('') }
+              : { continuation_token: token, content: chunk.map((line) => ({ timestamp: now(), event: line, level: 'info' })) },
         };
       }
       case 'post_clear_task_instances': {
@@ -204,25 +293,44 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
           for (const task of cleared) task.state = null;
           target.state = 'queued';
         }
-        const references = cleared.map((task) => (version === 'v1'
-          ? { task_id: task.taskId, dag_id: dagId, execution_date: target.queuedAt, dag_run_id: target.dagRunId }
-          : taskJson(target, task)));
+        const references = cleared.map((task) => (version === 'v1' ? { task_id: task.taskId, dag_id: dagId, execution_date: target.queuedAt, dag_run_id: target.dagRunId } : taskJson(target, task)));
         return { status: 200, body: version === 'v1' ? { task_instances: references } : { task_instances: references, total_entries: references.length } };
       }
       case 'patch_dag': {
         stub.paused = Boolean(body.is_paused);
         return {
           status: 200,
-          body: version === 'v1'
-            ? { dag_id: dagId, is_paused: stub.paused }
-            : {
-                dag_id: dagId, dag_display_name: dagId, is_paused: stub.paused, is_stale: false, last_parsed_time: null, last_parse_duration: null,
-                last_expired: null, bundle_name: null, bundle_version: null, relative_fileloc: null, fileloc: 'dags/stockflow_pipeline.py',
-                description: null, timetable_summary: null, timetable_description: null, tags: [], max_active_tasks: 16,
-                max_active_runs: 1, max_consecutive_failed_dag_runs: 0, has_task_concurrency_limits: false, has_import_errors: false,
-                next_dagrun_logical_date: null, next_dagrun_data_interval_start: null, next_dagrun_data_interval_end: null,
-                next_dagrun_run_after: null, owners: ['stockflow'], file_token: 'x',
-              },
+          body:
+            version === 'v1'
+              ? { dag_id: dagId, is_paused: stub.paused }
+              : {
+                  dag_id: dagId,
+                  dag_display_name: dagId,
+                  is_paused: stub.paused,
+                  is_stale: false,
+                  last_parsed_time: null,
+                  last_parse_duration: null,
+                  last_expired: null,
+                  bundle_name: null,
+                  bundle_version: null,
+                  relative_fileloc: null,
+                  fileloc: 'dags/stockflow_pipeline.py',
+                  description: null,
+                  timetable_summary: null,
+                  timetable_description: null,
+                  tags: [],
+                  max_active_tasks: 16,
+                  max_active_runs: 1,
+                  max_consecutive_failed_dag_runs: 0,
+                  has_task_concurrency_limits: false,
+                  has_import_errors: false,
+                  next_dagrun_logical_date: null,
+                  next_dagrun_data_interval_start: null,
+                  next_dagrun_data_interval_end: null,
+                  next_dagrun_run_after: null,
+                  owners: ['stockflow'],
+                  file_token: 'x',
+                },
         };
       }
       default:
@@ -264,7 +372,11 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
     }
     if (checked.problems.length > 0) {
       stub.violations.push({ where: `request ${where}`, problems: checked.problems });
-      reply = checked.operationId ? (version === 'v1' ? error(400, checked.problems.join('; ')) : { status: 422, body: { detail: checked.problems.map((problem) => ({ loc: ['body'], msg: problem, type: 'value_error' })) } }) : error(404, 'Not Found');
+      reply = checked.operationId
+        ? version === 'v1'
+          ? error(400, checked.problems.join('; '))
+          : { status: 422, body: { detail: checked.problems.map((problem) => ({ loc: ['body'], msg: problem, type: 'value_error' })) } }
+        : error(404, 'Not Found');
     } else if (checked.operationId === 'create_token') {
       const credentials = body as { username?: string; password?: string };
       if (credentials.username === USER.username && credentials.password === USER.password) {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+
 import type { DagShape, DagTask } from './dag-file';
 import { renderTaskCommandAsync } from './dag-file';
 
@@ -93,7 +94,10 @@ export async function executeDagRun(options: DagRunOptions): Promise<DagRunResul
     // Like the LocalExecutor, every task whose upstream is done runs at once.
     await Promise.all(
       ready.map(async (task) => {
-        const decision = decide(task, task.upstream.map((id) => state(id)!));
+        const decision = decide(
+          task,
+          task.upstream.map((id) => state(id)!),
+        );
         if (decision === 'run') await runTask(task);
         else set(task.task_id, decision);
       }),

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -63,28 +63,25 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
       req.resume();
       return; // Never answered: the connection stays open until the client gives up or the proxy closes.
     }
-    const forwarded = httpRequest(
-      { host: upstreamUrl.hostname, port: upstreamUrl.port, method, path: req.url, headers: req.headers },
-      (upstreamResponse) => {
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        if (!fault) {
-          upstreamResponse.pipe(res);
-          return;
+    const forwarded = httpRequest({ host: upstreamUrl.hostname, port: upstreamUrl.port, method, path: req.url, headers: req.headers }, (upstreamResponse) => {
+      res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+      if (!fault) {
+        upstreamResponse.pipe(res);
+        return;
+      }
+      let sent = 0;
+      upstreamResponse.on('data', (chunk: Buffer) => {
+        const room = fault.afterBytes! - sent;
+        if (room <= 0) return;
+        res.write(chunk.subarray(0, room));
+        sent += Math.min(room, chunk.length);
+        if (sent >= fault.afterBytes! && fault.kind === 'cut') {
+          upstreamResponse.destroy();
+          // Let the partial body reach the client before the connection drops.
+          setTimeout(() => res.socket?.destroy(), 20);
         }
-        let sent = 0;
-        upstreamResponse.on('data', (chunk: Buffer) => {
-          const room = fault.afterBytes! - sent;
-          if (room <= 0) return;
-          res.write(chunk.subarray(0, room));
-          sent += Math.min(room, chunk.length);
-          if (sent >= fault.afterBytes! && fault.kind === 'cut') {
-            upstreamResponse.destroy();
-            // Let the partial body reach the client before the connection drops.
-            setTimeout(() => res.socket?.destroy(), 20);
-          }
-        });
-      },
-    );
+      });
+    });
     forwarded.on('error', () => res.socket?.destroy());
     req.pipe(forwarded);
   });

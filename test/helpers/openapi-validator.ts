@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -33,7 +34,10 @@ export class OpenApiValidator {
   private readonly ajv: Ajv;
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  constructor(file: string, private readonly prefix: string) {
+  constructor(
+    file: string,
+    private readonly prefix: string,
+  ) {
     const doc = dropUntypedNullable(parse(readFileSync(file, 'utf8'))) as Json;
     const openapi = String(doc.openapi);
     this.ajv = openapi.startsWith('3.1') ? new Ajv2020({ strict: false, allErrors: true }) : new Ajv({ strict: false, allErrors: true });
@@ -97,7 +101,11 @@ export class OpenApiValidator {
     return (validate.errors ?? []).map((error) => `${label}${error.instancePath} ${error.message ?? 'invalid'}${error.params ? ` ${JSON.stringify(error.params)}` : ''}`);
   }
 
-  validateRequest(request: { method: string; path: string; query: URLSearchParams; body: unknown; hasBody: boolean }): { problems: string[]; params: Record<string, string>; operationId: string | null } {
+  validateRequest(request: { method: string; path: string; query: URLSearchParams; body: unknown; hasBody: boolean }): {
+    problems: string[];
+    params: Record<string, string>;
+    operationId: string | null;
+  } {
     const matched = this.match(request.method, request.path);
     if (!matched) return { problems: [`${request.method} ${request.path} is not an operation of the spec`], params: {}, operationId: null };
     const { op, params } = matched;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+
 import { OutboxNotifier } from '../../server/adapters/outbox-notifier';
 import { PgStepResults } from '../../server/adapters/pg-step-results';
 import { PgStockTable } from '../../server/adapters/pg-stock-table';

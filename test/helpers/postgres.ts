@@ -1,4 +1,5 @@
 import pg from 'pg';
+
 import { createPool } from '../../server/db/pool';
 
 /** The PostgreSQL server tests use; each test file gets its own fresh database on it. */

@@ -1,9 +1,10 @@
 import type pg from 'pg';
-import { EmbeddedRunner } from '../../server/runs/embedded-runner';
-import { RunRepository } from '../../server/runs/run-repository';
+
 import { PgStepResults } from '../../server/adapters/pg-step-results';
 import type { ObjectStore } from '../../server/ports/object-store';
-import { pipelineContext, type CapturedLog } from './pipeline';
+import { EmbeddedRunner } from '../../server/runs/embedded-runner';
+import { RunRepository } from '../../server/runs/run-repository';
+import { type CapturedLog, pipelineContext } from './pipeline';
 
 /** An embedded runner over the real adapters, with fast retries for tests. */
 export function testRunner(pool: pg.Pool, source: ObjectStore, options: { retries?: number; stepTimeoutMs?: number; logs?: CapturedLog[] } = {}): EmbeddedRunner {

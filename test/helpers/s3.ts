@@ -1,8 +1,10 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+
 import { S3ObjectStore } from '../../server/adapters/s3-object-store';
 
 /** A real S3-compatible HTTP server (s3rver) on a free loopback port, with its own folder. */

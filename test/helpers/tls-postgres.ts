@@ -56,21 +56,22 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
     if (owner) await chownTree(dir, owner);
     await asOwner(join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
     const port = await freePort(options.firstPort ?? 55440, listen[0] ?? '127.0.0.1');
-    await appendFile(join(data, 'postgresql.conf'), [
-      `port = ${port}`,
-      `listen_addresses = '${listen.join(',')}'`,
-      `unix_socket_directories = '${dir}'`,
-      'fsync = off',
-      ...(caFile ? ['ssl = on', `ssl_cert_file = '${join(dir, 'server.crt')}'`, `ssl_key_file = '${join(dir, 'server.key')}'`] : []),
-      '',
-    ].join('\n'));
+    await appendFile(
+      join(data, 'postgresql.conf'),
+      [
+        `port = ${port}`,
+        `listen_addresses = '${listen.join(',')}'`,
+        `unix_socket_directories = '${dir}'`,
+        'fsync = off',
+        ...(caFile ? ['ssl = on', `ssl_cert_file = '${join(dir, 'server.crt')}'`, `ssl_key_file = '${join(dir, 'server.key')}'`] : []),
+        '',
+      ].join('\n'),
+    );
     // No plain `host` line with TLS: a connection without it finds no pg_hba entry and is refused.
-    await writeFile(join(data, 'pg_hba.conf'), [
-      'local all all trust',
-      `${caFile ? 'hostssl' : 'host'} all all 127.0.0.0/8 trust`,
-      `${caFile ? 'hostssl' : 'host'} all all ::1/128 trust`,
-      '',
-    ].join('\n'));
+    await writeFile(
+      join(data, 'pg_hba.conf'),
+      ['local all all trust', `${caFile ? 'hostssl' : 'host'} all all 127.0.0.0/8 trust`, `${caFile ? 'hostssl' : 'host'} all all ::1/128 trust`, ''].join('\n'),
+    );
     const startServer = async (): Promise<void> => {
       await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
     };
@@ -107,9 +108,25 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
 export async function makeTestCa(dir: string, name = 'ca'): Promise<string> {
   const cert = join(dir, `${name}.crt`);
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=stockflow test ${name}`, '-keyout', join(dir, `${name}.key`), '-out', cert,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=stockflow test ${name}`,
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    cert,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return cert;
 }
@@ -122,8 +139,21 @@ async function makeServerCertificate(dir: string, names: string[]): Promise<stri
   const altNames = names.map((name) => (/^[\d.]+$|:/.test(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
   await writeFile(join(dir, 'server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
   await run('openssl', [
-    'x509', '-req', '-in', join(dir, 'server.csr'), '-CA', caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.crt'),
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    caFile,
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'server.ext'),
+    '-out',
+    join(dir, 'server.crt'),
   ]);
   // PostgreSQL refuses a private key others can read.
   await chmod(key, 0o600);

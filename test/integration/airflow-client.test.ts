@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+
 import { AirflowApiError, AirflowClient } from '../../server/adapters/airflow/airflow-client';
-import { startAirflowStub, STUB_USER, type AirflowStub } from '../helpers/airflow-stub';
+import { type AirflowStub, startAirflowStub, STUB_USER } from '../helpers/airflow-stub';
 
 for (const version of ['v1', 'v2'] as const) {
   describe(`Airflow client, API ${version}, against a spec-validating stub`, () => {
@@ -47,19 +48,39 @@ for (const version of ['v1', 'v2'] as const) {
     it('lists task instances and reads a log in chunks with the continuation token', async () => {
       stub.setTask('event__abc', 'discover', 'running', ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
       const tasks = await client.listTaskInstances('stockflow_pipeline', 'event__abc');
-      assert.deepEqual(tasks.map((task) => [task.task_id, task.state ?? null]), [['discover', 'running'], ['transform', null], ['load', null], ['notify', null]]);
+      assert.deepEqual(
+        tasks.map((task) => [task.task_id, task.state ?? null]),
+        [
+          ['discover', 'running'],
+          ['transform', null],
+          ['load', null],
+          ['notify', null],
+        ],
+      );
       const first = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1);
       const second = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1, first.continuationToken);
       if (version === 'v2') {
-        assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3']);
-        assert.deepEqual(second.lines.map((line) => line.message), ['line 4', 'line 5']);
+        assert.deepEqual(
+          first.lines.map((line) => line.message),
+          ['line 1', 'line 2', 'line 3'],
+        );
+        assert.deepEqual(
+          second.lines.map((line) => line.message),
+          ['line 4', 'line 5'],
+        );
       } else {
         // Airflow 2's text/plain log comes whole (its host line dropped); the token skips what was read.
-        assert.deepEqual(first.lines.map((line) => line.message), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+        assert.deepEqual(
+          first.lines.map((line) => line.message),
+          ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'],
+        );
         assert.deepEqual(second.lines, []);
         stub.setTask('event__abc', 'discover', 'success', ['line 6']);
         const third = await client.getTaskLog('stockflow_pipeline', 'event__abc', 'discover', 1, second.continuationToken);
-        assert.deepEqual(third.lines.map((line) => line.message), ['line 6']);
+        assert.deepEqual(
+          third.lines.map((line) => line.message),
+          ['line 6'],
+        );
       }
     });
 
@@ -94,7 +115,9 @@ describe('the stub catches what Airflow would refuse', () => {
     try {
       const client = new AirflowClient({ baseUrl: stub.url, ...STUB_USER });
       await client.apiVersion();
-      const token = (await (await fetch(`${stub.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(STUB_USER) })).json()) as { access_token: string };
+      const token = (await (await fetch(`${stub.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(STUB_USER) })).json()) as {
+        access_token: string;
+      };
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` };
       const missing = await fetch(`${stub.url}/api/v2/dags/stockflow_pipeline/dagRuns`, { method: 'POST', headers, body: JSON.stringify({ dag_run_id: 'x' }) });
       assert.equal(missing.status, 422);

@@ -1,20 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { AirflowClient } from '../../server/adapters/airflow/airflow-client';
 import { AirflowOrchestrator, mergeRun, runStatusOf, taskStatusOf } from '../../server/adapters/airflow/airflow-orchestrator';
 import { migrate } from '../../server/db/migrate';
 import { RunRepository } from '../../server/runs/run-repository';
 import { TaskTry } from '../../server/runs/task-try';
-import { startAirflowStub, STUB_USER, type AirflowStub } from '../helpers/airflow-stub';
+import { type AirflowStub, startAirflowStub, STUB_USER } from '../helpers/airflow-stub';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 describe('Airflow states in ours', () => {
   it('maps DAG run and task instance states', () => {
     assert.deepEqual(['queued', 'running', 'success', 'failed', null].map(runStatusOf), ['queued', 'running', 'success', 'failed', 'queued']);
-    assert.deepEqual(
-      [null, 'scheduled', 'queued', 'running', 'success', 'failed', 'upstream_failed', 'up_for_retry', 'skipped', 'deferred'].map(taskStatusOf),
-      ['queued', 'queued', 'queued', 'running', 'success', 'failed', 'failed', 'up_for_retry', 'skipped', 'running'],
-    );
+    assert.deepEqual([null, 'scheduled', 'queued', 'running', 'success', 'failed', 'upstream_failed', 'up_for_retry', 'skipped', 'deferred'].map(taskStatusOf), [
+      'queued',
+      'queued',
+      'queued',
+      'running',
+      'success',
+      'failed',
+      'failed',
+      'up_for_retry',
+      'skipped',
+      'running',
+    ]);
   });
 });
 
@@ -44,12 +53,25 @@ for (const version of ['v1', 'v2'] as const) {
       const run = await orchestrator.getRun(runId);
       assert.equal(run?.status, 'running');
       assert.deepEqual(run?.trigger, { kind: 'event', by: 's3://b/x/.SUCCESS' });
-      assert.deepEqual((await orchestrator.listTasks(runId)).map((task) => [task.step, task.status]), [['discover', 'running'], ['transform', 'queued'], ['load', 'queued']]);
+      assert.deepEqual(
+        (await orchestrator.listTasks(runId)).map((task) => [task.step, task.status]),
+        [
+          ['discover', 'running'],
+          ['transform', 'queued'],
+          ['load', 'queued'],
+        ],
+      );
       const first = await orchestrator.readLog(runId, 'discover', {});
       const second = await orchestrator.readLog(runId, 'discover', { after: first.cursor });
-      assert.deepEqual([...first.lines, ...second.lines].map((line) => line.message), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(
+        [...first.lines, ...second.lines].map((line) => line.message),
+        ['a', 'b', 'c', 'd'],
+      );
       const page = await orchestrator.listRuns({ limit: 10 });
-      assert.deepEqual(page.runs.map((candidate) => candidate.id), [runId]);
+      assert.deepEqual(
+        page.runs.map((candidate) => candidate.id),
+        [runId],
+      );
       stub.setTask(runId, 'discover', 'failed');
       await orchestrator.retry(runId);
       assert.equal(stub.runs.get(runId)!.state, 'queued');
@@ -74,12 +96,25 @@ for (const version of ['v1', 'v2'] as const) {
       stub.setTask(runId, 'discover', 'success', ['[airflow] raw line']);
       stub.setTask(runId, 'transform', 'running', ['[airflow] only here']);
       const tasks = await orchestrator.listTasks(runId);
-      assert.deepEqual(tasks.map((task) => [task.step, task.status]), [['discover', 'success'], ['transform', 'running'], ['load', 'queued']]);
+      assert.deepEqual(
+        tasks.map((task) => [task.step, task.status]),
+        [
+          ['discover', 'success'],
+          ['transform', 'running'],
+          ['load', 'queued'],
+        ],
+      );
       assert.deepEqual(tasks[0]!.progress, { done: 12, total: 12, rows: 0 });
       const recordedLog = await orchestrator.readLog(runId, 'discover', {});
-      assert.deepEqual(recordedLog.lines.map((line) => line.message), ['listing 12 files']);
+      assert.deepEqual(
+        recordedLog.lines.map((line) => line.message),
+        ['listing 12 files'],
+      );
       const fallback = await orchestrator.readLog(runId, 'transform', {});
-      assert.deepEqual(fallback.lines.map((line) => line.message), ['[airflow] only here']);
+      assert.deepEqual(
+        fallback.lines.map((line) => line.message),
+        ['[airflow] only here'],
+      );
       const run = await orchestrator.getRun(runId);
       assert.equal(run?.status, 'running');
       assert.equal((run?.conf as { marker: { key: string } }).marker.key, 'y/.SUCCESS');
@@ -94,7 +129,15 @@ for (const version of ['v1', 'v2'] as const) {
 describe('one run from Airflow and from stockflow.runs', () => {
   const at = '2026-11-25T10:00:00.000Z';
   const view = (status: 'queued' | 'running' | 'success' | 'failed' | 'cancelled', by = 'airflow') => ({
-    id: 'r', status, trigger: { kind: 'manual' as const, by }, conf: {}, queuedAt: at, startedAt: at, finishedAt: status === 'running' ? null : at, summary: null, error: null,
+    id: 'r',
+    status,
+    trigger: { kind: 'manual' as const, by },
+    conf: {},
+    queuedAt: at,
+    startedAt: at,
+    finishedAt: status === 'running' ? null : at,
+    summary: null,
+    error: null,
   });
   it('takes the ending stockflow recorded, and Airflow state before it', () => {
     assert.equal(mergeRun(view('failed'), view('success', 'u'))?.status, 'success', 'a failed mail does not fail the run');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { hasRole } from '../../server/auth/roles';
 import { SessionStore } from '../../server/auth/sessions';
 import { SignInLockedError, UserRepository } from '../../server/auth/users';
@@ -62,6 +63,9 @@ describe('users, sessions and roles', () => {
     assert.equal(hasRole('viewer', 'operator'), false);
     assert.equal(hasRole('operator', 'operator'), true);
     await users.remove('olga');
-    assert.deepEqual((await users.list()).map((user) => user.username), ['admin']);
+    assert.deepEqual(
+      (await users.list()).map((user) => user.username),
+      ['admin'],
+    );
   });
 });

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { testRunner } from '../helpers/runner';
@@ -61,7 +62,10 @@ describe('the stockflow CLI', () => {
     const recorded = await database.pool.query('SELECT status, orchestrator FROM stockflow.runs WHERE id = $1', [summary.runId]);
     assert.deepEqual(recorded.rows[0], { status: 'success', orchestrator: 'cli' });
     const steps = await database.pool.query('SELECT step FROM stockflow.task_runs WHERE run_id = $1 ORDER BY started_at', [summary.runId]);
-    assert.deepEqual(steps.rows.map((row) => row.step), ['discover', 'transform', 'load', 'notify']);
+    assert.deepEqual(
+      steps.rows.map((row) => row.step),
+      ['discover', 'transform', 'load', 'notify'],
+    );
     const outputFile = await readFile(join(dataDir, 'buckets/source/Output/historical_stock_data.csv'), 'utf8');
     assert.equal(outputFile.split('\n').filter(Boolean).length, summary.rows.loaded);
   });
@@ -80,11 +84,22 @@ describe('the stockflow CLI', () => {
     assert.equal(run.rows[0].orchestrator, 'cli');
     assert.ok(run.rows[0].summary.rows.loaded > 0);
     const tasks = await database.pool.query('SELECT step, try_number, status, progress_done, progress_total FROM stockflow.task_runs WHERE run_id = $1 ORDER BY started_at', [runId]);
-    assert.deepEqual(tasks.rows.map((task) => [task.step, task.try_number, task.status]), [['discover', 1, 'success'], ['transform', 1, 'success'], ['load', 1, 'success'], ['notify', 1, 'success']]);
+    assert.deepEqual(
+      tasks.rows.map((task) => [task.step, task.try_number, task.status]),
+      [
+        ['discover', 1, 'success'],
+        ['transform', 1, 'success'],
+        ['load', 1, 'success'],
+        ['notify', 1, 'success'],
+      ],
+    );
     const transform = tasks.rows.find((task) => task.step === 'transform');
     assert.ok(transform.progress_total > 0 && transform.progress_done === transform.progress_total, 'transform progress recorded');
     const logs = await database.pool.query("SELECT step, message FROM stockflow.task_logs WHERE run_id = $1 AND step = 'notify'", [runId]);
-    assert.ok(logs.rows.some((line) => /sent via outbox/.test(line.message)), 'the notify log says sent only once it was');
+    assert.ok(
+      logs.rows.some((line) => /sent via outbox/.test(line.message)),
+      'the notify log says sent only once it was',
+    );
 
     // dag_run.conf reaches every task: load_mode replace makes the table hold exactly the batch.
     await database.pool.query("INSERT INTO historical_stocks_data VALUES ('2001-01-02', 1, 1, 1, 1, 1, 0, 0, 'oldco')");
@@ -144,7 +159,10 @@ describe('the stockflow CLI', () => {
     assert.equal(triggered.code, 0, triggered.stderr);
     const { runId } = JSON.parse(triggered.stdout) as { runId: string };
     const queued = JSON.parse((await stockflow(['runs', '--json', '--status', 'queued'], env)).stdout) as { runs: Array<{ id: string; conf: unknown }> };
-    assert.deepEqual(queued.runs.map((run) => run.id), [runId]);
+    assert.deepEqual(
+      queued.runs.map((run) => run.id),
+      [runId],
+    );
     assert.deepEqual(queued.runs[0]!.conf, { note: 'from the cli' });
     await testRunner(database.pool, new FolderObjectStore(join(dataDir, 'buckets/source'))).drain();
     const status = await stockflow(['status', runId], env);

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
-import { loadCompanyChart, type ChartPoint } from '../../server/read-models/company-chart';
+import { type ChartPoint, loadCompanyChart } from '../../server/read-models/company-chart';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { insertStockSample } from '../helpers/stock-sample';
 
-interface Day { stock_date: string; open: number; high: number; low: number; close: number; volume: number; percent: number | null }
+interface Day {
+  stock_date: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  percent: number | null;
+}
 
 /** The expected candles, computed here from the raw rows: consecutive days cut into `count` near-equal buckets (larger ones first). */
 function bucketsOf(days: Day[], count: number): ChartPoint[] {
@@ -41,7 +50,9 @@ describe('the company chart read model', () => {
     await migrate(database.pool);
     await insertStockSample(database.pool);
     // Highs and lows that differ day to day, so a bucket's max/min is not any one day's value by accident.
-    await database.pool.query("UPDATE historical_stocks_data SET high_value = close_value + (extract(day FROM stock_date)::int % 4), low_value = greatest(close_value - (extract(day FROM stock_date)::int % 3), 0) WHERE company_name = 'ab'");
+    await database.pool.query(
+      "UPDATE historical_stocks_data SET high_value = close_value + (extract(day FROM stock_date)::int % 4), low_value = greatest(close_value - (extract(day FROM stock_date)::int % 3), 0) WHERE company_name = 'ab'",
+    );
     const result = await database.pool.query(
       `SELECT stock_date::text, open_value::float8 AS open, high_value::float8 AS high, low_value::float8 AS low, close_value::float8 AS close,
               volume_traded::float8 AS volume, daily_percent_change::float8 AS percent
@@ -66,7 +77,10 @@ describe('the company chart read model', () => {
       assert.equal(chart.downsampled, true);
       assert.equal(chart.points.length, count);
       assert.deepEqual(chart.points, bucketsOf(days, count));
-      assert.equal(chart.points.reduce((sum, point) => sum + point.days, 0), days.length);
+      assert.equal(
+        chart.points.reduce((sum, point) => sum + point.days, 0),
+        days.length,
+      );
     });
   }
 

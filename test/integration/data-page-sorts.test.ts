@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
 import { exportCsv } from '../../server/read-models/data-export';
-import { loadDataPage, type DataRow } from '../../server/read-models/data-page';
+import { type DataRow, loadDataPage } from '../../server/read-models/data-page';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { insertStockSample } from '../helpers/stock-sample';
 
@@ -41,7 +42,10 @@ describe('the data page: two-column sort, every filter, jump and hidden columns'
   }
 
   async function expected(where: string, params: unknown[], orderBy: string): Promise<string[]> {
-    const result = await database.pool.query<{ company_name: string; stock_date: string }>(`SELECT company_name, stock_date::text FROM historical_stocks_data WHERE ${where} ORDER BY ${orderBy}`, params);
+    const result = await database.pool.query<{ company_name: string; stock_date: string }>(
+      `SELECT company_name, stock_date::text FROM historical_stocks_data WHERE ${where} ORDER BY ${orderBy}`,
+      params,
+    );
     return result.rows.map(key);
   }
 
@@ -117,7 +121,13 @@ describe('the data page: two-column sort, every filter, jump and hidden columns'
 
   it('starts at the first page for a cursor that was edited or made for another order', async () => {
     const first = await loadDataPage(database.pool, { sort: 'close_value', dir: 'asc', size: '50' });
-    for (const values of [['abc', 'aa', '2017-01-02'], ['1', 'aa', '2017-02-31'], ['1', 'aa'], [null, 'aa', '2017-01-02'], ['1e400', 'aa', '2017-01-02']]) {
+    for (const values of [
+      ['abc', 'aa', '2017-01-02'],
+      ['1', 'aa', '2017-02-31'],
+      ['1', 'aa'],
+      [null, 'aa', '2017-01-02'],
+      ['1e400', 'aa', '2017-01-02'],
+    ]) {
       const after = Buffer.from(JSON.stringify(values)).toString('base64url');
       const page = await loadDataPage(database.pool, { sort: 'close_value', dir: 'asc', size: '50', after });
       assert.deepEqual(page.rows, first.rows, JSON.stringify(values));

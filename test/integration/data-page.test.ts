@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
-import { exportCsv } from '../../server/read-models/data-export';
-import { loadDataPage, type DataRow } from '../../server/read-models/data-page';
 import { loadCompanyChart, searchCompanies } from '../../server/read-models/company-chart';
+import { exportCsv } from '../../server/read-models/data-export';
+import { type DataRow, loadDataPage } from '../../server/read-models/data-page';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 describe('the data page and company chart read models', () => {
@@ -45,7 +46,10 @@ describe('the data page and company chart read models', () => {
         const expected = await database.pool.query<{ company_name: string; stock_date: string }>(
           `SELECT company_name, stock_date::text FROM historical_stocks_data ORDER BY ${sort} ${dir} ${sort === 'daily_percent_change' || sort === 'value_change' ? (dir === 'asc' ? 'NULLS FIRST' : 'NULLS LAST') : ''}, company_name ${dir}, stock_date ${dir}`,
         );
-        assert.deepEqual(rows.map((row) => `${row.company_name}:${row.stock_date}`), expected.rows.map((row) => `${row.company_name}:${row.stock_date}`));
+        assert.deepEqual(
+          rows.map((row) => `${row.company_name}:${row.stock_date}`),
+          expected.rows.map((row) => `${row.company_name}:${row.stock_date}`),
+        );
       });
     }
   }
@@ -73,7 +77,10 @@ describe('the data page and company chart read models', () => {
     assert.equal(lines[0], 'stock_date,open_value,high_value,low_value,close_value,volume_traded,daily_percent_change,value_change,company_name');
     assert.equal(lines.length, 301);
     const closes = lines.slice(1).map((line) => Number(line.split(',')[4]));
-    assert.deepEqual(closes, [...closes].sort((a, b) => b - a));
+    assert.deepEqual(
+      closes,
+      [...closes].sort((a, b) => b - a),
+    );
   });
 
   it('finds companies by prefix and downsamples a chart', async () => {

@@ -3,7 +3,9 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+
 import pg from 'pg';
+
 import { startEmbeddedPostgres } from '../../server/db/embedded-postgres';
 
 describe('embedded PostgreSQL', () => {

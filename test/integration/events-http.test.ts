@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+
 import { parseBucketLocation } from '../../server/config';
 import { migrate } from '../../server/db/migrate';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { startEventsServer } from '../../server/trigger/events-http-server';
 import { httpsGetter, SnsVerifier } from '../../server/trigger/sns-signature';
-import { startFakeSns, type FakeSns } from '../fixtures/fake-sns';
+import { type FakeSns, startFakeSns } from '../fixtures/fake-sns';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 // Fixtures follow AWS's documented examples (sources: test/fixtures/README.md).
@@ -75,12 +76,21 @@ describe('the events HTTP endpoint', () => {
     const before = await runCount();
     const first = await post(event);
     assert.equal(first.status, 200);
-    assert.deepEqual(first.body.runs?.map((run) => [run.created, run.key, run.version]), [[true, 'daily/2026-11-25/.SUCCESS', '0055AED6DCD90281E5']]);
+    assert.deepEqual(
+      first.body.runs?.map((run) => [run.created, run.key, run.version]),
+      [[true, 'daily/2026-11-25/.SUCCESS', '0055AED6DCD90281E5']],
+    );
     assert.deepEqual(first.body.ignoredBy, { 'not-a-marker': 1 });
     const again = (await (await send({ 'x-stockflow-secret': SECRET })).json()) as Answer['body'];
-    assert.deepEqual(again.runs?.map((run) => run.created), [false]);
+    assert.deepEqual(
+      again.runs?.map((run) => run.created),
+      [false],
+    );
     const byQuery = (await (await send({}, `${server.url}?token=${SECRET}`)).json()) as Answer['body'];
-    assert.deepEqual(byQuery.runs?.map((run) => run.created), [false]);
+    assert.deepEqual(
+      byQuery.runs?.map((run) => run.created),
+      [false],
+    );
     assert.equal(await runCount(), before + 1);
   });
 
@@ -90,15 +100,24 @@ describe('the events HTTP endpoint', () => {
     const before = await runCount();
     const first = await post(upload);
     assert.deepEqual([first.body.runs?.map((run) => run.created), first.body.ignoredBy], [[true], { 'not-object-created': 1 }]);
-    assert.deepEqual((await post(upload)).body.runs?.map((run) => run.created), [false]);
-    assert.deepEqual((await post(reupload)).body.runs?.map((run) => run.created), [true]);
+    assert.deepEqual(
+      (await post(upload)).body.runs?.map((run) => run.created),
+      [false],
+    );
+    assert.deepEqual(
+      (await post(reupload)).body.runs?.map((run) => run.created),
+      [true],
+    );
     assert.equal(await runCount(), before + 2);
   });
 
   it('takes EventBridge events and ignores S3 test events and other buckets (counted)', async () => {
     const before = await runCount();
     const eventBridge = await post(fixture('eventbridge-object-created.json'));
-    assert.deepEqual(eventBridge.body.runs?.map((run) => [run.key, run.version]), [['daily/2026-11-27/.SUCCESS', 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e']]);
+    assert.deepEqual(
+      eventBridge.body.runs?.map((run) => [run.key, run.version]),
+      [['daily/2026-11-27/.SUCCESS', 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e']],
+    );
     const test = await post(fixture('s3-test-event.json'));
     assert.deepEqual([test.status, test.body.runs, test.body.ignoredBy], [200, [], { 'test-event': 1 }]);
     const otherBucket = await post(JSON.stringify(fixture('s3-event-put.json')).replaceAll('stockflow-monitored', 'someone-elses-bucket'));
@@ -111,7 +130,10 @@ describe('the events HTTP endpoint', () => {
       const message = { ...fixture('sns-wrapped-s3-event.json'), MessageId: `signed-v${version}` };
       const answer = await post(sns.sign(message, version));
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.runs?.map((run) => run.key), ['batch 2026/11/25/.SUCCESS']);
+      assert.deepEqual(
+        answer.body.runs?.map((run) => run.key),
+        ['batch 2026/11/25/.SUCCESS'],
+      );
     });
   }
 
@@ -120,18 +142,24 @@ describe('the events HTTP endpoint', () => {
     const record = (lambdaSns.Records as Array<{ Sns: Record<string, unknown> }>)[0]!;
     const { SigningCertUrl: _url, ...unsignedSns } = record.Sns;
     const viaLambdaShape = await post({ Records: [{ ...record, Sns: sns.sign(unsignedSns, '2') }] });
-    assert.deepEqual(viaLambdaShape.body.runs?.map((run) => [run.created, run.key]), [[true, 'daily/2026-12-01/.SUCCESS']]);
+    assert.deepEqual(
+      viaLambdaShape.body.runs?.map((run) => [run.created, run.key]),
+      [[true, 'daily/2026-12-01/.SUCCESS']],
+    );
 
     const sqs = fixture('sqs-lambda-event.json');
     const records = sqs.Records as Array<{ body: string }>;
     records[1]!.body = JSON.stringify(sns.sign(JSON.parse(records[1]!.body) as Record<string, unknown>, '1'));
     const answer = await post(sqs);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.deepEqual(answer.body.runs?.map((run) => [run.created, run.key]), [
-      [true, 'daily/2026-11-28/.SUCCESS'],
-      [true, 'daily/2026-11-29/.SUCCESS'],
-      [true, 'daily/2026-11-30/.SUCCESS'],
-    ]);
+    assert.deepEqual(
+      answer.body.runs?.map((run) => [run.created, run.key]),
+      [
+        [true, 'daily/2026-11-28/.SUCCESS'],
+        [true, 'daily/2026-11-29/.SUCCESS'],
+        [true, 'daily/2026-11-30/.SUCCESS'],
+      ],
+    );
     assert.deepEqual(answer.body.ignoredBy, { 'test-event': 1 });
   });
 
@@ -173,7 +201,11 @@ describe('the events HTTP endpoint', () => {
     await refused('not json', 400, /not JSON/);
     await refused({ Records: [{}] }, 400, /not a supported event/);
     // All or nothing: the good message of a batch does not start while another is bad.
-    const good = { eventSource: 'aws:sqs', messageId: 'good', body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'stockflow-monitored' }, object: { key: 'new/.SUCCESS', sequencer: '0A' } } }] }) };
+    const good = {
+      eventSource: 'aws:sqs',
+      messageId: 'good',
+      body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'stockflow-monitored' }, object: { key: 'new/.SUCCESS', sequencer: '0A' } } }] }),
+    };
     await refused({ Records: [good, { ...good, messageId: 'bad', body: '{' }] }, 400, /SQS message bad: body is not JSON/);
   });
 

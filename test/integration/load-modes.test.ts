@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
 import { KEYS, type PipelineContext } from '../../server/pipeline/context';
 import { notificationBody } from '../../server/pipeline/notify';
@@ -69,7 +70,7 @@ describe('load modes, demo data and what a load changed', () => {
     return Object.fromEntries(load.changes.companies.map(({ company, ...counts }) => [company, counts]));
   }
 
-  it('a real seed replaces a demo source, and the next run removes the demo companies\' rows', async () => {
+  it("a real seed replaces a demo source, and the next run removes the demo companies' rows", async () => {
     await seedSynthetic(store, 30);
     const demo = await run();
     assert.equal(demo.load.mode, 'companies');
@@ -108,7 +109,7 @@ describe('load modes, demo data and what a load changed', () => {
       await putBatch(store, { alpha: history(10), beta: history(5), gamma: history(5) });
       await run();
       // A view on the table keeps a load off the bulk path (it would drop the view's table).
-      if (path === 'incremental') await database.pool.query('CREATE VIEW alpha_rows AS SELECT * FROM historical_stocks_data WHERE company_name = \'alpha\'');
+      if (path === 'incremental') await database.pool.query("CREATE VIEW alpha_rows AS SELECT * FROM historical_stocks_data WHERE company_name = 'alpha'");
       try {
         await store.delete(`${KEYS.stocksPrefix}beta.us.csv`);
         await store.delete(`${KEYS.stocksPrefix}gamma.us.csv`);
@@ -126,7 +127,7 @@ describe('load modes, demo data and what a load changed', () => {
         });
         assert.deepEqual(load.changes.totals, { added: 4, changed: 1, removed: 11, unchanged: 8, companiesAdded: 1, companiesRemoved: 2 });
         assert.equal(load.companiesRemoved, 2);
-        const changed = await database.pool.query('SELECT close_value::text FROM historical_stocks_data WHERE company_name = \'alpha\' AND stock_date = \'2020-01-05\'');
+        const changed = await database.pool.query("SELECT close_value::text FROM historical_stocks_data WHERE company_name = 'alpha' AND stock_date = '2020-01-05'");
         assert.equal(changed.rows[0].close_value, '99');
       } finally {
         await database.pool.query('DROP VIEW IF EXISTS alpha_rows');

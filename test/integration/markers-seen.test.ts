@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
+
 import { parseBucketLocation } from '../../server/config';
 import { migrate } from '../../server/db/migrate';
 import type { Orchestrator } from '../../server/ports/orchestrator';
@@ -13,7 +14,7 @@ import { pruneMarkerDecisions, recordMarkerDecisions } from '../../server/trigge
 import { markerRunId } from '../../server/trigger/marker-run-id';
 import { fireMarker, MarkerWatcher } from '../../server/trigger/marker-watcher';
 import { httpsGetter, SnsVerifier } from '../../server/trigger/sns-signature';
-import { startFakeSns, type FakeSns } from '../fixtures/fake-sns';
+import { type FakeSns, startFakeSns } from '../fixtures/fake-sns';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 
@@ -24,7 +25,14 @@ const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSy
 
 /** The fields a test checks, without ids and times. */
 const fieldsOf = (entry: MarkerSeen) => ({
-  source: entry.source, bucket: entry.bucket, key: entry.key, version: entry.version, decision: entry.decision, reason: entry.reason, runId: entry.runId, repeats: entry.repeats,
+  source: entry.source,
+  bucket: entry.bucket,
+  key: entry.key,
+  version: entry.version,
+  decision: entry.decision,
+  reason: entry.reason,
+  runId: entry.runId,
+  repeats: entry.repeats,
 });
 
 describe('markers seen: every decision on a marker is logged once, with its fields', () => {
@@ -76,7 +84,16 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     assert.deepEqual(await watcher().scanOnce(), []);
     const [history] = await logged();
     assert.equal((await logged()).length, 1);
-    assert.deepEqual(fieldsOf(history!), { source: 'watcher', bucket: monitored.location, key: 'old/.SUCCESS', version: history!.version, decision: 'history', reason: 'first-scan', runId: null, repeats: 1 });
+    assert.deepEqual(fieldsOf(history!), {
+      source: 'watcher',
+      bucket: monitored.location,
+      key: 'old/.SUCCESS',
+      version: history!.version,
+      decision: 'history',
+      reason: 'first-scan',
+      runId: null,
+      repeats: 1,
+    });
     assert.ok(history!.version);
 
     await monitored.put('new/.SUCCESS', '');
@@ -90,7 +107,10 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     assert.deepEqual(fieldsOf(entries[1]!), { source: 'watcher', bucket: monitored.location, key: 'new/.SUCCESS', version: entries[1]!.version, decision: 'started', reason: '', runId, repeats: 1 });
     // The run exists: "started" is never logged ahead of its run.
     assert.equal((await orchestrator.getRun(runId))?.id, runId);
-    assert.deepEqual((await markerOfRun(database.pool, runId)).map((entry) => entry.decision), ['started']);
+    assert.deepEqual(
+      (await markerOfRun(database.pool, runId)).map((entry) => entry.decision),
+      ['started'],
+    );
   });
 
   it('events: a new marker logs started, its redelivery logs duplicate once, other buckets and other keys log ignored', async () => {
@@ -99,14 +119,21 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     assert.equal((await post(event)).status, 200);
     const runId = markerRunId({ bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-25/.SUCCESS', version: '0055AED6DCD90281E5' });
     const marker = { source: 'events', bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-25/.SUCCESS', version: '0055AED6DCD90281E5', runId, repeats: 1 };
-    const notMarker = { source: 'events', bucket: 's3://stockflow-monitored/', key: 'daily/2026-11-25/data file.csv', version: null, decision: 'ignored', reason: 'not-a-marker', runId: null, repeats: 1 };
-    assert.deepEqual((await logged()).map(fieldsOf), [
-      { ...marker, decision: 'started', reason: '' },
-      notMarker,
-      { ...marker, decision: 'duplicate', reason: 'redelivery' },
-      notMarker,
-    ]);
-    assert.deepEqual((await markerOfRun(database.pool, runId)).map((entry) => entry.decision), ['started', 'duplicate']);
+    const notMarker = {
+      source: 'events',
+      bucket: 's3://stockflow-monitored/',
+      key: 'daily/2026-11-25/data file.csv',
+      version: null,
+      decision: 'ignored',
+      reason: 'not-a-marker',
+      runId: null,
+      repeats: 1,
+    };
+    assert.deepEqual((await logged()).map(fieldsOf), [{ ...marker, decision: 'started', reason: '' }, notMarker, { ...marker, decision: 'duplicate', reason: 'redelivery' }, notMarker]);
+    assert.deepEqual(
+      (await markerOfRun(database.pool, runId)).map((entry) => entry.decision),
+      ['started', 'duplicate'],
+    );
 
     await database.pool.query('DELETE FROM stockflow.marker_decisions');
     const otherBucket = JSON.stringify(fixture('s3-event-put.json')).replaceAll('stockflow-monitored', 'someone-elses-bucket');
@@ -125,7 +152,16 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     const [refused, ...none] = await logged();
     assert.deepEqual(none, []);
     // The marker the refused message carried is named, so its uploader finds it.
-    assert.deepEqual(fieldsOf(refused!), { source: 'events', bucket: 's3://stockflow-monitored/', key: 'batch 2026/11/25/.SUCCESS', version: refused!.version, decision: 'refused', reason: 'bad-signature', runId: null, repeats: 1 });
+    assert.deepEqual(fieldsOf(refused!), {
+      source: 'events',
+      bucket: 's3://stockflow-monitored/',
+      key: 'batch 2026/11/25/.SUCCESS',
+      version: refused!.version,
+      decision: 'refused',
+      reason: 'bad-signature',
+      runId: null,
+      repeats: 1,
+    });
     assert.match(refused!.detail, /not started, the delivery was refused: .*not on an SNS host/);
 
     await database.pool.query('DELETE FROM stockflow.marker_decisions');
@@ -143,14 +179,20 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     assert.equal((await post(noVersion)).status, 400);
     const [malformed, ...rest] = await logged({ decision: 'refused' });
     assert.deepEqual(rest, []);
-    assert.deepEqual([malformed!.reason, malformed!.bucket, malformed!.detail], ['malformed', 's3://stockflow-monitored/', 'Records.0: s3.object.versionId: the event for x/.SUCCESS has neither a versionId nor a sequencer']);
+    assert.deepEqual(
+      [malformed!.reason, malformed!.bucket, malformed!.detail],
+      ['malformed', 's3://stockflow-monitored/', 'Records.0: s3.object.versionId: the event for x/.SUCCESS has neither a versionId nor a sequencer'],
+    );
   });
 
   it('a trigger the orchestrator refuses logs failed with its error, once per error while it keeps failing', async () => {
     const refusing: Orchestrator = Object.assign(Object.create(orchestrator) as Orchestrator, { trigger: () => Promise.reject(new Error('Airflow answered 503: scheduler down')) });
     const marker = { bucket: 's3://stockflow-monitored/', key: 'failing/.SUCCESS', version: 'v1' };
     for (const _attempt of [1, 2]) await assert.rejects(fireMarker(database.pool, refusing, marker, silent, 'watcher'), /scheduler down/);
-    assert.deepEqual((await logged()).map((entry) => [entry.decision, entry.reason, entry.key, entry.detail, entry.repeats]), [['failed', 'trigger-failed', 'failing/.SUCCESS', 'Airflow answered 503: scheduler down', 2]]);
+    assert.deepEqual(
+      (await logged()).map((entry) => [entry.decision, entry.reason, entry.key, entry.detail, entry.repeats]),
+      [['failed', 'trigger-failed', 'failing/.SUCCESS', 'Airflow answered 503: scheduler down', 2]],
+    );
     // The marker was not recorded as fired: the next scan tries it again.
     assert.equal((await database.pool.query("SELECT count(*)::int AS n FROM stockflow.markers WHERE key = 'failing/.SUCCESS'")).rows[0].n, 0);
   });
@@ -166,8 +208,17 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
   });
 
   it('lists newest first in keyset pages, filters by decision and bucket, and reports bad parameters by field', async () => {
-    const entry = (index: number) => ({ source: 'watcher' as const, bucket: index % 2 ? 's3://a/' : 's3://b/', key: `k${index}/.SUCCESS`, version: 'v', decision: index % 3 ? ('history' as const) : ('ignored' as const) });
-    await recordMarkerDecisions(database.pool, Array.from({ length: 120 }, (_, index) => entry(index)));
+    const entry = (index: number) => ({
+      source: 'watcher' as const,
+      bucket: index % 2 ? 's3://a/' : 's3://b/',
+      key: `k${index}/.SUCCESS`,
+      version: 'v',
+      decision: index % 3 ? ('history' as const) : ('ignored' as const),
+    });
+    await recordMarkerDecisions(
+      database.pool,
+      Array.from({ length: 120 }, (_, index) => entry(index)),
+    );
     const first = await loadMarkersSeen(database.pool, {});
     assert.equal(first.entries.length, 50);
     assert.equal(first.entries[0]!.key, 'k119/.SUCCESS');
@@ -181,12 +232,21 @@ describe('markers seen: every decision on a marker is logged once, with its fiel
     const bad = await loadMarkersSeen(database.pool, { decision: 'exploded', before: 'yesterday', bucket: 's3://a/' });
     assert.deepEqual(Object.keys(bad.problems).sort(), ['before', 'decision']);
     assert.match(bad.problems.decision!, /one of started, duplicate, ignored, refused, history, failed/);
-    assert.ok(bad.entries.every((row) => row.bucket === 's3://a/'), 'the good filter still applies');
+    assert.ok(
+      bad.entries.every((row) => row.bucket === 's3://a/'),
+      'the good filter still applies',
+    );
   });
 
   it('keeps its size bounded: pruning keeps the newest rows', async () => {
-    await recordMarkerDecisions(database.pool, Array.from({ length: 30 }, (_, index) => ({ source: 'watcher' as const, bucket: 's3://p/', key: `p${index}`, version: 'v', decision: 'history' as const })));
+    await recordMarkerDecisions(
+      database.pool,
+      Array.from({ length: 30 }, (_, index) => ({ source: 'watcher' as const, bucket: 's3://p/', key: `p${index}`, version: 'v', decision: 'history' as const })),
+    );
     assert.equal(await pruneMarkerDecisions(database.pool, { rows: 10, days: 30 }), 20);
-    assert.deepEqual((await logged()).map((row) => row.key), Array.from({ length: 10 }, (_, index) => `p${index + 20}`));
+    assert.deepEqual(
+      (await logged()).map((row) => row.key),
+      Array.from({ length: 10 }, (_, index) => `p${index + 20}`),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
 import { KEYS } from '../../server/pipeline/context';
 import { parseCsvLine } from '../../server/pipeline/csv';
@@ -10,7 +11,7 @@ import { streamToString } from '../../server/pipeline/streams';
 import type { Manifest } from '../../server/pipeline/transform';
 import type { ObjectStore } from '../../server/ports/object-store';
 import { formatCompanyList, generateSyntheticSeed, seedSynthetic } from '../../server/seed/synthetic';
-import { pipelineContext, tableDigest, type CapturedLog } from '../helpers/pipeline';
+import { type CapturedLog, pipelineContext, tableDigest } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 
@@ -39,7 +40,10 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     let expectedRows = 0;
     let emptyFiles = 0;
     for (const ticker of seed.tickers) {
-      const lines = seed.files.get(`${ticker}.us.csv`)!.split('\r\n').filter((line) => line && !line.startsWith('Date'));
+      const lines = seed.files
+        .get(`${ticker}.us.csv`)!
+        .split('\r\n')
+        .filter((line) => line && !line.startsWith('Date'));
       expectedRows += lines.length;
       if (lines.length === 0) emptyFiles += 1;
     }
@@ -73,7 +77,10 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     const logs: CapturedLog[] = [];
     const summary = await runPipeline(pipelineContext(database.pool, store, 'synthetic-2', logs));
     assert.equal(summary.status, 'success');
-    assert.ok(logs.some((entry) => /bulk load/.test(entry.message)), 'a full batch takes the bulk path');
+    assert.ok(
+      logs.some((entry) => /bulk load/.test(entry.message)),
+      'a full batch takes the bulk path',
+    );
     assert.deepEqual(await indexes(), indexesBefore, 'keys and indexes come back with their names');
     await database.pool.query("DELETE FROM historical_stocks_data WHERE company_name = 'outsider'");
     assert.deepEqual(await tableDigest(database.pool), before);
@@ -103,7 +110,7 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     };
     for (const [name, content] of Object.entries(files)) await store.put(`Stocks/${name}`, content);
     await store.put('Stocks/notlisted.us.csv', files['good.us.csv']!);
-    await store.put(KEYS.companyList, "good\n'bom.us.csv'\n\"quoted\"\nempty\nheaderonly\nzero\nbad\nwrongheader\ngood\nghost\n../x\n");
+    await store.put(KEYS.companyList, 'good\n\'bom.us.csv\'\n"quoted"\nempty\nheaderonly\nzero\nbad\nwrongheader\ngood\nghost\n../x\n');
 
     const logs: CapturedLog[] = [];
     const summary = await runPipeline(pipelineContext(database.pool, store, 'awkward-1', logs));
@@ -112,12 +119,19 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     // good 2 + bom 1 + quoted 1 + zero 1 + bad 8 (2 kept) = 13 read; 6 rejected.
     assert.deepEqual(summary.rows, { read: 13, loaded: 7, rejected: 6 });
 
-    const rejects = (await readOutput(store, KEYS.rejects)).trim().split('\n').slice(1).map((line) => {
-      const parsed = parseCsvLine(line);
-      assert.ok(parsed.ok);
-      return parsed.fields;
-    });
-    assert.deepEqual(rejects.map(([file, line]) => `${file}:${line}`), [3, 4, 5, 6, 7, 8].map((line) => `Stocks/bad.us.txt:${line}`));
+    const rejects = (await readOutput(store, KEYS.rejects))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const parsed = parseCsvLine(line);
+        assert.ok(parsed.ok);
+        return parsed.fields;
+      });
+    assert.deepEqual(
+      rejects.map(([file, line]) => `${file}:${line}`),
+      [3, 4, 5, 6, 7, 8].map((line) => `Stocks/bad.us.txt:${line}`),
+    );
     assert.match(rejects[0]![3]!, /^Date/);
     assert.match(rejects[1]![3]!, /^Open/);
     assert.match(rejects[2]![3]!, /^Volume/);

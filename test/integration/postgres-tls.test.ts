@@ -5,13 +5,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+
 import type pg from 'pg';
+
 import { ConfigError, loadConfig } from '../../server/config';
 import { migrate } from '../../server/db/migrate';
 import { createPool } from '../../server/db/pool';
 import { readMigrations } from '../../server/db/sql-files';
 import { TEST_SERVER_URL } from '../helpers/postgres';
-import { makeTestCa, startOwnPostgres, type OwnPostgres } from '../helpers/tls-postgres';
+import { makeTestCa, type OwnPostgres, startOwnPostgres } from '../helpers/tls-postgres';
 
 const run = promisify(execFile);
 
@@ -150,7 +152,14 @@ describe('PostgreSQL over TLS (own cluster: ssl=on, hostssl only, certificate fo
 
     const dataDir = await mkdtemp(join(tmpdir(), 'stockflow-tls-cli-'));
     try {
-      const env = { NODE_ENV: 'test', PATH: process.env.PATH, HOME: process.env.HOME, STOCKFLOW_DATA_DIR: dataDir, DATABASE_CA_FILE: caFile, DATABASE_URL: server.url({ database: 'tls_cli', query: 'sslmode=verify-full' }) } as NodeJS.ProcessEnv;
+      const env = {
+        NODE_ENV: 'test',
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        STOCKFLOW_DATA_DIR: dataDir,
+        DATABASE_CA_FILE: caFile,
+        DATABASE_URL: server.url({ database: 'tls_cli', query: 'sslmode=verify-full' }),
+      } as NodeJS.ProcessEnv;
       await run(process.execPath, [resolve('bin/stockflow.js'), 'migrate'], { env });
       const check = poolFor({ DATABASE_URL: server.url({ database: 'tls_cli', query: 'sslmode=require' }) });
       const applied = await check.query('SELECT count(*)::int AS n FROM stockflow.schema_migrations');

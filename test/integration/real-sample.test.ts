@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { migrate } from '../../server/db/migrate';
 import { runPipeline } from '../../server/pipeline/run-pipeline';
 import { seedFromFolder } from '../../server/seed/from-folder';
@@ -26,9 +27,13 @@ function independentTotals(folder: string) {
   let zeroOpens = 0;
   let valueChangeMicros = 0n;
   let volume = 0n;
-  const listed = readFileSync(join(folder, 'top_companies.txt'), 'utf8').split(',').map((name) => name.trim().replace(/'/g, ''));
+  const listed = readFileSync(join(folder, 'top_companies.txt'), 'utf8')
+    .split(',')
+    .map((name) => name.trim().replace(/'/g, ''));
   for (const file of listed) {
-    const lines = readFileSync(join(folder, 'stocks', file), 'utf8').split(/\r?\n/).filter((line) => line !== '');
+    const lines = readFileSync(join(folder, 'stocks', file), 'utf8')
+      .split(/\r?\n/)
+      .filter((line) => line !== '');
     const data = lines.filter((line) => !line.startsWith('Date,'));
     if (data.length === 0) emptyFiles += 1;
     for (const line of data) {

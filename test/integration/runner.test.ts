@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { migrate } from '../../server/db/migrate';
 import { KEYS } from '../../server/pipeline/context';
@@ -44,15 +45,24 @@ describe('the embedded runner', () => {
     assert.equal(b?.status, 'success');
     assert.ok(Date.parse(b!.startedAt!) >= Date.parse(a!.finishedAt!), 'the second run waits for the first');
     const tasks = await orchestrator.listTasks(first.runId);
-    assert.deepEqual(tasks.map((task) => [task.step, task.status, task.tryNumber]), [
-      ['discover', 'success', 1], ['transform', 'success', 1], ['load', 'success', 1], ['notify', 'success', 1],
-    ]);
+    assert.deepEqual(
+      tasks.map((task) => [task.step, task.status, task.tryNumber]),
+      [
+        ['discover', 'success', 1],
+        ['transform', 'success', 1],
+        ['load', 'success', 1],
+        ['notify', 'success', 1],
+      ],
+    );
     assert.equal(tasks[1]!.progress.done, tasks[1]!.progress.total);
     // The load reports the rows it copied, and what it does after them (the first load is a bulk one).
     const loaded = (a!.summary as { rows: { loaded: number } }).rows.loaded;
     assert.deepEqual(tasks[2]!.progress, { done: loaded, total: loaded, rows: loaded });
     const loadLog = await orchestrator.readLog(first.runId, 'load', {});
-    assert.ok(loadLog.lines.some((line) => /load: building \d+ keys and \d+ indexes/.test(line.message)), 'the load says it builds the indexes');
+    assert.ok(
+      loadLog.lines.some((line) => /load: building \d+ keys and \d+ indexes/.test(line.message)),
+      'the load says it builds the indexes',
+    );
     assert.equal((a!.summary as { rows: { loaded: number } }).rows.loaded > 0, true);
     assert.equal((await orchestrator.trigger({ runId: first.runId, trigger: { kind: 'manual', by: 'ada' } })).created, false);
     const today = new Date().toISOString().slice(0, 10);
@@ -97,10 +107,16 @@ describe('the embedded runner', () => {
     assert.equal(run?.status, 'failed');
     assert.match(run!.error!, /step discover failed: Company list/);
     const tries = await runs.listTaskTries(runId, 'discover');
-    assert.deepEqual(tries.map((task) => task.status), ['up_for_retry', 'up_for_retry', 'failed']);
+    assert.deepEqual(
+      tries.map((task) => task.status),
+      ['up_for_retry', 'up_for_retry', 'failed'],
+    );
     const log = await orchestrator.readLog(runId, 'discover', { tryNumber: 3 });
     assert.ok(log.lines.some((line) => line.level === 'error' && /Company list CompanyNames\/top_companies.txt not found/.test(line.message)));
-    assert.deepEqual((await orchestrator.listTasks(runId)).map((task) => task.step), ['discover', 'notify']);
+    assert.deepEqual(
+      (await orchestrator.listTasks(runId)).map((task) => task.step),
+      ['discover', 'notify'],
+    );
     const outbox = await database.pool.query('SELECT subject FROM stockflow.outbox WHERE run_id = $1', [runId]);
     assert.equal(outbox.rows[0].subject, 'C9_Test_Runner_Pipeline_Failure');
   });
@@ -115,7 +131,10 @@ describe('the embedded runner', () => {
     await assert.rejects(orchestrator.retry(runId), /Only a failed or cancelled run can be retried/);
     await testRunner(database.pool, fixable, { retries: 0 }).drain();
     assert.equal((await orchestrator.getRun(runId))?.status, 'success');
-    assert.deepEqual((await runs.listTaskTries(runId, 'discover')).map((task) => task.status), ['failed', 'success']);
+    assert.deepEqual(
+      (await runs.listTaskTries(runId, 'discover')).map((task) => task.status),
+      ['failed', 'success'],
+    );
   });
 
   it('cancels a queued run at once and a running one at its next file', async () => {
@@ -186,7 +205,10 @@ describe('the embedded runner, step timeout', () => {
       assert.equal(run?.status, 'failed');
       assert.match(run!.error!, /step transform failed: transform timed out after 1 s/);
       const tries = await new RunRepository(database.pool).listTaskTries(runId, 'transform');
-      assert.deepEqual(tries.map((task) => task.status), ['up_for_retry', 'failed']);
+      assert.deepEqual(
+        tries.map((task) => task.status),
+        ['up_for_retry', 'failed'],
+      );
     } finally {
       await database.drop();
       await rm(folder, { recursive: true, force: true });

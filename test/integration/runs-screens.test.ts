@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { migrate } from '../../server/db/migrate';
 import { loadRunDetail } from '../../server/read-models/run-detail';
@@ -51,9 +52,15 @@ describe('the runs screens read models and log search', () => {
     const list = await loadRunsList(services, {});
     assert.deepEqual(list.errors, {});
     assert.deepEqual(list.grid.steps, ['discover', 'transform', 'load', 'notify']);
-    assert.deepEqual(list.grid.columns.map((column) => [column.runId, column.status]), [
-      [ids.success, 'success'], [ids.failed, 'failed'], [ids.cancelled, 'cancelled'], [ids.queued, 'queued'],
-    ]);
+    assert.deepEqual(
+      list.grid.columns.map((column) => [column.runId, column.status]),
+      [
+        [ids.success, 'success'],
+        [ids.failed, 'failed'],
+        [ids.cancelled, 'cancelled'],
+        [ids.queued, 'queued'],
+      ],
+    );
     const states = (runId: string) => list.grid.columns.find((column) => column.runId === runId)!.cells.map((cell) => `${cell.step}:${cell.state}:${cell.tryNumber ?? '-'}`);
     assert.deepEqual(states(ids.success), ['discover:success:1', 'transform:success:1', 'load:success:1', 'notify:success:1']);
     assert.deepEqual(states(ids.failed), ['discover:failed:3', 'transform:not_run:-', 'load:not_run:-', 'notify:success:1']);
@@ -64,15 +71,27 @@ describe('the runs screens read models and log search', () => {
     assert.ok(durations[0]! > 0 && durations[1]! > 0);
     assert.deepEqual(durations.slice(2), [null, null]);
     // The table: newest first, typed counts from the summary, ready flags.
-    assert.deepEqual(list.rows.map((row) => row.id), [ids.queued, ids.cancelled, ids.failed, ids.success]);
+    assert.deepEqual(
+      list.rows.map((row) => row.id),
+      [ids.queued, ids.cancelled, ids.failed, ids.success],
+    );
     const success = list.rows.find((row) => row.id === ids.success)!;
     const loaded = await database.pool.query<{ count: string }>('SELECT count(*) FROM historical_stocks_data');
     assert.equal(success.rowsLoaded, Number(loaded.rows[0]!.count));
     assert.ok(success.rowsLoaded! > 0);
-    assert.deepEqual(list.rows.map((row) => row.isCancellable), [true, false, false, false]);
+    assert.deepEqual(
+      list.rows.map((row) => row.isCancellable),
+      [true, false, false, false],
+    );
     assert.equal(list.hasActive, true);
     // The trend holds the runs that ran to an end, with their outcome: the cancelled one never started.
-    assert.deepEqual(list.trend.map((point) => [point.runId, point.status]), [[ids.success, 'success'], [ids.failed, 'failed']]);
+    assert.deepEqual(
+      list.trend.map((point) => [point.runId, point.status]),
+      [
+        [ids.success, 'success'],
+        [ids.failed, 'failed'],
+      ],
+    );
     assert.ok(list.trend.every((point) => point.durationSeconds > 0));
   });
 
@@ -85,7 +104,10 @@ describe('the runs screens read models and log search', () => {
     const today = new Date().toISOString().slice(0, 10);
     const filtered = await loadRunsList(services, { status: 'failed', from: today, to: '2000-01-01' });
     assert.equal(filtered.errors.to, 'the end date is before the start date');
-    assert.deepEqual(filtered.rows.map((row) => row.id), [ids.failed]);
+    assert.deepEqual(
+      filtered.rows.map((row) => row.id),
+      [ids.failed],
+    );
     assert.equal(filtered.hasActive, false);
   });
 
@@ -125,7 +147,10 @@ describe('the runs screens read models and log search', () => {
     }));
     await runs.appendLogs(lines);
     const found = await runs.readLog(runId, 'transform', { contains: 'needle IN 100%_', tail: 1000 });
-    assert.deepEqual(found.lines.map((line) => line.message), ['file aapl.us.csv: Needle in 100%_of cases']);
+    assert.deepEqual(
+      found.lines.map((line) => line.message),
+      ['file aapl.us.csv: Needle in 100%_of cases'],
+    );
     assert.equal(await runs.countLogLines(runId, 'transform', { contains: '100%_' }), 1);
     assert.equal(await runs.countLogLines(runId, 'transform', { contains: '100' }), lines.filter((line) => line.message.includes('100')).length);
     assert.equal(await runs.countLogLines(runId, 'transform', { contains: 'OF CASES' }), 2);
@@ -133,10 +158,16 @@ describe('the runs screens read models and log search', () => {
     assert.equal(await runs.countLogLines(runId, 'transform', { levels: ['warn', 'error'] }), 132);
     assert.equal(await runs.countLogLines(runId, 'transform', { levels: ['error'], tryNumber: 3 }), 6);
     const errors = await runs.readLog(runId, 'transform', { levels: ['error'], tryNumber: 2, limit: 100 });
-    assert.deepEqual(errors.lines.map((line) => line.message), [7, 1007, 2007, 3007, 4007, 5007].map((index) => `line ${index}`));
+    assert.deepEqual(
+      errors.lines.map((line) => line.message),
+      [7, 1007, 2007, 3007, 4007, 5007].map((index) => `line ${index}`),
+    );
     // Followed with a cursor, a filtered read only ever returns newer matching lines.
     const after = await runs.readLog(runId, 'transform', { levels: ['error'], after: errors.cursor, limit: 100 });
-    assert.deepEqual(after.lines.map((line) => line.message), [6007, 7007, 8007, 9007, 10007, 11007].map((index) => `line ${index}`));
+    assert.deepEqual(
+      after.lines.map((line) => line.message),
+      [6007, 7007, 8007, 9007, 10007, 11007].map((index) => `line ${index}`),
+    );
   });
 
   it('streams a whole step log as text, a page at a time, in order', async () => {

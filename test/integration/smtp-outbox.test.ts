@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { OutboxNotifier } from '../../server/adapters/outbox-notifier';
 import { SmtpChannel } from '../../server/adapters/smtp-channel';
 import { migrate } from '../../server/db/migrate';
@@ -60,7 +61,12 @@ describe('notifications through the outbox to a real SMTP listener', () => {
   it('keeps an undelivered message pending with its error, and the dispatcher retries it later', async () => {
     const channel = new SmtpChannel({ url: smtp.url, from: 'stockflow@example.com', to: ['ops@example.com'] });
     smtp.refuse = true;
-    const receipt = await new OutboxNotifier(database.pool, channel, { attempts: 2, retryDelayMs: 10 }).send({ runId: 'r2', outcome: 'success', subject: 'C1_Ada_Lovelace_Pipeline_Success', body: 'ok\n' });
+    const receipt = await new OutboxNotifier(database.pool, channel, { attempts: 2, retryDelayMs: 10 }).send({
+      runId: 'r2',
+      outcome: 'success',
+      subject: 'C1_Ada_Lovelace_Pipeline_Success',
+      body: 'ok\n',
+    });
     assert.equal(receipt.delivered, false);
     assert.match(receipt.error ?? '', /mailbox busy/);
     const failed = await database.pool.query('SELECT status, attempts, last_error FROM stockflow.outbox WHERE id = $1', [receipt.id]);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
+
 import { OutboxNotifier } from '../../server/adapters/outbox-notifier';
 import { SnsChannel } from '../../server/adapters/sns-channel';
 import { migrate } from '../../server/db/migrate';
@@ -59,6 +61,9 @@ describe('notifications through SNS (fauxqs emulator)', () => {
 
     const sqsSubscription = subscriptions.find((subscription) => subscription.protocol === 'sqs')!;
     await channel.unsubscribe(sqsSubscription.arn!);
-    assert.deepEqual((await channel.listSubscriptions()).map((subscription) => subscription.protocol), ['email']);
+    assert.deepEqual(
+      (await channel.listSubscriptions()).map((subscription) => subscription.protocol),
+      ['email'],
+    );
   });
 });

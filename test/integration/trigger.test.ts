@@ -3,28 +3,30 @@ import { appendFile, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import {
-  GetBucketVersioningCommand,
-  ListObjectVersionsCommand,
-  ListObjectsV2Command,
-  S3Client,
-  S3ServiceException,
   type DeleteMarkerEntry,
+  GetBucketVersioningCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
   type ListObjectVersionsCommandOutput,
   type ObjectVersion as S3Version,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type pg from 'pg';
-import { S3ObjectStore } from '../../server/adapters/s3-object-store';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
-import { createPool } from '../../server/db/pool';
+import { S3ObjectStore } from '../../server/adapters/s3-object-store';
 import { migrate } from '../../server/db/migrate';
+import { createPool } from '../../server/db/pool';
 import { readMigrations } from '../../server/db/sql-files';
 import type { ObjectStore } from '../../server/ports/object-store';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { seedSynthetic } from '../../server/seed/synthetic';
-import { markerRunId, type Marker } from '../../server/trigger/marker-run-id';
+import { type Marker, markerRunId } from '../../server/trigger/marker-run-id';
 import { fireMarker, MarkerWatcher } from '../../server/trigger/marker-watcher';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { testRunner } from '../helpers/runner';
@@ -149,7 +151,10 @@ describe('.SUCCESS triggers', () => {
   it('upgrades a bucket watched by ETag without re-firing its markers, while a new key still fires', async () => {
     const old = await createTestDatabase('trigger_upgrade');
     try {
-      await migrate(old.pool, readMigrations().filter((migration) => migration.version < 7));
+      await migrate(
+        old.pool,
+        readMigrations().filter((migration) => migration.version < 7),
+      );
       const monitored = new FolderObjectStore(join(folder, 'upgrade'));
       await monitored.put('day-1/.SUCCESS', '');
       // What the ETag-era watcher left: the bucket watched, day-1 fired under its ETag.
@@ -232,10 +237,18 @@ describe('.SUCCESS triggers on a versioned S3 bucket', () => {
   it('fires the latest version of each marker once, skipping old versions and deleted markers', async () => {
     const watcher = watcherOn(database.pool, store);
     // b/.SUCCESS predates versioning (id "null"); c/.SUCCESS was deleted (its latest is a delete marker).
-    bucket('Enabled', [version('a/.SUCCESS', 'a1', true), version('a/data.csv', 'd1', true)], [version('b/.SUCCESS', 'null', true), version('c/.SUCCESS', 'c1', false)], [deleteMarker('c/.SUCCESS', 'cx')]);
+    bucket(
+      'Enabled',
+      [version('a/.SUCCESS', 'a1', true), version('a/data.csv', 'd1', true)],
+      [version('b/.SUCCESS', 'null', true), version('c/.SUCCESS', 'c1', false)],
+      [deleteMarker('c/.SUCCESS', 'cx')],
+    );
     assert.deepEqual(await watcher.scanOnce(), []);
     const calls = s3.commandCalls(ListObjectVersionsCommand);
-    assert.deepEqual(calls.map((call) => call.args[0].input.Bucket), ['versioned-bucket', 'versioned-bucket']);
+    assert.deepEqual(
+      calls.map((call) => call.args[0].input.Bucket),
+      ['versioned-bucket', 'versioned-bucket'],
+    );
 
     // a re-uploaded (new latest a2), c given an older version under its delete marker: only a2 fires,
     // under the run id an S3 event carrying versionId a2 names too.

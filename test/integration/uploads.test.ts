@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { FolderUploadTarget } from '../../server/adapters/folder-upload-target';
 import { S3UploadTarget } from '../../server/adapters/s3-upload-target';
@@ -50,7 +51,10 @@ function pausedBody(first: string, rest: string): { body: ReadableStream<Uint8Ar
 
 async function filesUnder(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1)).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1))
+    .sort();
 }
 
 describe('upload route (folder source bucket)', () => {
@@ -74,7 +78,18 @@ describe('upload route (folder source bucket)', () => {
   });
 
   it('refuses keys off the allow-list, traversal included, writing nothing anywhere', async () => {
-    for (const key of ['Output/historical_stock_data.csv', 'Stocks/../x.csv', '../x.csv', 'Stocks/a/b.csv', 'Stocks/.hidden.csv', 'Stocks/x.txt', 'CompanyNames/other.txt', '/etc/passwd', 'Stocks/x.csv\0', '']) {
+    for (const key of [
+      'Output/historical_stock_data.csv',
+      'Stocks/../x.csv',
+      '../x.csv',
+      'Stocks/a/b.csv',
+      'Stocks/.hidden.csv',
+      'Stocks/x.txt',
+      'CompanyNames/other.txt',
+      '/etc/passwd',
+      'Stocks/x.csv\0',
+      '',
+    ]) {
       const receipt = await receiveUpload(put(key, STOCK), { store, user: operator });
       assert.equal(receipt.status, 400, `key ${JSON.stringify(key)}`);
       assert.match((receipt.body as { error: string }).error, /^key: /);
@@ -117,7 +132,10 @@ describe('upload route (folder source bucket)', () => {
     assert.equal(undeclared.status, 413);
     assert.match((undeclared.body as { error: string }).error, /larger than/);
     assert.equal(await readFile(join(bucket, 'Stocks', 'big.csv'), 'utf8'), 'old');
-    assert.deepEqual((await filesUnder(join(bucket, 'Stocks'))).filter((name) => name.includes('partial')), []);
+    assert.deepEqual(
+      (await filesUnder(join(bucket, 'Stocks'))).filter((name) => name.includes('partial')),
+      [],
+    );
   });
 
   it('lands atomically: readers see the old file until the whole new one is there', async () => {

@@ -1,4 +1,5 @@
 import { CompanySearch } from '@/components/companies/CompanySearch';
+
 import { requireUser } from '../../_lib/session';
 
 export default async function CompaniesPage() {

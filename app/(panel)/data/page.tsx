@@ -1,8 +1,10 @@
 import Link from 'next/link';
-import { loadDataPage, queryParams } from '@/server/read-models/data-page';
+
 import { DataFilters } from '@/components/data/DataFilters';
 import { DataTable } from '@/components/data/DataTable';
 import { formatNumber } from '@/components/runs/format';
+import { loadDataPage, queryParams } from '@/server/read-models/data-page';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 
@@ -23,14 +25,30 @@ export default async function DataPage({ searchParams }: { searchParams: Promise
       <h1>Data</h1>
       <DataFilters page={page} raw={raw} exportHref={`/api/data/export?${new URLSearchParams(base)}`} />
       <p className="muted" data-testid="data-total">
-        {page.total.isEstimate ? 'About ' : ''}{formatNumber(page.total.value)}{page.total.isEstimate && page.total.value >= 10000 ? '+' : ''} rows
-        {page.total.isEstimate && <> · <Link href={href({ count: 'exact' })}>exact count</Link></>} · {page.elapsedMs} ms
+        {page.total.isEstimate ? 'About ' : ''}
+        {formatNumber(page.total.value)}
+        {page.total.isEstimate && page.total.value >= 10000 ? '+' : ''} rows
+        {page.total.isEstimate && (
+          <>
+            {' '}
+            · <Link href={href({ count: 'exact' })}>exact count</Link>
+          </>
+        )}{' '}
+        · {page.elapsedMs} ms
       </p>
       {page.rows.length === 0 ? <div className="empty">No rows match these filters.</div> : <DataTable page={page} sortHref={sortHref} />}
       <nav className="pager" aria-label="Pages">
         <Link href={pageHref({})}>First</Link>
-        {page.prevCursor && <Link href={pageHref({ before: page.prevCursor })} rel="prev">← Previous</Link>}
-        {page.nextCursor && <Link href={pageHref({ after: page.nextCursor })} rel="next">Next →</Link>}
+        {page.prevCursor && (
+          <Link href={pageHref({ before: page.prevCursor })} rel="prev">
+            ← Previous
+          </Link>
+        )}
+        {page.nextCursor && (
+          <Link href={pageHref({ after: page.nextCursor })} rel="next">
+            Next →
+          </Link>
+        )}
       </nav>
     </>
   );

@@ -1,9 +1,11 @@
 import Link from 'next/link';
-import { loadMarkersSeen } from '@/server/read-models/markers-seen';
+
 import { MarkersFilters } from '@/components/markers/MarkersFilters';
 import { MarkersHelp } from '@/components/markers/MarkersHelp';
 import { MarkersTable } from '@/components/markers/MarkersTable';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
+import { loadMarkersSeen } from '@/server/read-models/markers-seen';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 
@@ -25,7 +27,11 @@ export default async function MarkersPage({ searchParams }: { searchParams: Prom
       )}
       <nav className="pager" aria-label="Pages">
         {before && <Link href={`/markers?${new URLSearchParams(filters)}`}>Newest</Link>}
-        {page.nextCursor && <Link href={`/markers?${new URLSearchParams({ ...filters, before: page.nextCursor })}`} rel="next">Older →</Link>}
+        {page.nextCursor && (
+          <Link href={`/markers?${new URLSearchParams({ ...filters, before: page.nextCursor })}`} rel="next">
+            Older →
+          </Link>
+        )}
       </nav>
     </>
   );

@@ -2,13 +2,15 @@
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { runConfSchema } from '@/server/runs/run-conf';
+
 import { LOAD_MODES, type LoadMode } from '@/server/ports/stock-table';
+import { runConfSchema } from '@/server/runs/run-conf';
 import { runIdSchema as recordedRunIdSchema } from '@/server/runs/run-id';
 import { isRerunnable } from '@/server/runs/run-status';
+import { publicErrorMessage } from '@/server/util/public-error';
+
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
-import { publicErrorMessage } from '@/server/util/public-error';
 
 export interface ActionResult {
   ok: boolean;

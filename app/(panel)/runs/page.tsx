@@ -1,12 +1,14 @@
 import Link from 'next/link';
-import { hasRole } from '@/server/auth/roles';
-import { loadRunsList } from '@/server/read-models/runs-list';
+
 import { RunsDurationTrend } from '@/components/runs/RunsDurationTrend';
 import { RunsFilters } from '@/components/runs/RunsFilters';
 import { RunsGrid } from '@/components/runs/RunsGrid';
 import { RunsTable } from '@/components/runs/RunsTable';
 import { TriggerForm } from '@/components/runs/TriggerForm';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
+import { hasRole } from '@/server/auth/roles';
+import { loadRunsList } from '@/server/read-models/runs-list';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 

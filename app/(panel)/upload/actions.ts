@@ -1,7 +1,8 @@
 'use server';
-import { uploadRequestSchema } from '@/server/uploads/upload-key';
 import type { PreparedUpload } from '@/server/ports/upload-target';
+import { uploadRequestSchema } from '@/server/uploads/upload-key';
 import { publicErrorMessage } from '@/server/util/public-error';
+
 import { getServices } from '../../_lib/services';
 import { requireRole } from '../../_lib/session';
 

@@ -1,5 +1,6 @@
 import { UploadPanel } from '@/components/upload/UploadPanel';
 import { loadUploadPage } from '@/server/read-models/upload-page';
+
 import { getServices } from '../../_lib/services';
 import { requireUser } from '../../_lib/session';
 

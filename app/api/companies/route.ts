@@ -1,8 +1,9 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { searchCompanies } from '@/server/read-models/company-chart';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { searchCompanies } from '@/server/read-models/company-chart';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,4 +1,5 @@
 import { NextResponse } from 'next/server';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
 import { receiveUpload } from '@/server/uploads/receive-upload';

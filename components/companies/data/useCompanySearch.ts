@@ -1,6 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+
 import { companyKeys } from './keys';
 
 export async function fetchCompanies(prefix: string, signal?: AbortSignal): Promise<string[]> {

@@ -1,7 +1,9 @@
 'use client';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
+
 import type { LogLine } from '@/server/ports/orchestrator';
+
 import { fetchLogPage, type LogSelection } from './fetchLogPage';
 import { runKeys } from './keys';
 

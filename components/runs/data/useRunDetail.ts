@@ -1,6 +1,8 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+
 import type { RunDetail } from '@/server/read-models/run-detail';
+
 import { runKeys } from './keys';
 
 export async function fetchRunDetail(runId: string): Promise<RunDetail> {

@@ -1,7 +1,9 @@
 'use client';
 import { useMutation } from '@tanstack/react-query';
+
 import { prepareUpload } from '@/app/(panel)/upload/actions';
 import { contentTypeOf } from '@/server/uploads/upload-key';
+
 import { putFile } from '../put-file';
 import { uploadKeys } from './keys';
 

@@ -3,6 +3,7 @@
  *   npm run synth | deploy | destroy  [-- -c cohort=... -c firstName=... -c surname=... ...]
  */
 import { App } from 'aws-cdk-lib';
+
 import { buildApp } from '../lib/app';
 import { SettingsError } from '../lib/settings';
 

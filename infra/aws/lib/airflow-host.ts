@@ -10,6 +10,7 @@
 import { Aws, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+
 import { AIRFLOW_PORT, SOURCE_PREFIXES } from './constants';
 import { airflowHostEnv } from './env-files';
 import { partSources, StockflowInstance, type StockflowPartProps } from './instance';
@@ -46,7 +47,7 @@ export class AirflowHost extends Construct {
     for (const [prefix, why] of [
       [SOURCE_PREFIXES.stocks, 'reads every ticker file'],
       [SOURCE_PREFIXES.companyNames, 'reads the company list'],
-      [SOURCE_PREFIXES.output, 'writes each run\'s output files (per-run folders under Output/runs/)'],
+      [SOURCE_PREFIXES.output, "writes each run's output files (per-run folders under Output/runs/)"],
     ] as const) {
       acknowledge(host.role, wildcardFinding(props.source, 'Arn', `/${prefix}*`), `Object keys under one prefix of the source bucket, the pipeline's own data: the host ${why}.`);
     }

@@ -5,7 +5,8 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readSettings, type DeploymentSettings } from './settings';
+
+import { type DeploymentSettings, readSettings } from './settings';
 import { StockflowStack } from './stockflow-stack';
 
 export interface StockflowApp {

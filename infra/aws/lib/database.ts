@@ -9,6 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+
 import { DATABASE_NAME, DATABASE_USER, POSTGRES_PORT } from './constants';
 import { acknowledge } from './nag';
 
@@ -56,8 +57,20 @@ export class Database extends Construct {
     this.secret = this.instance.secret!;
 
     acknowledge(this.instance, 'AwsSolutions-RDS3', 'Single-AZ on purpose: one daily batch load that can be re-run; Multi-AZ would double the database bill (docs/DEPLOY.md, costs).');
-    acknowledge(this.instance, 'AwsSolutions-RDS10', 'Deletion protection would make `npm run destroy` fail; the data is kept by the final snapshot (removal policy SNAPSHOT) unless destroyData=true is asked for.');
-    acknowledge(this.instance, 'AwsSolutions-RDS11', 'The default port is part of the contract (DATABASE_URL, the issue: 5432); only the host and panel security groups reach it, so another port would hide nothing.');
-    acknowledge(this.instance.node.findChild('Secret'), 'AwsSolutions-SMG4', 'No automatic rotation: the Airflow host and the panel build DATABASE_URL from the secret at boot, so a rotation would break them until their next replacement; rotate by hand and redeploy (docs/DEPLOY.md).');
+    acknowledge(
+      this.instance,
+      'AwsSolutions-RDS10',
+      'Deletion protection would make `npm run destroy` fail; the data is kept by the final snapshot (removal policy SNAPSHOT) unless destroyData=true is asked for.',
+    );
+    acknowledge(
+      this.instance,
+      'AwsSolutions-RDS11',
+      'The default port is part of the contract (DATABASE_URL, the issue: 5432); only the host and panel security groups reach it, so another port would hide nothing.',
+    );
+    acknowledge(
+      this.instance.node.findChild('Secret'),
+      'AwsSolutions-SMG4',
+      'No automatic rotation: the Airflow host and the panel build DATABASE_URL from the secret at boot, so a rotation would break them until their next replacement; rotate by hand and redeploy (docs/DEPLOY.md).',
+    );
   }
 }

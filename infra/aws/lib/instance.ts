@@ -15,6 +15,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+
 import { acknowledge } from './nag';
 import type { Identity } from './settings';
 import { buildSourceArchive } from './source-archive';
@@ -71,7 +72,11 @@ export class StockflowInstance extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
       inlinePolicies: { stockflow: new iam.PolicyDocument({ statements: props.statements }) },
     });
-    acknowledge(this.role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]', 'AmazonSSMManagedInstanceCore is what the SSM agent needs for Session Manager, which replaces SSH (no port 22, no key pair); AWS maintains it as the agent changes.');
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'AmazonSSMManagedInstanceCore is what the SSM agent needs for Session Manager, which replaces SSH (no port 22, no key pair); AWS maintains it as the agent changes.',
+    );
 
     const instanceType = new ec2.InstanceType(props.instanceType);
     const userData = ec2.UserData.forLinux();
@@ -99,6 +104,10 @@ export class StockflowInstance extends Construct {
       ],
     });
     acknowledge(this.instance, 'AwsSolutions-EC28', 'Basic (5-minute) monitoring is enough for one batch host; detailed monitoring costs about $2/month per instance.');
-    acknowledge(this.instance, 'AwsSolutions-EC29', 'No termination protection and no Auto Scaling group: `npm run destroy` must remove the instance, and the instance is rebuilt from user data (stateless apart from RDS).');
+    acknowledge(
+      this.instance,
+      'AwsSolutions-EC29',
+      'No termination protection and no Auto Scaling group: `npm run destroy` must remove the instance, and the instance is rebuilt from user data (stateless apart from RDS).',
+    );
   }
 }

@@ -6,8 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+
 import { REPOSITORY_ROOT } from './source-archive';
 
 const LAMBDA_DIR = join(REPOSITORY_ROOT, 'infra/lambda');

@@ -4,7 +4,7 @@
  * an unacknowledged finding fails `cdk synth` and the tests; acknowledged ones are listed with
  * their reasons in cdk.out/*validation report* (and by infra/aws/test/nag.test.ts).
  */
-import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**

@@ -19,6 +19,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+
 import { AIRFLOW_PORT, PANEL_PORT, POSTGRES_PORT } from './constants';
 
 export interface NetworkProps {
@@ -49,9 +50,7 @@ export class Network extends Construct {
     // Rejected connections only: what the security groups turned away, at a few cents a month.
     this.vpc.addFlowLog('RejectedTraffic', {
       trafficType: ec2.FlowLogTrafficType.REJECT,
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-      ),
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })),
     });
     this.vpc.addGatewayEndpoint('S3', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
@@ -92,7 +91,7 @@ export class Network extends Construct {
       instance.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS out: packages, images, AWS APIs');
     }
     if (props.operatorCidr) {
-      this.panelSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.operatorCidr), ec2.Port.tcp(PANEL_PORT), 'operators\' network to the panel (plain HTTP)');
+      this.panelSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.operatorCidr), ec2.Port.tcp(PANEL_PORT), "operators' network to the panel (plain HTTP)");
     }
   }
 }

@@ -3,10 +3,10 @@
  * each run's outcome to it, the trigger's dead-letter alarm too, and every operator e-mail from
  * the context is subscribed (each address confirms once, from the mail AWS sends).
  */
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Aws } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface NotificationsProps {

@@ -10,6 +10,7 @@
 import { Aws, Stack, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+
 import { SOURCE_PREFIXES } from './constants';
 import { panelEnv } from './env-files';
 import { partSources, StockflowInstance, type StockflowPartProps } from './instance';
@@ -54,15 +55,23 @@ export class Panel extends Construct {
         archive: location,
         hostInstanceId: props.host.instanceId,
       }),
-      roleDescription: 'stockflow control panel: starts/stops the Airflow host, manages the topic\'s subscriptions, reads Output/ and its secrets',
+      roleDescription: "stockflow control panel: starts/stops the Airflow host, manages the topic's subscriptions, reads Output/ and its secrets",
       commands: panelCommands({ secrets, archive: location, env, isToken: (value) => Token.isUnresolved(value), listenPublicly: props.publicAccess }),
       name: props.name,
     });
     this.instance = panel.instance;
     this.role = panel.role;
-    acknowledge(panel.role, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeInstances only (the host page\'s state): it has no resource-level permission. Start and stop are limited to the host\'s ARN.');
-    acknowledge(panel.role, wildcardFinding(props.topic, 'Ref', ':*'), 'sns:Unsubscribe only, on this topic\'s subscriptions: a subscription ARN is the topic ARN plus an id SNS generates.');
-    acknowledge(panel.role, wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.output}*`), 'Read-only, under Output/ only: rejects downloads of any run (Output/runs/<run id>/rejects.csv) and the published manifest.');
-    acknowledge(panel.role, wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.stocks}*`), 'PutObject under Stocks/ only, for the Upload page\'s presigned PUTs: one object per ticker file, named by the operator (the panel checks the name).');
+    acknowledge(panel.role, 'AwsSolutions-IAM5[Resource::*]', "ec2:DescribeInstances only (the host page's state): it has no resource-level permission. Start and stop are limited to the host's ARN.");
+    acknowledge(panel.role, wildcardFinding(props.topic, 'Ref', ':*'), "sns:Unsubscribe only, on this topic's subscriptions: a subscription ARN is the topic ARN plus an id SNS generates.");
+    acknowledge(
+      panel.role,
+      wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.output}*`),
+      'Read-only, under Output/ only: rejects downloads of any run (Output/runs/<run id>/rejects.csv) and the published manifest.',
+    );
+    acknowledge(
+      panel.role,
+      wildcardFinding(props.source, 'Arn', `/${SOURCE_PREFIXES.stocks}*`),
+      "PutObject under Stocks/ only, for the Upload page's presigned PUTs: one object per ticker file, named by the operator (the panel checks the name).",
+    );
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Node } from 'constructs';
 import { z } from 'zod';
+
 import { ConfigError, loadConfig } from '../../../server/config';
 
 /** Context keys, as typed after `-c`. */
@@ -24,11 +25,12 @@ export const CONTEXT_KEYS = [
   'stackName',
 ] as const;
 
-const instanceType = z.string().trim().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'expected an EC2 instance type such as t3.medium');
+const instanceType = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'expected an EC2 instance type such as t3.medium');
 
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .transform((value) => value === true || value === 'true');
+const flag = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((value) => value === true || value === 'true');
 
 /** `a@x.org,b@y.org` (what `-c` gives) or a JSON array (what cdk.json may hold). */
 const emailList = z
@@ -69,7 +71,11 @@ const contextSchema = z.object({
   destroyData: flag.default(false),
   sourceBucketName: bucketName.optional(),
   monitoredBucketName: bucketName.optional(),
-  stackName: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name').default('Stockflow'),
+  stackName: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name')
+    .default('Stockflow'),
 });
 
 export interface Identity {
@@ -125,7 +131,10 @@ export function parseSettings(raw: Partial<Record<(typeof CONTEXT_KEYS)[number],
   if (problems.length > 0) throw new SettingsError(problems);
   const seed = seedNames(identity);
   const names = { sourceBucket: values.sourceBucketName ?? seed.sourceBucket, monitoredBucket: values.monitoredBucketName ?? seed.monitoredBucket, topic: seed.topic };
-  for (const [key, name] of [['sourceBucketName', names.sourceBucket], ['monitoredBucketName', names.monitoredBucket]] as const) {
+  for (const [key, name] of [
+    ['sourceBucketName', names.sourceBucket],
+    ['monitoredBucketName', names.monitoredBucket],
+  ] as const) {
     const checked = bucketName.safeParse(name);
     if (!checked.success) problems.push(`${key}: "${name}" (from cohort, firstName and surname): ${checked.error.issues[0]!.message}; set ${key} to a shorter name`);
   }

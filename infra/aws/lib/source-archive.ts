@@ -56,9 +56,7 @@ function header(path: string, size: number, mode: number): Buffer {
   let prefix = '';
   if (Buffer.byteLength(name) > 100) {
     // ustar splits long paths at a "/": prefix (<= 155 bytes) + name (<= 100 bytes).
-    const cut = [...path.matchAll(/\//g)]
-      .map((match) => match.index)
-      .find((index) => Buffer.byteLength(path.slice(index + 1)) <= 100 && Buffer.byteLength(path.slice(0, index)) <= 155);
+    const cut = [...path.matchAll(/\//g)].map((match) => match.index).find((index) => Buffer.byteLength(path.slice(index + 1)) <= 100 && Buffer.byteLength(path.slice(0, index)) <= 155);
     if (cut === undefined) throw new Error(`path too long for a tar header: ${path}`);
     prefix = path.slice(0, cut);
     name = path.slice(cut + 1);
@@ -136,16 +134,7 @@ export function buildSourceArchive(name: string, roots: readonly string[], root 
 }
 
 /** What the Airflow host builds: infra/airflow/Dockerfile's context, the compose files and the DAG. */
-export const AIRFLOW_HOST_SOURCES = [
-  '.dockerignore',
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json',
-  'scripts/build-cli.mjs',
-  'server',
-  'sql',
-  'infra/airflow',
-] as const;
+export const AIRFLOW_HOST_SOURCES = ['.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build-cli.mjs', 'server', 'sql', 'infra/airflow'] as const;
 
 /** What the panel image (infra/aws/panel.Dockerfile) builds from: the Next.js app and the CLI. */
 export const PANEL_SOURCES = [

@@ -2,9 +2,10 @@
  * stockflow on AWS, one stack: the parts (each its own construct and role) and the outputs an
  * operator needs, including the seed's submission row. docs/DEPLOY.md walks through it.
  */
-import { CfnOutput, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+
 import { AirflowHost } from './airflow-host';
 import { AIRFLOW_ADMIN_USER, AIRFLOW_PORT, PANEL_PORT } from './constants';
 import { Database } from './database';
@@ -59,7 +60,11 @@ export class StockflowStack extends Stack {
       description: 'stockflow: the Airflow admin account (host .env, trigger Lambda, panel)',
       generateSecretString: { secretStringTemplate: JSON.stringify({ username: AIRFLOW_ADMIN_USER }), generateStringKey: 'password', excludePunctuation: true, passwordLength: 32 },
     });
-    acknowledge(this.airflowSecret, 'AwsSolutions-SMG4', 'No automatic rotation: airflow-init sets the password from .env at boot; rotating means a new host (redeploy), which reads the new value (docs/DEPLOY.md).');
+    acknowledge(
+      this.airflowSecret,
+      'AwsSolutions-SMG4',
+      'No automatic rotation: airflow-init sets the password from .env at boot; rotating means a new host (redeploy), which reads the new value (docs/DEPLOY.md).',
+    );
 
     const identity = settings.identity;
     const common = { vpc, source: this.storage.source, topic: this.notifications.topic, databaseSecret: this.database.secret, airflowSecret: this.airflowSecret, identity };
@@ -99,7 +104,7 @@ export class StockflowStack extends Stack {
     output('MonitoredBucketName', this.storage.monitored.bucketName, 'Upload a .SUCCESS here to start a run');
     output('TopicArn', this.notifications.topic.topicArn, 'SNS topic of the run notifications');
     output('TopicName', this.notifications.topic.topicName, 'SNS topic name');
-    output('StaticIp', staticIp, 'The Airflow host\'s Elastic IP');
+    output('StaticIp', staticIp, "The Airflow host's Elastic IP");
     output('AirflowInstanceId', this.host.instance.instanceId, 'The Airflow host (the panel starts and stops it)');
     output('PanelInstanceId', this.panel.instance.instanceId, 'The control panel instance');
     output(
@@ -111,14 +116,14 @@ export class StockflowStack extends Stack {
     output('DatabaseSecretArn', this.database.secret.secretArn, 'RDS credentials (username, password, host, port, dbname)');
     output('AirflowSecretArn', this.airflowSecret.secretArn, 'The Airflow admin account');
     output('DeadLetterQueueUrl', this.trigger.deadLetterQueue.queueUrl, '.SUCCESS events that could not trigger the DAG');
-    output('TriggerLogGroupName', this.trigger.logGroup.logGroupName, 'The trigger Lambda\'s logs (aws logs tail NAME --follow)');
+    output('TriggerLogGroupName', this.trigger.logGroup.logGroupName, "The trigger Lambda's logs (aws logs tail NAME --follow)");
     output(
       'SubmissionCsv',
       Fn.join('', [
         `${SUBMISSION_HEADER}\n${settings.identity.firstName},${settings.identity.surname},`,
         Fn.join(',', [this.storage.source.bucketName, this.storage.monitored.bucketName, this.notifications.topic.topicName, staticIp]),
       ]),
-      'The seed\'s resource_details.csv (header and row)',
+      "The seed's resource_details.csv (header and row)",
     );
   }
 

@@ -8,12 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+
 import { PANEL_PORT, SOURCE_PREFIXES } from './constants';
 import { acknowledge } from './nag';
 import { REPOSITORY_ROOT } from './source-archive';
@@ -64,7 +66,11 @@ export class Storage extends Construct {
     (this.monitored.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
 
     for (const bucket of [this.source, this.monitored]) {
-      acknowledge(bucket, 'AwsSolutions-S1', 'No server access log bucket: a third bucket to keep and empty on teardown for two buckets only the stack\'s roles use; CloudTrail data events are the audit trail if one is needed.');
+      acknowledge(
+        bucket,
+        'AwsSolutions-S1',
+        "No server access log bucket: a third bucket to keep and empty on teardown for two buckets only the stack's roles use; CloudTrail data events are the audit trail if one is needed.",
+      );
     }
     this.seedLayout();
   }
@@ -96,6 +102,10 @@ export class Storage extends Construct {
     }
     // The one function behind every AwsCustomResource of the stack (a singleton at stack level).
     const provider = Stack.of(this).node.findChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
-    acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'CDK\'s AwsCustomResource function (it writes the seed\'s folders and Scripts/insert_query.sql at deploy time): the basic execution policy only lets it write its own logs.');
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "CDK's AwsCustomResource function (it writes the seed's folders and Scripts/insert_query.sql at deploy time): the basic execution policy only lets it write its own logs.",
+    );
   }
 }

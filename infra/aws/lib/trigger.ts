@@ -20,6 +20,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
 import { lambdaEnvironment } from './env-files';
 import { triggerCode } from './lambda-code';
 import { acknowledge } from './nag';
@@ -63,7 +64,11 @@ export class Trigger extends Construct {
         trigger: new iam.PolicyDocument({ statements: triggerStatements({ logGroupArn: logGroup.logGroupArn, airflowSecret: props.airflowSecret, deadLetterQueue: this.deadLetterQueue }) }),
       },
     });
-    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'Only the VPC network-interface actions Lambda needs to join the VPC (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses): they take no narrower resource.');
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only the VPC network-interface actions Lambda needs to join the VPC (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses): they take no narrower resource.',
+    );
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'stockflow: triggers the Airflow DAG once per .SUCCESS upload (infra/lambda)',

@@ -6,7 +6,7 @@
  * (writing the env files) with a stand-in `aws` command.
  */
 import { CONTAINER_CA_FILE, INSTANCE_CHECKOUT, PANEL_PORT, RDS_CA_BUNDLE_URL } from './constants';
-import { bootVariablesOf, renderEnvFile, type BootVariable, type EnvEntries } from './env-files';
+import { type BootVariable, bootVariablesOf, type EnvEntries, renderEnvFile } from './env-files';
 
 export interface BootSecrets {
   region: string;

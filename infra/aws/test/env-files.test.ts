@@ -12,9 +12,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
 import { parse } from 'yaml';
+
 import { CONFIG_VARIABLES, LAMBDA_CONFIG_VARIABLES, loadConfig, loadLambdaConfig } from '../../../server/config';
-import { airflowHostEnv, lambdaEnvironment, panelEnv, parseEnvFile, resolveEnv, type BootVariable } from '../lib/env-files';
+import { airflowHostEnv, type BootVariable, lambdaEnvironment, panelEnv, parseEnvFile, resolveEnv } from '../lib/env-files';
 import { envFileCommands } from '../lib/user-data';
 import { logicalId, renderIntrinsics, resourcesOf, synthesize, type Synthesized } from './synth';
 
@@ -74,15 +76,20 @@ function schedulerEnvironment(file: string, env: Record<string, string>): Record
 }
 
 function keysOf(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').flatMap((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1] ?? []);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1] ?? []);
 }
 
-describe('the Airflow host\'s .env', () => {
+describe("the Airflow host's .env", () => {
   const entries = airflowHostEnv(stackValues);
   const env = resolveEnv(entries, boot);
 
   it('has exactly the keys of infra/airflow/.env.example, in its order', () => {
-    assert.deepEqual(entries.map(([key]) => key), keysOf('infra/airflow/.env.example'));
+    assert.deepEqual(
+      entries.map(([key]) => key),
+      keysOf('infra/airflow/.env.example'),
+    );
   });
 
   it('fills every value the compose files require (${VAR:?})', () => {
@@ -113,7 +120,7 @@ describe('the Airflow host\'s .env', () => {
   });
 });
 
-describe('the panel\'s env file', () => {
+describe("the panel's env file", () => {
   const values = { ...stackValues, airflowUrl: 'http://10.0.0.12:8080', hostInstanceId: 'i-0123456789abcdef0', insecureCookies: false };
 
   it('is accepted by loadConfig as a panel driving Airflow and the EC2 host', () => {
@@ -124,7 +131,11 @@ describe('the panel\'s env file', () => {
     assert.deepEqual(config.host, { kind: 'ec2', instanceId: 'i-0123456789abcdef0', instanceName: undefined });
     assert.equal(config.databaseUrl, boot.DATABASE_URL);
     assert.deepEqual([config.mail.channel, config.mail.snsTopicArn], ['sns', stackValues.topicArn]);
-    assert.deepEqual(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name)), [], 'only settings the product reads');
+    assert.deepEqual(
+      Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name)),
+      [],
+      'only settings the product reads',
+    );
   });
 
   it('turns Secure cookies off only for plain-HTTP access from the operator CIDR', () => {
@@ -134,14 +145,24 @@ describe('the panel\'s env file', () => {
   });
 });
 
-describe('the Lambda\'s environment', () => {
+describe("the Lambda's environment", () => {
   const env = lambdaEnvironment({ airflowUrl: 'http://10.0.0.12:8080', passwordSecretArn: secrets.airflowSecretArn, monitoredBucket: 'de2401-mbd-predict-ada-lovelace-monitored-bucket' });
 
   it('holds only variables loadLambdaConfig reads, no password, and is accepted by it', () => {
-    assert.deepEqual(Object.keys(env).filter((name) => !LAMBDA_CONFIG_VARIABLES.includes(name)), []);
+    assert.deepEqual(
+      Object.keys(env).filter((name) => !LAMBDA_CONFIG_VARIABLES.includes(name)),
+      [],
+    );
     assert.equal(env.AIRFLOW_PASSWORD, undefined);
     const config = loadLambdaConfig(env);
-    assert.deepEqual(config.airflow, { url: 'http://10.0.0.12:8080', apiVersion: 'v2', dagId: 'stockflow_pipeline', username: 'admin', password: undefined, passwordSecretArn: secrets.airflowSecretArn });
+    assert.deepEqual(config.airflow, {
+      url: 'http://10.0.0.12:8080',
+      apiVersion: 'v2',
+      dagId: 'stockflow_pipeline',
+      username: 'admin',
+      password: undefined,
+      passwordSecretArn: secrets.airflowSecretArn,
+    });
     assert.deepEqual([config.monitored.bucket, config.monitored.prefix], ['de2401-mbd-predict-ada-lovelace-monitored-bucket', '']);
   });
 });
@@ -185,7 +206,10 @@ describe('the user-data commands that write the env files, run with a stand-in `
     const written = run(join(dir, 'host.env'), airflowHostEnv(stackValues));
     assert.deepEqual(Object.keys(written), keysOf('infra/airflow/.env.example'));
     const url = new URL(written.DATABASE_URL!);
-    assert.deepEqual([url.username, decodeURIComponent(url.password), url.hostname, url.port, url.pathname, url.search], ['stockflow', DB_PASSWORD, DB_HOST, '5432', '/stockflow', '?sslmode=verify-full']);
+    assert.deepEqual(
+      [url.username, decodeURIComponent(url.password), url.hostname, url.port, url.pathname, url.search],
+      ['stockflow', DB_PASSWORD, DB_HOST, '5432', '/stockflow', '?sslmode=verify-full'],
+    );
     assert.doesNotMatch(written.DATABASE_URL!, /[$`'"\s#]/, 'nothing compose or a shell would touch');
     assert.equal(written.AIRFLOW_ADMIN_PASSWORD, AIRFLOW_PASSWORD);
     assert.match(written.AIRFLOW_SECRET_KEY!, /^[0-9a-f]{64}$/);
@@ -224,21 +248,29 @@ describe('the stack writes exactly these', () => {
     return body.slice(0, body.indexOf('\nSTOCKFLOW_ENV\n')).split('\n');
   }
 
-  it('the host\'s user data writes airflowHostEnv() to infra/airflow/.env, boot values from the shell', () => {
+  it("the host's user data writes airflowHostEnv() to infra/airflow/.env, boot values from the shell", () => {
     const lines = envFileOf(logicalId(synth.stack.host.instance), '/opt/stockflow/infra/airflow/.env');
-    assert.deepEqual(lines.map((line) => line.split('=')[0]), airflowHostEnv(stackValues).map(([key]) => key));
+    assert.deepEqual(
+      lines.map((line) => line.split('=')[0]),
+      airflowHostEnv(stackValues).map(([key]) => key),
+    );
     assert.ok(lines.includes('DATABASE_URL=${DATABASE_URL}'));
     assert.ok(lines.includes('STOCKFLOW_COHORT=DE2401'));
     assert.ok(lines.includes(`SNS_TOPIC_ARN=<Ref:${logicalId(synth.stack.notifications.topic)}>`), lines.join('\n'));
   });
 
-  it('the panel\'s user data writes panelEnv() to its env file', () => {
+  it("the panel's user data writes panelEnv() to its env file", () => {
     const lines = envFileOf(logicalId(synth.stack.panel.instance), '/etc/stockflow/panel.env');
-    assert.deepEqual(lines.map((line) => line.split('=')[0]), panelEnv({ ...stackValues, airflowUrl: '', hostInstanceId: '', insecureCookies: false }).map(([key]) => key));
+    assert.deepEqual(
+      lines.map((line) => line.split('=')[0]),
+      panelEnv({ ...stackValues, airflowUrl: '', hostInstanceId: '', insecureCookies: false }).map(([key]) => key),
+    );
   });
 
   it('the Lambda gets lambdaEnvironment(), nothing more', () => {
-    const [[, fn]] = resourcesOf(synth.template, 'AWS::Lambda::Function').filter(([, properties]) => properties.Handler === 'handler.handler') as [[string, { Environment: { Variables: Record<string, unknown> } }]];
+    const [[, fn]] = resourcesOf(synth.template, 'AWS::Lambda::Function').filter(([, properties]) => properties.Handler === 'handler.handler') as [
+      [string, { Environment: { Variables: Record<string, unknown> } }],
+    ];
     assert.deepEqual(Object.keys(fn.Environment.Variables).sort(), Object.keys(lambdaEnvironment({ airflowUrl: '', passwordSecretArn: '', monitoredBucket: '' })).sort());
   });
 });

@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+
 import { buildApp } from '../lib/app';
 import { synthesize, TEST_CONTEXT } from './synth';
 
@@ -82,7 +84,11 @@ for (const [label, context, asTheCliDoes] of [
         const covers = (acknowledgement: Acknowledgement, finding: Finding): boolean =>
           finding.acknowledged && finding.ruleId === acknowledgement.rule && (finding.path === acknowledgement.path || finding.path.startsWith(`${acknowledgement.path}/`));
         const stale = acknowledgements.filter((acknowledgement) => !checks.findings.some((finding) => covers(acknowledgement, finding)));
-        assert.deepEqual(stale.map((acknowledgement) => `${acknowledgement.rule} at ${acknowledgement.path}`), [], 'acknowledgements that acknowledge nothing: remove them');
+        assert.deepEqual(
+          stale.map((acknowledgement) => `${acknowledgement.rule} at ${acknowledgement.path}`),
+          [],
+          'acknowledgements that acknowledge nothing: remove them',
+        );
       } finally {
         synth.cleanup();
       }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+
 import { parseSettings, seedNames, SettingsError } from '../lib/settings';
 
 const problemsOf = (raw: Parameters<typeof parseSettings>[0]): string[] => {
@@ -13,7 +14,7 @@ const problemsOf = (raw: Parameters<typeof parseSettings>[0]): string[] => {
 };
 
 describe('deployment settings (CDK context)', () => {
-  it('derive the seed\'s names from cohort, first name and surname', () => {
+  it("derive the seed's names from cohort, first name and surname", () => {
     const settings = parseSettings({ cohort: 'DE2401', firstName: 'Ada', surname: 'Lovelace', operatorEmails: ' ada@example.com, ops@example.org ' });
     assert.deepEqual(settings.names, {
       sourceBucket: 'de2401-mbd-predict-ada-lovelace-s3-source',
@@ -21,7 +22,10 @@ describe('deployment settings (CDK context)', () => {
       topic: 'DE2401-mbd-predict-Ada-Lovelace-SNS',
     });
     assert.deepEqual(settings.operatorEmails, ['ada@example.com', 'ops@example.org']);
-    assert.deepEqual([settings.hostInstanceType, settings.panelInstanceType, settings.databaseInstanceType, settings.destroyData, settings.operatorCidr], ['t3.medium', 't3.micro', 't4g.micro', false, undefined]);
+    assert.deepEqual(
+      [settings.hostInstanceType, settings.panelInstanceType, settings.databaseInstanceType, settings.destroyData, settings.operatorCidr],
+      ['t3.medium', 't3.micro', 't4g.micro', false, undefined],
+    );
   });
 
   it('run on defaults when nothing is given (synth needs no context), as the product does', () => {
@@ -37,11 +41,11 @@ describe('deployment settings (CDK context)', () => {
 
   it('refuse, all at once, what the product or AWS would refuse later', () => {
     assert.deepEqual(
-      problemsOf({ firstName: 'Jo Ann', surname: 'O\'Neil', operatorEmails: 'not-an-address', hostInstanceType: 'large', destroyData: 'yes', databaseInstanceType: 'r6g.large' }).sort(),
+      problemsOf({ firstName: 'Jo Ann', surname: "O'Neil", operatorEmails: 'not-an-address', hostInstanceType: 'large', destroyData: 'yes', databaseInstanceType: 'r6g.large' }).sort(),
       ['databaseInstanceType', 'destroyData', 'firstName', 'hostInstanceType', 'operatorEmails', 'surname'].sort(),
     );
     // The identity rules are loadConfig's (STOCKFLOW_FIRST_NAME...), reported under the context keys.
-    assert.deepEqual(problemsOf({ firstName: 'Jo Ann', surname: 'O\'Neil' }).sort(), ['firstName', 'surname']);
+    assert.deepEqual(problemsOf({ firstName: 'Jo Ann', surname: "O'Neil" }).sort(), ['firstName', 'surname']);
   });
 
   it('refuse bucket names S3 would refuse, and say how to fix them', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+
 import { AIRFLOW_HOST_SOURCES, buildSourceArchive, collectFiles, PANEL_SOURCES, tarFiles } from '../lib/source-archive';
 
 describe('the source archives the instances build from', () => {
@@ -62,7 +63,16 @@ describe('the source archives the instances build from', () => {
 
   it('hold what the Airflow image and the panel image copy', () => {
     const host = collectFiles(AIRFLOW_HOST_SOURCES);
-    for (const file of ['package-lock.json', 'scripts/build-cli.mjs', 'sql/insert_query.sql', 'infra/airflow/Dockerfile', 'infra/airflow/docker-compose.yaml', 'infra/airflow/dags/stockflow_pipeline.py', 'server/cli/main.ts', '.dockerignore']) {
+    for (const file of [
+      'package-lock.json',
+      'scripts/build-cli.mjs',
+      'sql/insert_query.sql',
+      'infra/airflow/Dockerfile',
+      'infra/airflow/docker-compose.yaml',
+      'infra/airflow/dags/stockflow_pipeline.py',
+      'server/cli/main.ts',
+      '.dockerignore',
+    ]) {
       assert.ok(host.includes(file), `host: ${file}`);
     }
     assert.ok(!host.some((file) => file.startsWith('app/') || file.endsWith('.test.ts') || file.includes('/tests/')));

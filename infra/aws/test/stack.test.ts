@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+
 import { Match } from 'aws-cdk-lib/assertions';
-import { getAtt, logicalId, ref, renderIntrinsics, resourcesOf, synthesize, TEST_CONTEXT, type Synthesized } from './synth';
+
+import { getAtt, logicalId, ref, renderIntrinsics, resourcesOf, synthesize, type Synthesized, TEST_CONTEXT } from './synth';
 
 type Properties = Record<string, unknown>;
 interface Statement {
@@ -22,7 +24,9 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
 function allowStatements(template: Synthesized['template']): Statement[] {
   const documents = [
     ...resourcesOf(template, 'AWS::IAM::Role').flatMap(([, properties]) => asArray(properties.Policies as Array<{ PolicyDocument: unknown }>).map((policy) => policy.PolicyDocument)),
-    ...['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].flatMap((type) => resourcesOf(template, type).map(([, properties]) => properties.PolicyDocument)),
+    ...['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].flatMap((type) =>
+      resourcesOf(template, type).map(([, properties]) => properties.PolicyDocument),
+    ),
   ] as Array<{ Statement: Statement[] }>;
   return documents.flatMap((document) => document.Statement).filter((statement) => statement.Effect === 'Allow');
 }
@@ -74,7 +78,9 @@ describe('the stack', () => {
     it('admits exactly: Lambda and panel -> Airflow API, host and panel -> PostgreSQL, the three -> Secrets Manager endpoint', () => {
       const { network } = synth.stack;
       const group = (sg: typeof network.hostSecurityGroup): unknown => getAtt(sg, 'GroupId');
-      const actual = ingressRules().map((rule) => JSON.stringify([rule.GroupId, rule.SourceSecurityGroupId ?? rule.CidrIp, rule.FromPort, rule.ToPort])).sort();
+      const actual = ingressRules()
+        .map((rule) => JSON.stringify([rule.GroupId, rule.SourceSecurityGroupId ?? rule.CidrIp, rule.FromPort, rule.ToPort]))
+        .sort();
       const expected = [
         [group(network.hostSecurityGroup), group(network.lambdaSecurityGroup), 8080, 8080],
         [group(network.hostSecurityGroup), group(network.panelSecurityGroup), 8080, 8080],
@@ -83,7 +89,9 @@ describe('the stack', () => {
         [group(network.endpointSecurityGroup), group(network.lambdaSecurityGroup), 443, 443],
         [group(network.endpointSecurityGroup), group(network.hostSecurityGroup), 443, 443],
         [group(network.endpointSecurityGroup), group(network.panelSecurityGroup), 443, 443],
-      ].map((rule) => JSON.stringify(rule)).sort();
+      ]
+        .map((rule) => JSON.stringify(rule))
+        .sort();
       assert.deepEqual(actual, expected);
     });
 
@@ -138,7 +146,12 @@ describe('the stack', () => {
     const expectedNames = ['de2401-mbd-predict-ada-lovelace-s3-source', 'de2401-mbd-predict-ada-lovelace-monitored-bucket'];
 
     it('are named after the seed, lower-cased', () => {
-      assert.deepEqual(resourcesOf(synth.template, 'AWS::S3::Bucket').map(([, properties]) => properties.BucketName).sort(), [...expectedNames].sort());
+      assert.deepEqual(
+        resourcesOf(synth.template, 'AWS::S3::Bucket')
+          .map(([, properties]) => properties.BucketName)
+          .sort(),
+        [...expectedNames].sort(),
+      );
     });
 
     it('block all public access, encrypt, and are kept on destroy', () => {
@@ -147,7 +160,8 @@ describe('the stack', () => {
         assert.ok((properties.BucketEncryption as { ServerSideEncryptionConfiguration: unknown[] }).ServerSideEncryptionConfiguration.length > 0, id);
       }
       const policies = synth.template.findResources('AWS::S3::Bucket');
-      for (const [id, resource] of Object.entries(policies)) assert.deepEqual([(resource as { DeletionPolicy?: string }).DeletionPolicy, (resource as { UpdateReplacePolicy?: string }).UpdateReplacePolicy], ['Retain', 'Retain'], id);
+      for (const [id, resource] of Object.entries(policies))
+        assert.deepEqual([(resource as { DeletionPolicy?: string }).DeletionPolicy, (resource as { UpdateReplacePolicy?: string }).UpdateReplacePolicy], ['Retain', 'Retain'], id);
       synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     });
 
@@ -196,7 +210,12 @@ describe('the stack', () => {
           SubnetIds: synth.stack.network.vpc.isolatedSubnets.map((subnet) => ref(subnet)),
           SecurityGroupIds: [getAtt(synth.stack.network.lambdaSecurityGroup, 'GroupId')],
         },
-        Environment: { Variables: Match.objectLike({ AIRFLOW_URL: { 'Fn::Join': ['', ['http://', getAtt(synth.stack.host.instance, 'PrivateIp'), ':8080']] }, AIRFLOW_PASSWORD_SECRET_ARN: ref(synth.stack.airflowSecret) }) },
+        Environment: {
+          Variables: Match.objectLike({
+            AIRFLOW_URL: { 'Fn::Join': ['', ['http://', getAtt(synth.stack.host.instance, 'PrivateIp'), ':8080']] },
+            AIRFLOW_PASSWORD_SECRET_ARN: ref(synth.stack.airflowSecret),
+          }),
+        },
       });
     });
 
@@ -238,7 +257,8 @@ describe('the stack', () => {
     it('install Docker and compose, write their env file and start: the Airflow compose on the host, the panel container on the panel', () => {
       const text = (instance: typeof synth.stack.host.instance): string => renderIntrinsics(resourcesOf(synth.template, 'AWS::EC2::Instance').find(([id]) => id === logicalId(instance))![1].UserData);
       const host = text(synth.stack.host.instance);
-      for (const step of ['dnf install -y docker', 'docker-compose-linux-', "cat > '/opt/stockflow/infra/airflow/.env'", 'cd /opt/stockflow/infra/airflow && docker compose up -d --build']) assert.ok(host.includes(step), step);
+      for (const step of ['dnf install -y docker', 'docker-compose-linux-', "cat > '/opt/stockflow/infra/airflow/.env'", 'cd /opt/stockflow/infra/airflow && docker compose up -d --build'])
+        assert.ok(host.includes(step), step);
       const panel = text(synth.stack.panel.instance);
       assert.ok(panel.includes('-p 127.0.0.1:3000:3000'), 'the panel listens on localhost only (SSM port forwarding)');
       assert.ok(panel.includes('docker build -f /opt/stockflow/infra/aws/panel.Dockerfile'));
@@ -246,11 +266,16 @@ describe('the stack', () => {
   });
 
   describe('notifications', () => {
-    it('has the seed\'s topic name, TLS only, and the operators\' e-mail subscriptions', () => {
+    it("has the seed's topic name, TLS only, and the operators' e-mail subscriptions", () => {
       synth.template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'DE2401-mbd-predict-Ada-Lovelace-SNS' });
-      synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+      synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
       const endpoints = resourcesOf(synth.template, 'AWS::SNS::Subscription').map(([, properties]) => [properties.Protocol, properties.Endpoint]);
-      assert.deepEqual(endpoints, TEST_CONTEXT.operatorEmails.split(',').map((email) => ['email', email]));
+      assert.deepEqual(
+        endpoints,
+        TEST_CONTEXT.operatorEmails.split(',').map((email) => ['email', email]),
+      );
     });
   });
 
@@ -258,7 +283,10 @@ describe('the stack', () => {
     it('give the bucket names, topic ARN and name, static IP, panel access command and the submission row', () => {
       const outputs = synth.template.findOutputs('*');
       for (const name of ['SourceBucketName', 'MonitoredBucketName', 'TopicArn', 'TopicName', 'StaticIp', 'PanelAccessCommand', 'SubmissionCsv']) assert.ok(outputs[name], name);
-      assert.match(renderIntrinsics(outputs.PanelAccessCommand!.Value), /^aws ssm start-session --region <Ref:AWS::Region> --target <Ref:Panel\w+> --document-name AWS-StartPortForwardingSession --parameters portNumber=3000,localPortNumber=3000$/);
+      assert.match(
+        renderIntrinsics(outputs.PanelAccessCommand!.Value),
+        /^aws ssm start-session --region <Ref:AWS::Region> --target <Ref:Panel\w+> --document-name AWS-StartPortForwardingSession --parameters portNumber=3000,localPortNumber=3000$/,
+      );
       const staticIp = `<GetAtt:${logicalId(synth.stack.host.staticIp)}.PublicIp>`;
       assert.equal(
         renderIntrinsics(outputs.SubmissionCsv!.Value),
@@ -280,7 +308,10 @@ describe('the stack', () => {
     }
     const actionsOf = (statements: Statement[]): string[] => [...new Set(statements.flatMap((statement) => asArray(statement.Action)))].sort();
     const resourcesFor = (statements: Statement[], action: string): string[] =>
-      statements.filter((statement) => asArray(statement.Action).includes(action)).flatMap((statement) => asArray(statement.Resource).map(renderIntrinsics)).sort();
+      statements
+        .filter((statement) => asArray(statement.Action).includes(action))
+        .flatMap((statement) => asArray(statement.Resource).map(renderIntrinsics))
+        .sort();
 
     it('never grants `*` or a whole service, nor a *FullAccess managed policy, to anyone', () => {
       assertNoWildcardActions(synth.template);
@@ -293,10 +324,22 @@ describe('the stack', () => {
       const role = synth.stack.host.instance.role;
       const statements = statementsOf(role);
       const source = `<GetAtt:${logicalId(synth.stack.storage.source)}.Arn>`;
-      assert.deepEqual(actionsOf(statements), ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:PutObject', 'secretsmanager:GetSecretValue', 'sns:Publish']);
+      assert.deepEqual(actionsOf(statements), [
+        's3:AbortMultipartUpload',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:ListBucketMultipartUploads',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+        'sns:Publish',
+      ]);
       assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [`${source}/Output/*`]);
       assert.deepEqual(resourcesFor(statements, 's3:DeleteObject'), [`${source}/Output/*`]);
-      assert.deepEqual(resourcesFor(statements, 's3:GetObject').filter((arn) => arn.startsWith(source)), [`${source}/CompanyNames/*`, `${source}/Output/*`, `${source}/Stocks/*`]);
+      assert.deepEqual(
+        resourcesFor(statements, 's3:GetObject').filter((arn) => arn.startsWith(source)),
+        [`${source}/CompanyNames/*`, `${source}/Output/*`, `${source}/Stocks/*`],
+      );
       assert.equal(resourcesFor(statements, 's3:GetObject').filter((arn) => !arn.startsWith(source)).length, 1, 'plus its source archive only');
       const list = statements.find((statement) => asArray(statement.Action).includes('s3:ListBucket'))!;
       assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': ['Stocks/*', 'CompanyNames/*', 'Output/*'] } });
@@ -309,9 +352,21 @@ describe('the stack', () => {
       });
     });
 
-    it('panel: describes, starts and stops only the host, manages only the topic\'s subscriptions, reads Output/, signs uploads of source files', () => {
+    it("panel: describes, starts and stops only the host, manages only the topic's subscriptions, reads Output/, signs uploads of source files", () => {
       const statements = statementsOf(synth.stack.panel.role);
-      assert.deepEqual(actionsOf(statements), ['ec2:DescribeInstances', 'ec2:StartInstances', 'ec2:StopInstances', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'secretsmanager:GetSecretValue', 'sns:ListSubscriptionsByTopic', 'sns:Publish', 'sns:Subscribe', 'sns:Unsubscribe']);
+      assert.deepEqual(actionsOf(statements), [
+        'ec2:DescribeInstances',
+        'ec2:StartInstances',
+        'ec2:StopInstances',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+        'sns:ListSubscriptionsByTopic',
+        'sns:Publish',
+        'sns:Subscribe',
+        'sns:Unsubscribe',
+      ]);
       const host = `arn:<Ref:AWS::Partition>:ec2:<Ref:AWS::Region>:<Ref:AWS::AccountId>:instance/<Ref:${logicalId(synth.stack.host.instance)}>`;
       assert.deepEqual(resourcesFor(statements, 'ec2:StartInstances'), [host]);
       assert.deepEqual(resourcesFor(statements, 'ec2:StopInstances'), [host]);
@@ -319,24 +374,38 @@ describe('the stack', () => {
       for (const action of ['sns:Subscribe', 'sns:ListSubscriptionsByTopic', 'sns:Publish']) assert.deepEqual(resourcesFor(statements, action), [topic], action);
       assert.deepEqual(resourcesFor(statements, 'sns:Unsubscribe'), [topic, `${topic}:*`].sort());
       const source = `<GetAtt:${logicalId(synth.stack.storage.source)}.Arn>`;
-      assert.deepEqual(resourcesFor(statements, 's3:GetObject').filter((arn) => arn.startsWith(source)), [`${source}/Output/*`]);
+      assert.deepEqual(
+        resourcesFor(statements, 's3:GetObject').filter((arn) => arn.startsWith(source)),
+        [`${source}/Output/*`],
+      );
       assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [`${source}/CompanyNames/top_companies.txt`, `${source}/Stocks/*`]);
     });
 
-    it('source bucket: browsers may PUT to it from the panel\'s origin only (presigned uploads)', () => {
+    it("source bucket: browsers may PUT to it from the panel's origin only (presigned uploads)", () => {
       synth.template.hasResourceProperties('AWS::S3::Bucket', {
         BucketName: Match.anyValue(),
         CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['http://localhost:3000'], AllowedHeaders: ['content-type'], ExposedHeaders: ['ETag'], MaxAge: 600 }] },
       });
       const withCors = [...resourcesOf(synth.template, 'AWS::S3::Bucket')].filter(([, properties]) => properties.CorsConfiguration);
-      assert.deepEqual(withCors.map(([id]) => id), [logicalId(synth.stack.storage.source)]);
+      assert.deepEqual(
+        withCors.map(([id]) => id),
+        [logicalId(synth.stack.storage.source)],
+      );
     });
 
     it('Lambda: its logs, its VPC interfaces, the Airflow password, its dead-letter queue; no managed policy', () => {
       const statements = statementsOf(synth.stack.trigger.function.role as never);
       assert.deepEqual(actionsOf(statements), [
-        'ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses',
-        'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:UnassignPrivateIpAddresses',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
       ]);
       assert.deepEqual(resourcesFor(statements, 'sqs:SendMessage'), [`<GetAtt:${logicalId(synth.stack.trigger.deadLetterQueue)}.Arn>`]);
       assert.deepEqual(resourcesFor(statements, 'secretsmanager:GetSecretValue'), [`<Ref:${logicalId(synth.stack.airflowSecret)}>`]);
@@ -363,13 +432,13 @@ describe('the stack with destroyData=true and an operator CIDR', () => {
     synth.template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
   });
 
-  it('grants no wildcard action either (CDK\'s bucket-emptying function included)', () => {
+  it("grants no wildcard action either (CDK's bucket-emptying function included)", () => {
     assertNoWildcardActions(synth.template);
   });
 
   it('admits the panel port from the operator CIDR only, and the panel listens for it', () => {
     const cidrRules = resourcesOf(synth.template, 'AWS::EC2::SecurityGroup').flatMap(([, properties]) => asArray(properties.SecurityGroupIngress as Properties[]));
-    assert.deepEqual(cidrRules, [{ CidrIp: '203.0.113.7/32', Description: 'operators\' network to the panel (plain HTTP)', FromPort: 3000, IpProtocol: 'tcp', ToPort: 3000 }]);
+    assert.deepEqual(cidrRules, [{ CidrIp: '203.0.113.7/32', Description: "operators' network to the panel (plain HTTP)", FromPort: 3000, IpProtocol: 'tcp', ToPort: 3000 }]);
     const panel = renderIntrinsics(resourcesOf(synth.template, 'AWS::EC2::Instance').find(([id]) => id === logicalId(synth.stack.panel.instance))![1].UserData);
     assert.ok(panel.includes('-p 3000:3000 '));
     assert.ok(panel.includes('STOCKFLOW_INSECURE_COOKIES=1'));

@@ -5,9 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+
 import { buildApp, type StockflowApp } from '../lib/app';
 
 /** What every test deployment is named after (an operator would pass these with -c). */

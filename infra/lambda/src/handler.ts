@@ -17,9 +17,10 @@
  * Bundled with esbuild: `npm run build:lambda` -> infra/lambda/dist/handler.mjs.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
 import { AirflowApiError, AirflowClient } from '../../../server/adapters/airflow/airflow-client';
-import { loadLambdaConfig, type LambdaConfig } from '../../../server/config';
-import { parseDelivery, type ParsedDelivery } from '../../../server/trigger/event-parser';
+import { type LambdaConfig, loadLambdaConfig } from '../../../server/config';
+import { type ParsedDelivery, parseDelivery } from '../../../server/trigger/event-parser';
 import { markerRunId } from '../../../server/trigger/marker-run-id';
 
 export interface HandlerResult {

@@ -19,7 +19,11 @@ export interface AirflowClientOptions {
 }
 
 export class AirflowApiError extends Error {
-  constructor(readonly status: number, readonly detail: string, readonly operation: string) {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly operation: string,
+  ) {
     super(`Airflow ${operation} failed: HTTP ${status}${detail ? `: ${detail}` : ''}`);
     this.name = 'AirflowApiError';
   }
@@ -132,7 +136,12 @@ export class AirflowClient {
     return `Bearer ${this.token}`;
   }
 
-  private async call<T>(operation: string, method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; schema?: z.ZodType<T> } = {}): Promise<T> {
+  private async call<T>(
+    operation: string,
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; schema?: z.ZodType<T> } = {},
+  ): Promise<T> {
     const response = await this.send(operation, method, path, options);
     if (!options.schema) return undefined as T;
     const parsed = options.schema.safeParse(await response.json());
@@ -167,9 +176,10 @@ export class AirflowClient {
   async triggerDagRun(dagId: string, request: { dagRunId: string; conf?: Record<string, unknown>; note?: string }): Promise<{ run: AirflowDagRun | null; created: boolean }> {
     const version = await this.apiVersion();
     // Airflow 3 requires logical_date in the body (null: the run is not tied to a data interval).
-    const body = version === 'v2'
-      ? { dag_run_id: request.dagRunId, logical_date: null, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) }
-      : { dag_run_id: request.dagRunId, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) };
+    const body =
+      version === 'v2'
+        ? { dag_run_id: request.dagRunId, logical_date: null, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) }
+        : { dag_run_id: request.dagRunId, conf: request.conf ?? {}, ...(request.note ? { note: request.note } : {}) };
     try {
       const run = await this.call('trigger DAG run', 'POST', this.dagPath(dagId, '/dagRuns'), { body, schema: dagRunSchema });
       return { run, created: true };
@@ -212,9 +222,7 @@ export class AirflowClient {
     });
     const entries = typeof log.content === 'string' ? log.content.split('\n').filter((line) => line !== '') : log.content;
     return {
-      lines: entries.map((entry) =>
-        typeof entry === 'string' ? { at: null, level: null, message: entry } : { at: entry.timestamp ?? null, level: entry.level ?? null, message: entry.event },
-      ),
+      lines: entries.map((entry) => (typeof entry === 'string' ? { at: null, level: null, message: entry } : { at: entry.timestamp ?? null, level: entry.level ?? null, message: entry.event })),
       continuationToken: log.continuation_token ?? null,
     };
   }
@@ -252,10 +260,12 @@ export class AirflowClient {
   /** Scheduler and metadatabase health as Airflow reports it. */
   async health(): Promise<{ metadatabase: string; scheduler: string }> {
     const version = await this.apiVersion();
-    const schema = z.object({
-      metadatabase: z.object({ status: z.string().nullable().optional() }).loose(),
-      scheduler: z.object({ status: z.string().nullable().optional() }).loose(),
-    }).loose();
+    const schema = z
+      .object({
+        metadatabase: z.object({ status: z.string().nullable().optional() }).loose(),
+        scheduler: z.object({ status: z.string().nullable().optional() }).loose(),
+      })
+      .loose();
     const health = await this.call('health', 'GET', version === 'v2' ? '/monitor/health' : '/health', { schema });
     return { metadatabase: health.metadatabase.status ?? 'unknown', scheduler: health.scheduler.status ?? 'unknown' };
   }
@@ -265,7 +275,12 @@ export class AirflowClient {
 function parseAirflow2Line(line: string): AirflowLogChunk['lines'][number] {
   const match = /^\[(\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?)\] \{[^}]*\} ([A-Z]+) - (.*)$/.exec(line);
   if (!match) return { at: null, level: null, message: line };
-  const at = new Date(match[1]!.replace(' ', 'T').replace(',', '.').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+  const at = new Date(
+    match[1]!
+      .replace(' ', 'T')
+      .replace(',', '.')
+      .replace(/([+-]\d\d)(\d\d)$/, '$1:$2'),
+  );
   return { at: Number.isNaN(at.getTime()) ? null : at.toISOString(), level: match[2]!.toLowerCase(), message: match[3]! };
 }
 

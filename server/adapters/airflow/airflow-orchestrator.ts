@@ -1,21 +1,11 @@
 import { newRunId } from '../../pipeline/run-pipeline';
 import { STEP_NAMES } from '../../pipeline/steps';
-import {
-  RunNotFoundError,
-  type LogPage,
-  type Orchestrator,
-  type RunPage,
-  type RunStatus,
-  type RunView,
-  type TaskStatus,
-  type TaskView,
-  type TriggerRequest,
-} from '../../ports/orchestrator';
-import type { AirflowClient, AirflowDagRun } from './airflow-client';
+import { type LogPage, type Orchestrator, RunNotFoundError, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerRequest } from '../../ports/orchestrator';
+import { triggerOfConf } from '../../runs/run-conf';
 import type { RunRepository } from '../../runs/run-repository';
 import { isFinished } from '../../runs/run-status';
-import { triggerOfConf } from '../../runs/run-conf';
 import { redactUrls } from '../../util/redact';
+import type { AirflowClient, AirflowDagRun } from './airflow-client';
 
 /** Airflow's DAG run states in ours. */
 export function runStatusOf(state: string | null | undefined): RunStatus {
@@ -83,7 +73,11 @@ export function mergeRun(airflow: RunView | null, recorded: RunView | null): Run
 export class AirflowOrchestrator implements Orchestrator {
   readonly kind = 'airflow' as const;
 
-  constructor(private readonly client: AirflowClient, private readonly dagId: string, private readonly runs: RunRepository) {}
+  constructor(
+    private readonly client: AirflowClient,
+    private readonly dagId: string,
+    private readonly runs: RunRepository,
+  ) {}
 
   private toView(run: AirflowDagRun): RunView {
     const conf = run.conf ?? {};

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+
 import { waitFor } from '../../helpers/runner';
 
 const BIN = resolve('bin/stockflow.js');
@@ -70,11 +71,15 @@ export function startCli(args: string[], env: Record<string, string>, options: {
 
 /** Waits for a line of the process's stderr to match, failing early when the process exits. */
 export async function waitForStderr(cli: CliProcess, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
-  await waitFor(`stderr to match ${pattern}`, async () => {
-    if (pattern.test(cli.stderr)) return true;
-    if (!cli.running) throw new Error(`the process exited before its stderr matched ${pattern}:\n${cli.stderr}`);
-    return false;
-  }, timeoutMs);
+  await waitFor(
+    `stderr to match ${pattern}`,
+    async () => {
+      if (pattern.test(cli.stderr)) return true;
+      if (!cli.running) throw new Error(`the process exited before its stderr matched ${pattern}:\n${cli.stderr}`);
+      return false;
+    },
+    timeoutMs,
+  );
 }
 
 /** Runs a probe that may fail while a database is down: a failure counts as "not yet". */

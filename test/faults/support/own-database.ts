@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import pg from 'pg';
+
 import { FolderObjectStore } from '../../../server/adapters/folder-object-store';
 import { migrate } from '../../../server/db/migrate';
 import { createPool } from '../../../server/db/pool';
 import { seedSynthetic } from '../../../server/seed/synthetic';
-import { startOwnPostgres, type OwnPostgres } from '../../helpers/tls-postgres';
+import { type OwnPostgres, startOwnPostgres } from '../../helpers/tls-postgres';
 
 /** A migrated `stockflow` database on a cluster of our own (never the shared 5432: we stop this one). */
 export interface OwnDatabase {

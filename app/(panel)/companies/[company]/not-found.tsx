@@ -5,7 +5,9 @@ export default function CompanyNotFound() {
   return (
     <>
       <h1>No such company</h1>
-      <div className="empty">No rows are stored for this company name. <Link href="/companies">Find a company</Link></div>
+      <div className="empty">
+        No rows are stored for this company name. <Link href="/companies">Find a company</Link>
+      </div>
     </>
   );
 }

@@ -1,8 +1,10 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { loadCompanyChart } from '@/server/read-models/company-chart';
+
 import { CompanyCharts } from '@/components/companies/CompanyCharts';
 import { formatNumber } from '@/components/runs/format';
+import { loadCompanyChart } from '@/server/read-models/company-chart';
+
 import { getServices } from '../../../_lib/services';
 import { requireUser } from '../../../_lib/session';
 
@@ -27,30 +29,67 @@ export default async function CompanyPage({ params, searchParams }: { params: Pr
     const problem = chart.problems[name];
     const typed = Array.isArray(raw[name]) ? raw[name][0] : raw[name];
     return (
-      <label>{label}{' '}
-        <input type="date" name={name} defaultValue={problem ? (typed ?? '') : (chart[name] ?? '')} aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${name}-problem` : undefined} />
-        {problem && <span id={`${name}-problem`} role="alert" className="field-error">{problem} — not applied</span>}
+      <label>
+        {label}{' '}
+        <input
+          type="date"
+          name={name}
+          defaultValue={problem ? (typed ?? '') : (chart[name] ?? '')}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? `${name}-problem` : undefined}
+        />
+        {problem && (
+          <span id={`${name}-problem`} role="alert" className="field-error">
+            {problem} — not applied
+          </span>
+        )}
       </label>
     );
   };
   return (
     <>
-      <p><Link href="/companies">← Companies</Link></p>
+      <p>
+        <Link href="/companies">← Companies</Link>
+      </p>
       <h1>{company}</h1>
       <form className="toolbar" method="get" aria-label="Date range">
         {rangeField('from', 'From')}
         {rangeField('to', 'To')}
-        <button type="submit" className="primary">Show</button>
+        <button type="submit" className="primary">
+          Show
+        </button>
         <Link href={`/companies/${encodeURIComponent(company)}`}>All dates</Link>
         <Link href={`/data?company=${encodeURIComponent(company)}`}>Rows in the data browser</Link>
       </form>
       <div className="cards">
-        <div className="card"><div className="label">First date</div><div className="value">{chart.stats.firstDate ?? '–'}</div></div>
-        <div className="card"><div className="label">Last date</div><div className="value">{chart.stats.lastDate ?? '–'}</div></div>
-        <div className="card"><div className="label">Rows</div><div className="value" data-testid="company-rows">{formatNumber(chart.stats.rows)}</div></div>
-        <div className="card"><div className="label">Min / max close</div><div className="value">{formatNumber(chart.stats.minClose)} / {formatNumber(chart.stats.maxClose)}</div></div>
+        <div className="card">
+          <div className="label">First date</div>
+          <div className="value">{chart.stats.firstDate ?? '–'}</div>
+        </div>
+        <div className="card">
+          <div className="label">Last date</div>
+          <div className="value">{chart.stats.lastDate ?? '–'}</div>
+        </div>
+        <div className="card">
+          <div className="label">Rows</div>
+          <div className="value" data-testid="company-rows">
+            {formatNumber(chart.stats.rows)}
+          </div>
+        </div>
+        <div className="card">
+          <div className="label">Min / max close</div>
+          <div className="value">
+            {formatNumber(chart.stats.minClose)} / {formatNumber(chart.stats.maxClose)}
+          </div>
+        </div>
       </div>
-      {chart.points.length === 0 ? <div className="empty" style={{ marginTop: '1rem' }}>No rows in this date range.</div> : <CompanyCharts points={chart.points} bucketed={chart.downsampled} />}
+      {chart.points.length === 0 ? (
+        <div className="empty" style={{ marginTop: '1rem' }}>
+          No rows in this date range.
+        </div>
+      ) : (
+        <CompanyCharts points={chart.points} bucketed={chart.downsampled} />
+      )}
       <p className="muted" data-testid="chart-note">
         {chart.downsampled
           ? `${formatNumber(chart.stats.rows)} trading days in ${formatNumber(chart.points.length)} buckets of consecutive days (grouped on the server); hover a candle to see the days it covers. `

@@ -1,9 +1,11 @@
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
+
+import { RunLive } from '@/components/runs/RunLive';
 import { hasRole } from '@/server/auth/roles';
 import { STEP_NAMES } from '@/server/pipeline/steps';
 import { loadRunDetail } from '@/server/read-models/run-detail';
-import { RunLive } from '@/components/runs/RunLive';
+
 import { getServices } from '../../../_lib/services';
 import { requireUser } from '../../../_lib/session';
 

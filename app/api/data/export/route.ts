@@ -1,8 +1,9 @@
 import { NextResponse } from 'next/server';
-import { exportCsv } from '@/server/read-models/data-export';
-import { parseDataQuery } from '@/server/read-models/data-page';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { exportCsv } from '@/server/read-models/data-export';
+import { parseDataQuery } from '@/server/read-models/data-page';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,7 +14,15 @@ export async function GET(request: Request) {
   // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
   const raw = searchParamsRecord(new URL(request.url).searchParams);
   const { problems } = parseDataQuery(raw);
-  if (Object.keys(problems).length > 0) return NextResponse.json({ error: Object.entries(problems).map(([field, message]) => `${field}: ${message}`).join('; ') }, { status: 400 });
+  if (Object.keys(problems).length > 0)
+    return NextResponse.json(
+      {
+        error: Object.entries(problems)
+          .map(([field, message]) => `${field}: ${message}`)
+          .join('; '),
+      },
+      { status: 400 },
+    );
   const services = await getServices();
   const release = services.exportSlots.acquire(user.id);
   if (!release) return NextResponse.json({ error: 'You have two exports running; wait for one to finish.' }, { status: 429 });

@@ -1,9 +1,10 @@
 import { NextResponse } from 'next/server';
+
+import { getServices } from '@/app/_lib/services';
+import { recordThrottled, recordUnread, refusedEntries } from '@/server/trigger/delivery-decisions';
+import { readDelivery } from '@/server/trigger/delivery-request';
 import { handleEventDelivery } from '@/server/trigger/events-http-server';
 import { SnsVerifier } from '@/server/trigger/sns-signature';
-import { readDelivery } from '@/server/trigger/delivery-request';
-import { recordThrottled, recordUnread, refusedEntries } from '@/server/trigger/delivery-decisions';
-import { getServices } from '@/app/_lib/services';
 
 export const dynamic = 'force-dynamic';
 

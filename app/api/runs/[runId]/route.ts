@@ -1,7 +1,8 @@
 import { NextResponse } from 'next/server';
-import { loadRunDetail } from '@/server/read-models/run-detail';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { loadRunDetail } from '@/server/read-models/run-detail';
 import { runIdSchema } from '@/server/runs/run-id';
 
 export const dynamic = 'force-dynamic';

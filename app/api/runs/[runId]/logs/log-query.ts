@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
+
 import { STEP_NAMES } from '@/server/pipeline/steps';
 import type { LogPage } from '@/server/ports/orchestrator';
 import { runIdSchema } from '@/server/runs/run-id';

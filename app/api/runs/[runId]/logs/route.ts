@@ -1,6 +1,8 @@
 import { NextResponse } from 'next/server';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+
 import { type FilteredLogPage, LOG_LEVELS, logPageQuerySchema, parseQuery, parseRunId } from './log-query';
 
 export const dynamic = 'force-dynamic';
@@ -23,7 +25,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
     const options = { after: after ?? null, tail, limit: 2000 };
     // Filters are answered from stockflow.task_logs, where every engine's steps log.
     const filtered = filter.levels !== undefined || filter.contains !== undefined;
-    const page = filtered ? await services.runs.readLog(runId.data, step, { ...options, ...filter }) : await services.orchestrator.readLog(runId.data, step, { ...options, tryNumber: filter.tryNumber });
+    const page = filtered
+      ? await services.runs.readLog(runId.data, step, { ...options, ...filter })
+      : await services.orchestrator.readLog(runId.data, step, { ...options, tryNumber: filter.tryNumber });
     const matches = filter.contains && !after ? await services.runs.countLogLines(runId.data, step, filter) : null;
     return NextResponse.json({ ...page, matches } satisfies FilteredLogPage);
   } catch (error) {

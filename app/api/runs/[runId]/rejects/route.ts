@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
+
 import { NextResponse } from 'next/server';
-import { openRunRejects } from '@/server/pipeline/output-layout';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
+import { openRunRejects } from '@/server/pipeline/output-layout';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
+
 import { NextResponse } from 'next/server';
+
 import { getServices } from '@/app/_lib/services';
 import { currentUser } from '@/app/_lib/session';
 import { logTextPages } from '@/server/runs/log-text';
+
 import { LOG_LEVELS, logSelectionSchema, parseQuery, parseRunId } from '../log-query';
 
 export const dynamic = 'force-dynamic';
