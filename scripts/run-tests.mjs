@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['server', 'infra', 'test', 'e2e'];
-const skip = new Set(['node_modules', '.next', '.stockflow', 'dist']);
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['server', 'components', 'infra', 'test', 'e2e'];
+const skip = new Set(['node_modules', '.next', '.stockflow', 'dist', 'build']);
 
 function findTests(folder) {
   let entries;

@@ -91,6 +91,10 @@ describe('the dependency rule (DESIGN §3)', () => {
           { specifier: '@/server/read-models/identity-fields', typeOnly: false },
         ],
       ],
+      // A browser-safe module (zod only), and one that reaches pg two imports down.
+      ['server/read-models/identity-fields.ts', [{ specifier: 'zod', typeOnly: false }]],
+      ['server/runs/run-outcome.ts', [{ specifier: './run-repository', typeOnly: false }]],
+      ['server/runs/run-repository.ts', [{ specifier: 'pg', typeOnly: false }]],
       [
         'app/(panel)/page.tsx',
         [

@@ -12,9 +12,11 @@ import ts from 'typescript';
  * - server/ports imports only server/ports and Node built-ins (interfaces, nothing that implements them);
  * - nothing in server/ imports React, Next.js, server-only, app/ or components/;
  * - components/ never imports server/adapters or server/db (not even a type: components draw what a
- *   read model returns); from the rest of server/ only types, except server/read-models, whose
- *   plain constants (field labels) the browser may share. Values from elsewhere in server/ would
- *   pull pg or AWS clients into the browser bundle.
+ *   read model returns); values from the rest of server/ only from browser-safe modules: ones whose
+ *   own value imports, followed all the way, reach no Node built-in and no package but zod and
+ *   papaparse (the pipeline's pure row rules, labels, constants). Anything else would pull pg or AWS
+ *   clients into the browser bundle.
+ * Test files may use test tools (a package rule does not apply to `*.test.ts`).
  */
 
 export interface ImportRef {
@@ -81,18 +83,45 @@ export function ruleBroken(file: string, ref: ImportRef): string | null {
     if (target.kind === 'package' && FRAMEWORKS.includes(target.name)) return 'server/ imports no React or Next.js';
     if (target.kind === 'local' && (within(target.path, 'app') || within(target.path, 'components'))) return 'server/ imports nothing from app/ or components/';
   }
+  const isTest = /\.test\.tsx?$/.test(file);
   if (within(file, 'server/pipeline')) {
-    if (target.kind === 'package' && !isBuiltin(target.name) && target.name !== 'zod') return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
+    if (target.kind === 'package' && !isTest && !isBuiltin(target.name) && target.name !== 'zod') return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
     if (target.kind === 'local' && !within(target.path, 'server/pipeline') && !within(target.path, 'server/ports'))
       return 'server/pipeline imports only server/pipeline, server/ports, Node built-ins and zod';
   }
   if (within(file, 'server/ports')) {
-    if (target.kind === 'package' && !isBuiltin(target.name)) return 'server/ports imports only server/ports and Node built-ins';
+    if (target.kind === 'package' && !isTest && !isBuiltin(target.name)) return 'server/ports imports only server/ports and Node built-ins';
     if (target.kind === 'local' && !within(target.path, 'server/ports')) return 'server/ports imports only server/ports and Node built-ins';
   }
   if (within(file, 'components') && target.kind === 'local') {
     if (within(target.path, 'server/adapters') || within(target.path, 'server/db')) return 'components/ never import server/adapters or server/db';
-    if (within(target.path, 'server') && !within(target.path, 'server/read-models') && !ref.typeOnly) return 'components/ import only types from server/ (values only from server/read-models)';
+  }
+  return null;
+}
+
+const BROWSER_PACKAGES = ['zod', 'papaparse'];
+
+/** The graph's file for a local import path (`x` -> `x.ts`, `x.tsx`, `x/index.ts`), if any. */
+function fileOf(graph: ReadonlyMap<string, readonly ImportRef[]>, path: string): string | null {
+  return [path, `${path}.ts`, `${path}.tsx`, `${path}/index.ts`].find((candidate) => graph.has(candidate)) ?? null;
+}
+
+/** What makes a module unsafe for the browser: the first forbidden import on its value-import paths, or null. */
+export function browserUnsafeReason(graph: ReadonlyMap<string, readonly ImportRef[]>, path: string, seen = new Set<string>()): string | null {
+  const file = fileOf(graph, path);
+  if (!file) return `${path} is not a module of this repository`;
+  if (seen.has(file)) return null;
+  seen.add(file);
+  for (const ref of graph.get(file)!) {
+    if (ref.typeOnly) continue;
+    const target = resolveTarget(file, ref.specifier);
+    if (target.kind === 'package') {
+      if (!BROWSER_PACKAGES.includes(target.name)) return `${file} imports ${ref.specifier}`;
+    } else {
+      if (within(target.path, 'server/adapters') || within(target.path, 'server/db')) return `${file} imports ${ref.specifier}`;
+      const deeper = browserUnsafeReason(graph, target.path, seen);
+      if (deeper) return deeper;
+    }
   }
   return null;
 }
@@ -103,6 +132,11 @@ export function checkImports(graph: ReadonlyMap<string, readonly ImportRef[]>): 
     for (const ref of refs) {
       const rule = ruleBroken(file, ref);
       if (rule) violations.push({ file, specifier: ref.specifier, rule });
+      const target = resolveTarget(file, ref.specifier);
+      if (!rule && within(file, 'components') && !ref.typeOnly && target.kind === 'local' && within(target.path, 'server')) {
+        const unsafe = browserUnsafeReason(graph, target.path);
+        if (unsafe) violations.push({ file, specifier: ref.specifier, rule: `components/ take values from server/ only from browser-safe modules (${unsafe})` });
+      }
     }
   }
   return violations;
