@@ -38,10 +38,17 @@ SELECT count(*)::int AS views FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.ob
 -- name: create_next_table
 CREATE TABLE public.historical_stocks_data_next (LIKE public.historical_stocks_data INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 
+-- FREEZE: the table was created in this transaction, so its rows can be written frozen (no later
+-- vacuum pass to freeze them, no hint-bit writes on first read).
 -- name: copy_rows_next
 COPY public.historical_stocks_data_next (stock_date, open_value, high_value, low_value, close_value,
   volume_traded, daily_percent_change, value_change, company_name)
-FROM STDIN WITH (FORMAT csv, NULL '');
+FROM STDIN WITH (FORMAT csv, NULL '', FREEZE);
+
+-- Index builds sort in memory up to this much (the default 64 MB spills 2 M rows to disk), shared
+-- by the parallel workers PostgreSQL gives a btree build.
+-- name: index_build_memory
+SET LOCAL maintenance_work_mem = '256MB';
 
 -- name: keep_other_companies
 INSERT INTO public.historical_stocks_data_next

@@ -165,6 +165,7 @@ export class PgStockTable implements StockTable {
     const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
     const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
     onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes`);
+    await client.query(queries.index_build_memory!);
     for (const constraint of constraints) {
       await client.query(`ALTER TABLE public.historical_stocks_data_next ADD CONSTRAINT ${quote(`${constraint.name}_next`)} ${constraint.definition}`);
     }
