@@ -145,12 +145,11 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${product.url}/data`);
     await page.locator('table tbody tr').first().waitFor();
-    await product.screenshot(page, 'data-ux-1280');
+    await product.screenshot(page, 'data-ux');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await page.locator('table tbody tr').first().waitFor();
     await assertFitsPhone(page, 'the data page');
-    await product.screenshot(page, 'data-ux-390');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -195,12 +194,11 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     await tooltip.waitFor();
     assert.match(await tooltip.innerText(), /\d{4}-\d{2}-\d{2} – \d{4}-\d{2}-\d{2} \(2 trading days\)/);
     assert.match(await tooltip.innerText(), /Open [\d,.]+ · High [\d,.]+ · Low [\d,.]+ · Close [\d,.]+/);
-    await product.screenshot(page, 'company-candles-1280');
+    await product.screenshot(page, 'company-candles');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await candles.first().waitFor();
     await assertFitsPhone(page, 'the company page');
-    await product.screenshot(page, 'company-candles-390');
     await page.setViewportSize({ width: 1280, height: 900 });
 
     // A short range: one candle per day, the tooltip names the day.

@@ -48,7 +48,6 @@ describe('markers seen in Chromium', { timeout: 600_000 }, () => {
     await started.waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the markers page fits a phone screen (overflow ${overflow}px)`);
-    await product.screenshot(page, 'markers-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
 
     // The started entry links to its run.

@@ -243,7 +243,6 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     await page.locator('[data-testid="chart-price"] svg').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the company page fits a phone screen (overflow ${overflow}px)`);
-    await product.screenshot(page, 'company-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${product.url}/companies`);
     await product.screenshot(page, 'companies');

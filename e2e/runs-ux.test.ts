@@ -109,7 +109,6 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await page.reload();
     await grid.waitFor();
     assert.ok((await overflow(page)) <= 0, `the runs page fits a phone screen (overflow ${await overflow(page)}px)`);
-    await product.screenshot(page, 'runs-ux-list-phone');
     await page.close();
   });
 
@@ -159,7 +158,6 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
     await page.reload();
     await log.waitFor();
     assert.ok((await overflow(page)) <= 0, `the run page fits a phone screen (overflow ${await overflow(page)}px)`);
-    await product.screenshot(page, 'runs-ux-detail-phone');
     assert.deepEqual(
       consoleErrors.filter((text) => /hydrat|#418|#425/i.test(text)),
       [],

@@ -108,7 +108,6 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
 
     await page.setViewportSize({ width: 390, height: 844 });
     await noHorizontalOverflow(page);
-    await product.screenshot(page, 'upload-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.getByRole('button', { name: 'Start a run' }).click();
