@@ -1,16 +1,14 @@
 import { NextResponse } from 'next/server';
 
 import { getServices } from '@/app/_lib/services';
-import { currentUser } from '@/app/_lib/session';
+import { withUser } from '@/app/_lib/with-user';
 import { exportCsv } from '@/server/read-models/data-export';
 import { parseDataQuery } from '@/server/read-models/data-page';
 
 export const dynamic = 'force-dynamic';
 
 /** The data page's filtered, sorted view as CSV, streamed from the database. */
-export async function GET(request: Request) {
-  const user = await currentUser();
-  if (!user) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
+export const GET = withUser('viewer', async (request: Request, user) => {
   // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
   const raw = searchParamsRecord(new URL(request.url).searchParams);
   const { problems } = parseDataQuery(raw);
@@ -52,7 +50,7 @@ export async function GET(request: Request) {
   return new Response(body, {
     headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="historical_stocks_data-${stamp}.csv"`, 'cache-control': 'no-store' },
   });
-}
+});
 
 /** Repeated parameters (one hide checkbox per column) kept as lists, like a page's searchParams. */
 function searchParamsRecord(params: URLSearchParams): Record<string, string | string[]> {

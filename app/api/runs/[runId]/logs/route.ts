@@ -1,7 +1,7 @@
 import { NextResponse } from 'next/server';
 
 import { getServices } from '@/app/_lib/services';
-import { currentUser } from '@/app/_lib/session';
+import { withUser } from '@/app/_lib/with-user';
 
 import { type FilteredLogPage, LOG_LEVELS, logPageQuerySchema, parseQuery, parseRunId } from './log-query';
 
@@ -12,8 +12,7 @@ export const dynamic = 'force-dynamic';
  * try, level=warn for WARN and ERROR only, q=text for the lines containing it (searched in the
  * database over the whole log, not in the lines the page holds).
  */
-export async function GET(request: Request, { params }: { params: Promise<{ runId: string }> }) {
-  if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
+export const GET = withUser('viewer', async (request: Request, _user, { params }: { params: Promise<{ runId: string }> }) => {
   const query = parseQuery(logPageQuerySchema, request);
   if (!query.ok) return query.response;
   const runId = parseRunId((await params).runId);
@@ -38,4 +37,4 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
     if (name === 'RunNotFoundError') return NextResponse.json({ error: (error as Error).message }, { status: 404 });
     throw error;
   }
-}
+});

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { NextResponse } from 'next/server';
 
 import { getServices } from '@/app/_lib/services';
-import { currentUser } from '@/app/_lib/session';
+import { withUser } from '@/app/_lib/with-user';
 import { logTextPages } from '@/server/runs/log-text';
 
 import { LOG_LEVELS, logSelectionSchema, parseQuery, parseRunId } from '../log-query';
@@ -11,8 +11,7 @@ import { LOG_LEVELS, logSelectionSchema, parseQuery, parseRunId } from '../log-q
 export const dynamic = 'force-dynamic';
 
 /** A step's whole log (one try, or all) as a text file, streamed a page at a time from the database. */
-export async function GET(request: Request, { params }: { params: Promise<{ runId: string }> }) {
-  if (!(await currentUser())) return NextResponse.json({ error: 'sign in first' }, { status: 401 });
+export const GET = withUser('viewer', async (request: Request, _user, { params }: { params: Promise<{ runId: string }> }) => {
   const query = parseQuery(logSelectionSchema, request);
   if (!query.ok) return query.response;
   const runId = parseRunId((await params).runId);
@@ -26,4 +25,4 @@ export async function GET(request: Request, { params }: { params: Promise<{ runI
   return new Response(Readable.toWeb(Readable.from(text)) as ReadableStream, {
     headers: { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
   });
-}
+});
