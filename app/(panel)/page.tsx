@@ -18,8 +18,8 @@ export default async function OverviewPage() {
       <AutoRefresh active={overview.active.length > 0} />
       {data.demoCompanies > 0 && (
         <p className="notice" role="note" data-testid="demo-notice">
-          Demo data: {formatNumber(data.demoCompanies)} of the {formatNumber(data.companies)} companies in the table are synthetic. Copy real files in with <code>stockflow seed --from DIR</code>: it
-          replaces the demo files, and the next run removes the demo rows.
+          Demo data: {formatNumber(data.demoCompanies)} of the {formatNumber(data.companies)} companies in the table are synthetic. Copy real files in with <code>stockflow seed --from DIR</code> (it
+          replaces the demo files), or upload a company list and its files on the Upload page; the next run removes the demo rows.
         </p>
       )}
       <div className="cards">

@@ -46,7 +46,10 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     throw error;
   }
   const list = parseCompanyList(listText);
-  const demo = (await context.source.head(KEYS.demoMarker)) !== null;
+  // Demo data until someone replaces the list (seed --from removes the marker; an upload of the
+  // list through the panel or straight into the bucket leaves it, but makes the list newer).
+  const [marker, listInfo] = await Promise.all([context.source.head(KEYS.demoMarker), context.source.head(KEYS.companyList)]);
+  const demo = marker !== null && listInfo !== null && listInfo.lastModified.getTime() <= marker.lastModified.getTime();
   const loadMode = context.loadMode ?? 'companies';
 
   const filesByName = new Map<string, { key: string; size: number }>();

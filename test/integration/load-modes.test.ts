@@ -104,6 +104,20 @@ describe('load modes, demo data and what a load changed', () => {
     assert.equal(summary.demo, false, 'the source is no longer demo data');
   });
 
+  it('a company list written after the demo seed (an upload) makes the source real: the next run removes the demo rows', async () => {
+    await seedSynthetic(store, 12);
+    const demo = await run();
+    assert.ok(demo.load.changes.totals.added > 0);
+    // S3 keeps LastModified to the second: the upload comes in a later one.
+    await new Promise((wait) => setTimeout(wait, 1100));
+    await putBatch(store, { uploaded: history(4) });
+    const real = await run();
+    assert.deepEqual(await companiesInTable(), { uploaded: 4 }, 'only the uploaded company is left');
+    assert.equal(real.load.companiesRemoved, 12);
+    const summary = await runPipeline(pipelineContext(database.pool, store, 'after-upload'));
+    assert.equal(summary.demo, false);
+  });
+
   for (const path of ['bulk', 'incremental'] as const) {
     it(`replace mode (${path} path) leaves exactly the batch and counts every change per company`, async () => {
       await putBatch(store, { alpha: history(10), beta: history(5), gamma: history(5) });
