@@ -67,6 +67,12 @@ export async function buildLocalCli(outfile = LOCAL_BUNDLE) {
   return { bundle: outfile, metafile: result.metafile };
 }
 
+/** The benchmark's one-run script compiled the same way, so it measures what the CLI ships (no tsx in memory). */
+export async function buildBenchRun(outfile = join(ROOT, 'build/bench/run-once.mjs')) {
+  await bundleCli({ entry: "import './scripts/bench/run-once';\n", outfile, plugins: [] });
+  return outfile;
+}
+
 async function bundleCli({ entry, outfile, plugins }) {
   const result = await build({
     stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'stockflow-cli.ts', loader: 'ts' },

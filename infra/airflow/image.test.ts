@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Metafile } from 'esbuild';
 
-// @ts-expect-error: plain ESM build script without type declarations
 import { buildCli, BUNDLE_PATH } from '../../scripts/build-cli.mjs';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres';
 
@@ -27,7 +26,7 @@ describe('the stockflow CLI bundle of the Airflow image', () => {
   let metafile: Metafile;
   before(async () => {
     out = mkdtempSync(join(tmpdir(), 'stockflow-image-'));
-    ({ bundle, metafile } = (await buildCli(join(out, 'opt/stockflow'))) as { bundle: string; metafile: Metafile });
+    ({ bundle, metafile } = await buildCli(join(out, 'opt/stockflow')));
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
