@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { E2E_EVENTS_SECRET, type RunningProduct, signIn, startProduct } from './product';
+import { E2E_EVENTS_SECRET, type RunningProduct, signIn, withProduct } from './product';
 
 // A long key: it must wrap at phone width rather than widen the page.
 const LONG_DIR = 'exports/daily-batches/region-north-america-and-caribbean/2026-11-25T18-00-00Z-final-upload';
 
 describe('markers seen in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(
-    async () => {
-      product = await startProduct();
-    },
-    { timeout: 300_000 },
-  );
-  after(async () => {
-    await product?.stop();
-  });
+  withProduct((started) => (product = started));
 
   it('lists a marker the watcher started a run for and an event for another bucket it ignored, refreshing by itself', async () => {
     const page = await product.newPage();

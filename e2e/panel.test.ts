@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { E2E_EVENTS_SECRET, type RunningProduct, signIn, startProduct } from './product';
+import { E2E_EVENTS_SECRET, pageSignedInAs, type RunningProduct, signIn, withProduct } from './product';
 
 describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(
-    async () => {
-      product = await startProduct();
-    },
-    { timeout: 300_000 },
-  );
-  after(async () => {
-    await product?.stop();
-  });
+  withProduct((started) => (product = started));
 
   it('refuses a wrong password and signs the admin in', async () => {
     // The start banner says to drop markers into the monitored folder: it exists already.
@@ -57,10 +49,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
   });
 
   it('lets a viewer look but not act', async () => {
-    const added = await product.cli(['user', 'add', 'vera', '--role', 'viewer', '--password', 'viewer-password-1']);
-    assert.equal(added.code, 0, added.stderr);
-    const page = await product.newPage();
-    await signIn(page, product.url, 'vera', 'viewer-password-1');
+    const page = await pageSignedInAs(product, 'vera', 'viewer', 'viewer-password-1');
     await page.goto(`${product.url}/runs`);
     // The page has drawn its content (a positive signal) before we look for what must be absent.
     await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 
 import { type Browser, chromium, type Page } from 'playwright-core';
 
@@ -139,4 +140,28 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${url}/`);
+}
+
+/** Starts the product before the enclosing suite's tests and stops it after them; `use` receives it. */
+export function withProduct(use: (product: RunningProduct) => void, extraEnv: Record<string, string> = {}): void {
+  let started: RunningProduct | undefined;
+  before(
+    async () => {
+      started = await startProduct(extraEnv);
+      use(started);
+    },
+    { timeout: 300_000 },
+  );
+  after(async () => {
+    await started?.stop();
+  });
+}
+
+/** Adds a user with the CLI and opens a page signed in as them. */
+export async function pageSignedInAs(product: RunningProduct, username: string, role: 'viewer' | 'operator' | 'admin', password: string): Promise<Page> {
+  const added = await product.cli(['user', 'add', username, '--role', role, '--password', password]);
+  if (added.code !== 0) throw new Error(`stockflow user add ${username} failed: ${added.stderr}`);
+  const page = await product.newPage();
+  await signIn(page, product.url, username, password);
+  return page;
 }

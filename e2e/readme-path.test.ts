@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import type { Page } from 'playwright-core';
 
-import { type RunningProduct, signIn, startProduct } from './product';
+import { type RunningProduct, signIn, withProduct } from './product';
 
 const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
 const present = existsSync(join(SAMPLE, 'stocks')) && existsSync(join(SAMPLE, 'top_companies.txt'));
@@ -19,15 +19,7 @@ const REAL_COMPANIES = '995';
  */
 describe('from demo data to the real sample, as the README says', { skip: !present && `no sample at ${SAMPLE}`, timeout: 900_000 }, () => {
   let product: RunningProduct;
-  before(
-    async () => {
-      product = await startProduct();
-    },
-    { timeout: 300_000 },
-  );
-  after(async () => {
-    await product?.stop();
-  });
+  withProduct((started) => (product = started));
 
   async function waitForRuns(succeeded: number): Promise<void> {
     const deadline = Date.now() + 600_000;

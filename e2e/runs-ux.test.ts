@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import type { Page } from 'playwright-core';
 
-import { type RunningProduct, signIn, startProduct } from './product';
+import { pageSignedInAs, type RunningProduct, signIn, withProduct } from './product';
 
 // A marker key as long as real nested S3 keys get: it must never widen the page.
 const LONG_KEY = `stockflow-monitored/${'very-long-folder-name/'.repeat(13)}batch/.SUCCESS`.slice(0, 300);
@@ -18,15 +18,7 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
   let product: RunningProduct;
   let successRunId = '';
 
-  before(
-    async () => {
-      product = await startProduct();
-    },
-    { timeout: 300_000 },
-  );
-  after(async () => {
-    await product?.stop();
-  });
+  withProduct((started) => (product = started));
 
   /** A failed run as an engine records it: discover failed twice (two tries, each with its log), notify mailed it. */
   async function recordFailedRun(): Promise<void> {
@@ -253,10 +245,7 @@ describe('the runs screens in Chromium', { timeout: 900_000 }, () => {
   });
 
   it('lets a viewer read runs but not cancel or re-run them', async () => {
-    const added = await product.cli(['user', 'add', 'val', '--role', 'viewer', '--password', 'viewer-password-2']);
-    assert.equal(added.code, 0, added.stderr);
-    const page = await product.newPage();
-    await signIn(page, product.url, 'val', 'viewer-password-2');
+    const page = await pageSignedInAs(product, 'val', 'viewer', 'viewer-password-2');
     await page.goto(`${product.url}/runs`);
     await page.getByRole('table', { name: 'Runs by step, oldest run first' }).waitFor();
     assert.equal(await page.getByRole('checkbox').count(), 0);

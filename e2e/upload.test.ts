@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 
 import { streamToString } from '../server/pipeline/streams';
 import { startTestS3, type TestS3 } from '../test/helpers/s3';
-import { type RunningProduct, signIn, startProduct } from './product';
+import { type RunningProduct, signIn, startProduct, withProduct } from './product';
 
 const COMPANY = 'zzupload';
 const STOCK_FILE = [
@@ -34,15 +34,7 @@ async function noHorizontalOverflow(page: Page): Promise<void> {
 
 describe('uploading source files from the browser', { timeout: 600_000 }, () => {
   let product: RunningProduct;
-  before(
-    async () => {
-      product = await startProduct();
-    },
-    { timeout: 300_000 },
-  );
-  after(async () => {
-    await product?.stop();
-  });
+  withProduct((started) => (product = started));
 
   it('refuses uploads to its route without an operator session or with a key off the allow-list', async () => {
     const anonymous = await fetch(`${product.url}/api/uploads?key=Stocks%2Fx.csv`, { method: 'PUT', body: 'Date\n' });
