@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { formatDuration, formatNumber } from '@/components/runs/format';
 import { StatusBadge } from '@/components/runs/StatusBadge';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
+import { paths } from '@/components/shared/paths';
 import { loadOverview } from '@/server/read-models/overview';
 
 import { getServices } from '../_lib/services';
@@ -66,7 +67,7 @@ export default async function OverviewPage() {
         <ul>
           {overview.active.map((run) => (
             <li key={run.id}>
-              <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link> <StatusBadge status={run.status} />
+              <Link href={paths.run(run.id)}>{run.id}</Link> <StatusBadge status={run.status} />
             </li>
           ))}
         </ul>
@@ -74,8 +75,7 @@ export default async function OverviewPage() {
       <h2>Last load</h2>
       {overview.lastSuccess ? (
         <p>
-          <Link href={`/runs/${encodeURIComponent(overview.lastSuccess.id)}`}>{overview.lastSuccess.id}</Link> finished {overview.lastSuccess.finishedAtText}, loaded{' '}
-          {formatNumber(overview.lastSuccess.rowsLoaded)} rows.
+          <Link href={paths.run(overview.lastSuccess.id)}>{overview.lastSuccess.id}</Link> finished {overview.lastSuccess.finishedAtText}, loaded {formatNumber(overview.lastSuccess.rowsLoaded)} rows.
         </p>
       ) : (
         <p className="muted">No successful load yet.</p>
@@ -88,7 +88,7 @@ export default async function OverviewPage() {
           ) : (
             <ul>
               <li>
-                {formatNumber(overview.lastRejects.rejected)} rows rejected in <Link href={`/runs/${encodeURIComponent(overview.lastRejects.runId)}`}>{overview.lastRejects.runId}</Link>
+                {formatNumber(overview.lastRejects.rejected)} rows rejected in <Link href={paths.run(overview.lastRejects.runId)}>{overview.lastRejects.runId}</Link>
               </li>
               {overview.lastRejects.first.map((reject) => (
                 <li key={`${reject.file}:${reject.line}`} className="muted">
@@ -118,7 +118,7 @@ export default async function OverviewPage() {
               {overview.recent.map((run) => (
                 <tr key={run.id}>
                   <td>
-                    <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link>
+                    <Link href={paths.run(run.id)}>{run.id}</Link>
                   </td>
                   <td>
                     <StatusBadge status={run.status} />

@@ -2,6 +2,8 @@
 import { useRouter } from 'next/navigation';
 import { type KeyboardEvent, useId, useState } from 'react';
 
+import { paths } from '@/components/shared/paths';
+
 import styles from './companies.module.css';
 import { useCompanySearch } from './data/useCompanySearch';
 
@@ -22,7 +24,7 @@ export function CompanySearch() {
   const expanded = open && text.trim() !== '' && isCurrent && data !== undefined;
   const go = (company: string) => {
     setOpen(false);
-    router.push(`/companies/${encodeURIComponent(company)}`);
+    router.push(paths.company(company));
   };
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 
 import { formatNumber } from '@/components/runs/format';
+import { paths } from '@/components/shared/paths';
 import type { DataPage } from '@/server/read-models/data-page';
 
 const TEXT_COLUMNS = new Set(['stock_date', 'company_name']);
@@ -29,13 +30,7 @@ export function DataTable({ page, sortHref }: { page: DataPage; sortHref: (colum
             <tr key={`${row.company_name}:${row.stock_date}`}>
               {page.columns.map((column) => (
                 <td key={column} className={TEXT_COLUMNS.has(column) ? undefined : 'num'} data-column={column}>
-                  {column === 'company_name' ? (
-                    <Link href={`/companies/${encodeURIComponent(row.company_name)}`}>{row.company_name}</Link>
-                  ) : column === 'stock_date' ? (
-                    row.stock_date
-                  ) : (
-                    formatNumber(row[column])
-                  )}
+                  {column === 'company_name' ? <Link href={paths.company(row.company_name)}>{row.company_name}</Link> : column === 'stock_date' ? row.stock_date : formatNumber(row[column])}
                 </td>
               ))}
             </tr>

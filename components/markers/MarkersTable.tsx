@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { CSSProperties } from 'react';
 
+import { paths } from '@/components/shared/paths';
 import type { MarkerSeen } from '@/server/read-models/markers-seen';
 
 import { decisionColour, decisionTitle, formatUtc, reasonLabel, SOURCE_LABELS } from './decision-label';
@@ -44,7 +45,7 @@ export function MarkersTable({ entries }: { entries: MarkerSeen[] }) {
                   <div>
                     {entry.decision === 'duplicate' ? 'of run ' : 'run '}
                     {/* A failed trigger's run id names a run that does not exist: no link. */}
-                    {entry.decision === 'failed' ? <code>{entry.runId}</code> : <Link href={`/runs/${encodeURIComponent(entry.runId)}`}>{entry.runId}</Link>}
+                    {entry.decision === 'failed' ? <code>{entry.runId}</code> : <Link href={paths.run(entry.runId)}>{entry.runId}</Link>}
                     {entry.source === 'airflow' && ' (via Airflow)'}
                   </div>
                 )}

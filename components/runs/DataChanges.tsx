@@ -1,5 +1,6 @@
 import Link from 'next/link';
 
+import { paths } from '@/components/shared/paths';
 import type { DataChangesView } from '@/server/read-models/run-detail';
 
 import { formatNumber } from './format';
@@ -67,7 +68,7 @@ function ChangeTable({ rows, label }: { rows: NonNullable<DataChangesView['chang
           {rows.map((row) => (
             <tr key={row.company}>
               <td>
-                <Link href={`/companies/${encodeURIComponent(row.company)}`}>{row.company}</Link>
+                <Link href={paths.company(row.company)}>{row.company}</Link>
               </td>
               <td className="num">{formatNumber(row.added)}</td>
               <td className="num">{formatNumber(row.changed)}</td>

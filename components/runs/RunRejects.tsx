@@ -1,3 +1,4 @@
+import { paths } from '@/components/shared/paths';
 import type { RunDetail } from '@/server/read-models/run-detail';
 
 import { formatNumber } from './format';
@@ -13,7 +14,7 @@ export function RunRejects({ runId, rejects }: { runId: string; rejects: NonNull
       ) : (
         <>
           <p>
-            {formatNumber(rejects.count)} rows rejected. <a href={`/api/runs/${encodeURIComponent(runId)}/rejects`}>Download rejects.csv</a>
+            {formatNumber(rejects.count)} rows rejected. <a href={paths.api.runRejects(runId)}>Download rejects.csv</a>
           </p>
           <div className="table-wrap">
             <table>

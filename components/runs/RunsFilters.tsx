@@ -1,5 +1,6 @@
 import Link from 'next/link';
 
+import { paths } from '@/components/shared/paths';
 import { RUN_STATUSES } from '@/server/ports/orchestrator';
 import type { RunsList } from '@/server/read-models/runs-list';
 
@@ -16,7 +17,7 @@ function FieldError({ id, label, message }: { id: string; label: string; message
 /** The date range and status filters; a bad value in the URL is named next to its field, the rest still filters. */
 export function RunsFilters({ filters, errors, raw }: Pick<RunsList, 'filters' | 'errors'> & { raw: Record<string, string | undefined> }) {
   const dates = { ...(filters.from ? { from: filters.from } : {}), ...(filters.to ? { to: filters.to } : {}) };
-  const statusHref = (status?: string) => `/runs?${new URLSearchParams({ ...dates, ...(status ? { status } : {}) })}`;
+  const statusHref = (status?: string) => paths.runs({ ...dates, ...(status ? { status } : {}) });
   return (
     <>
       <form className="toolbar" method="get" aria-label="Filter by date">

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 
+import { paths } from '@/components/shared/paths';
 import type { RunsList } from '@/server/read-models/runs-list';
 
 import { formatTime } from './format';
@@ -44,7 +45,7 @@ export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
                     return (
                       <td key={column.runId} data-state={cell.state}>
                         <Link
-                          href={`/runs/${encodeURIComponent(column.runId)}?step=${step}`}
+                          href={paths.run(column.runId, step)}
                           className={`${styles.cell} ${styles[`state-${cell.state}`]}`}
                           aria-label={name}
                           title={name}

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useActionState, useState } from 'react';
 
 import { type ActionResult, cancelRuns } from '@/app/(panel)/runs/actions';
+import { paths } from '@/components/shared/paths';
 import type { RunsListRow } from '@/server/read-models/runs-list';
 
 import { formatDuration, formatNumber, formatTime } from './format';
@@ -80,7 +81,7 @@ export function RunsTable({ rows, asOf, canOperate }: { rows: RunsListRow[]; asO
                   </td>
                 )}
                 <td>
-                  <Link href={`/runs/${encodeURIComponent(run.id)}`} className={styles.runId} title={run.id}>
+                  <Link href={paths.run(run.id)} className={styles.runId} title={run.id}>
                     {run.id}
                   </Link>
                 </td>

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { DataFilters } from '@/components/data/DataFilters';
 import { DataTable } from '@/components/data/DataTable';
 import { formatNumber } from '@/components/runs/format';
+import { paths } from '@/components/shared/paths';
 import { loadDataPage, queryParams } from '@/server/read-models/data-page';
 
 import { getServices } from '../../_lib/services';
@@ -14,16 +15,16 @@ export default async function DataPage({ searchParams }: { searchParams: Promise
   const page = await loadDataPage((await getServices()).pool, raw);
   const { query } = page;
   const base = queryParams(query);
-  const href = (extra: Record<string, string>) => `/data?${new URLSearchParams({ ...base, ...extra })}`;
+  const href = (extra: Record<string, string>) => paths.data({ ...base, ...extra });
   // Paging past a jump starts from the cursor, so the jump is dropped from paging links.
   const { jump: _jump, ...paging } = base;
-  const pageHref = (extra: Record<string, string>) => `/data?${new URLSearchParams({ ...(page.jumpMode === 'position' ? paging : base), ...extra })}`;
+  const pageHref = (extra: Record<string, string>) => paths.data({ ...(page.jumpMode === 'position' ? paging : base), ...extra });
   // Sorting starts again from the first page (cursors belong to one order).
   const sortHref = (column: string) => href({ sort: column, dir: query.sort === column && query.dir === 'desc' ? 'asc' : 'desc' });
   return (
     <>
       <h1>Data</h1>
-      <DataFilters page={page} raw={raw} exportHref={`/api/data/export?${new URLSearchParams(base)}`} />
+      <DataFilters page={page} raw={raw} exportHref={paths.api.dataExport(base)} />
       <p className="muted" data-testid="data-total">
         {page.total.isEstimate ? 'About ' : ''}
         {formatNumber(page.total.value)}

@@ -4,6 +4,7 @@ import { MarkersFilters } from '@/components/markers/MarkersFilters';
 import { MarkersHelp } from '@/components/markers/MarkersHelp';
 import { MarkersTable } from '@/components/markers/MarkersTable';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
+import { paths } from '@/components/shared/paths';
 import { loadMarkersSeen } from '@/server/read-models/markers-seen';
 
 import { getServices } from '../../_lib/services';
@@ -26,9 +27,9 @@ export default async function MarkersPage({ searchParams }: { searchParams: Prom
         <MarkersTable entries={page.entries} />
       )}
       <nav className="pager" aria-label="Pages">
-        {before && <Link href={`/markers?${new URLSearchParams(filters)}`}>Newest</Link>}
+        {before && <Link href={paths.markers(filters)}>Newest</Link>}
         {page.nextCursor && (
-          <Link href={`/markers?${new URLSearchParams({ ...filters, before: page.nextCursor })}`} rel="next">
+          <Link href={paths.markers({ ...filters, before: page.nextCursor })} rel="next">
             Older →
           </Link>
         )}

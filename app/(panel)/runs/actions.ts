@@ -3,6 +3,7 @@ import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 
+import { paths } from '@/components/shared/paths';
 import { LOAD_MODES, type LoadMode } from '@/server/ports/stock-table';
 import { runConfSchema } from '@/server/runs/run-conf';
 import { runIdSchema as recordedRunIdSchema } from '@/server/runs/run-id';
@@ -38,7 +39,7 @@ export async function triggerRun(_previous: ActionResult, form: FormData): Promi
     return failure(error);
   }
   revalidatePath('/runs');
-  redirect(`/runs/${encodeURIComponent(runId)}`);
+  redirect(paths.run(runId));
 }
 
 const runIdSchema = z.string().min(1).max(250);
@@ -49,7 +50,7 @@ async function operateOnRun(runId: string, operate: (id: string) => Promise<void
     await requireRole('operator');
     const id = runIdSchema.parse(runId);
     await operate(id);
-    revalidatePath(`/runs/${id}`);
+    revalidatePath(paths.run(id));
     return { ok: true, message: done };
   } catch (error) {
     return failure(error);
@@ -84,7 +85,7 @@ export async function rerunWithConf(_previous: ActionResult, form: FormData): Pr
     return failure(error);
   }
   revalidatePath('/runs');
-  redirect(`/runs/${encodeURIComponent(runId)}`);
+  redirect(paths.run(runId));
 }
 
 const selectedRunsSchema = z.array(recordedRunIdSchema).min(1, 'Select at least one run to cancel.').max(100, 'Cancel at most 100 runs at once.');

@@ -6,6 +6,7 @@ import { RunsGrid } from '@/components/runs/RunsGrid';
 import { RunsTable } from '@/components/runs/RunsTable';
 import { TriggerForm } from '@/components/runs/TriggerForm';
 import { AutoRefresh } from '@/components/shared/AutoRefresh';
+import { paths } from '@/components/shared/paths';
 import { hasRole } from '@/server/auth/roles';
 import { loadRunsList } from '@/server/read-models/runs-list';
 
@@ -37,8 +38,8 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         </>
       )}
       <div className="pager">
-        {filters.before && <Link href={`/runs?${new URLSearchParams(keep)}`}>Newest</Link>}
-        {list.nextCursor && <Link href={`/runs?${new URLSearchParams({ ...keep, before: list.nextCursor })}`}>Older runs →</Link>}
+        {filters.before && <Link href={paths.runs(keep)}>Newest</Link>}
+        {list.nextCursor && <Link href={paths.runs({ ...keep, before: list.nextCursor })}>Older runs →</Link>}
       </div>
     </>
   );

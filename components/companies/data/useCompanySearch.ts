@@ -2,10 +2,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
+import { paths } from '@/components/shared/paths';
+
 import { companyKeys } from './keys';
 
 export async function fetchCompanies(prefix: string, signal?: AbortSignal): Promise<string[]> {
-  const response = await fetch(`/api/companies?q=${encodeURIComponent(prefix)}`, { signal });
+  const response = await fetch(paths.api.companies(prefix), { signal });
   if (!response.ok) throw new Error(`Could not search companies (HTTP ${response.status})`);
   return ((await response.json()) as { companies: string[] }).companies;
 }

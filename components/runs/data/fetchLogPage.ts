@@ -1,4 +1,5 @@
 import type { FilteredLogPage } from '@/app/api/runs/[runId]/logs/log-query';
+import { paths } from '@/components/shared/paths';
 
 /** Which lines of a run's log the viewer shows. */
 export interface LogSelection {
@@ -23,7 +24,7 @@ function selectionParams(selection: LogSelection): URLSearchParams {
 export function logDownloadUrl(runId: string, selection: LogSelection): string {
   const params = new URLSearchParams({ step: selection.step });
   if (selection.tryNumber !== null) params.set('try', String(selection.tryNumber));
-  return `/api/runs/${encodeURIComponent(runId)}/logs/download?${params}`;
+  return paths.api.runLogDownload(runId, params);
 }
 
 /** The lines after `cursor`, or the last `tail` lines when there is no cursor yet. */
@@ -31,7 +32,7 @@ export async function fetchLogPage(runId: string, selection: LogSelection, curso
   const params = selectionParams(selection);
   if (cursor) params.set('after', cursor);
   else params.set('tail', String(tail));
-  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/logs?${params}`, { cache: 'no-store' });
+  const response = await fetch(paths.api.runLogs(runId, params), { cache: 'no-store' });
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: string } | null;
     throw new Error(body?.error ?? `HTTP ${response.status}`);

@@ -1,12 +1,13 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 
+import { paths } from '@/components/shared/paths';
 import type { RunDetail } from '@/server/read-models/run-detail';
 
 import { runKeys } from './keys';
 
 export async function fetchRunDetail(runId: string): Promise<RunDetail> {
-  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { cache: 'no-store' });
+  const response = await fetch(paths.api.run(runId), { cache: 'no-store' });
   if (!response.ok) throw new Error(`Could not load run ${runId} (HTTP ${response.status})`);
   return (await response.json()) as RunDetail;
 }

@@ -3,6 +3,7 @@ import { notFound } from 'next/navigation';
 
 import { CompanyCharts } from '@/components/companies/CompanyCharts';
 import { formatNumber } from '@/components/runs/format';
+import { paths } from '@/components/shared/paths';
 import { loadCompanyChart } from '@/server/read-models/company-chart';
 
 import { getServices } from '../../../_lib/services';
@@ -58,8 +59,8 @@ export default async function CompanyPage({ params, searchParams }: { params: Pr
         <button type="submit" className="primary">
           Show
         </button>
-        <Link href={`/companies/${encodeURIComponent(company)}`}>All dates</Link>
-        <Link href={`/data?company=${encodeURIComponent(company)}`}>Rows in the data browser</Link>
+        <Link href={paths.company(company)}>All dates</Link>
+        <Link href={paths.data({ company })}>Rows in the data browser</Link>
       </form>
       <div className="cards">
         <div className="card">
