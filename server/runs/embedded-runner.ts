@@ -252,7 +252,7 @@ export class EmbeddedRunner {
       for (const step of DATA_STEPS) {
         const previous = await this.persist(run.id, () => this.options.results.get(run.id, step));
         if (previous?.status === 'success') continue; // a retried run keeps its successful steps
-        outcome = await this.executeStep(run.id, step);
+        outcome = await this.executeStep(run.id, step, loadModeOfConf(run.conf));
         if (outcome !== 'success') break;
       }
       // A cancelled run is not news; success and failure are mailed.
@@ -273,9 +273,9 @@ export class EmbeddedRunner {
   }
 
   /** One step with its tries and a doubling wait between them; a try cut short by an outage does not count. */
-  private async executeStep(runId: string, step: StepName): Promise<StepOutcome> {
+  /** `loadMode` matters to discover only (it fixes the mode for the later steps), hence the default. */
+  private async executeStep(runId: string, step: StepName, loadMode: LoadMode = 'companies'): Promise<StepOutcome> {
     const { runs, results, retries, backoffMs, stepTimeoutMs, log } = this.options;
-    const loadMode = loadModeOfConf((await this.persist(runId, () => runs.getRun(runId)))?.conf ?? {});
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
     let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, step))) + retries;
     let interruptions = 0;
