@@ -24,7 +24,6 @@ import type { Logger } from './ports/logger';
 import type { MailChannel } from './ports/mail-channel';
 import type { ObjectStore } from './ports/object-store';
 import type { Orchestrator } from './ports/orchestrator';
-import type { LoadMode } from './ports/stock-table';
 import type { UploadTarget } from './ports/upload-target';
 import { createExportPool, ExportSlots } from './read-models/export-limits';
 import { EmbeddedOrchestrator } from './runs/embedded-orchestrator';
@@ -46,7 +45,7 @@ export interface Services {
   orchestrator: Orchestrator;
   settings: SettingsRepository;
   host: HostController;
-  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal, run?: { loadMode?: LoadMode }): PipelineContext;
+  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal, run?: Pick<PipelineContext, 'loadMode' | 'shards' | 'shard'>): PipelineContext;
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
   createWatcher(log: Logger): MarkerWatcher;
@@ -117,6 +116,8 @@ export async function openServices(config: Config, options: { log?: (line: strin
     onProgress,
     signal,
     loadMode: run?.loadMode,
+    shards: run?.shards,
+    shard: run?.shard,
   });
   return {
     config,

@@ -88,6 +88,20 @@ SELECT company_name FROM stockflow.demo_companies WHERE company_name <> ALL($1::
 -- name: forget_demo_companies
 DELETE FROM stockflow.demo_companies;
 
+-- name: forget_demo_companies_named
+DELETE FROM stockflow.demo_companies WHERE company_name = ANY($1::text[]);
+
+-- A shard's replace: the table's companies outside the batch (the caller keeps its shard's). One
+-- index probe per company (a loose index scan on the key), not a scan of every row.
+-- name: companies_outside_batch
+WITH RECURSIVE names AS (
+  SELECT min(company_name) AS company_name FROM public.historical_stocks_data
+  UNION ALL
+  SELECT (SELECT min(t.company_name) FROM public.historical_stocks_data t WHERE t.company_name > names.company_name)
+  FROM names WHERE names.company_name IS NOT NULL
+)
+SELECT company_name FROM names WHERE company_name IS NOT NULL AND company_name <> ALL($1::text[]) ORDER BY company_name;
+
 -- name: remember_demo_companies
 INSERT INTO stockflow.demo_companies (company_name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING;
 

@@ -1,11 +1,10 @@
 import type pg from 'pg';
 
-import type { StepName } from '../pipeline/steps';
 import type { StepRecord, StepResultStore } from '../ports/step-results';
 
 interface StepRow {
   run_id: string;
-  step: StepName;
+  step: string;
   status: StepRecord['status'];
   started_at: Date;
   finished_at: Date;
@@ -39,7 +38,7 @@ export class PgStepResults implements StepResultStore {
     );
   }
 
-  async get(runId: string, step: StepName): Promise<StepRecord | null> {
+  async get(runId: string, step: string): Promise<StepRecord | null> {
     const found = await this.pool.query<StepRow>('SELECT * FROM stockflow.step_results WHERE run_id = $1 AND step = $2', [runId, step]);
     return found.rows[0] ? toRecord(found.rows[0]) : null;
   }

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
+import { inShard, isWholeRun } from '../pipeline/shard';
 import type { LoadResult, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { type CompanyChangeRow, dataChangesOf } from './data-changes';
 
@@ -46,7 +47,9 @@ export class PgStockTable implements StockTable {
 
   async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope } = {}): Promise<ReplaceSession> {
     const scope: ReplaceScope = options.scope ?? { mode: 'companies', demo: false };
-    const replaceAll = scope.mode === 'replace';
+    // A shard replaces only within its own companies: together the shards replace the whole table.
+    const replaceAll = scope.mode === 'replace' && isWholeRun(scope.shard);
+    const replaceShard = scope.mode === 'replace' && !replaceAll;
     const client = await this.pool.connect();
     // Errors also reach the pending query or COPY; this only keeps a dropped connection from crashing the process.
     const ignore = (): void => {};
@@ -74,10 +77,12 @@ export class PgStockTable implements StockTable {
     try {
       await client.query('BEGIN');
       await client.query(queries.lock_table!);
-      if (!scope.demo && !replaceAll) {
-        const demo = (await client.query<{ company_name: string }>(queries.demo_companies_outside_batch!, [companies])).rows.map((row) => row.company_name);
-        affected = [...companies, ...demo];
-        companiesRemoved = demo.length;
+      if (replaceShard || !scope.demo) {
+        const outside = (await client.query<{ company_name: string }>(replaceShard ? queries.companies_outside_batch! : queries.demo_companies_outside_batch!, [companies])).rows
+          .map((row) => row.company_name)
+          .filter((company) => inShard(company, scope.shard));
+        affected = [...companies, ...outside];
+        companiesRemoved = outside.length;
       }
       // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
       bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
@@ -149,7 +154,13 @@ export class PgStockTable implements StockTable {
 
   /** Real data replaces demo data; demo data is remembered as such (same transaction as the rows). */
   private async recordDemoCompanies(client: pg.PoolClient, companies: readonly string[], scope: ReplaceScope): Promise<void> {
-    if (!scope.demo || scope.mode === 'replace') await client.query(queries.forget_demo_companies!);
+    if (!scope.demo || scope.mode === 'replace') {
+      if (isWholeRun(scope.shard)) await client.query(queries.forget_demo_companies!);
+      else {
+        const demo = (await client.query<{ company_name: string }>(queries.demo_companies_outside_batch!, [[]])).rows.map((row) => row.company_name);
+        await client.query(queries.forget_demo_companies_named!, [demo.filter((company) => inShard(company, scope.shard))]);
+      }
+    }
     if (scope.demo) await client.query(queries.remember_demo_companies!, [companies]);
   }
 

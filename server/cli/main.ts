@@ -34,7 +34,9 @@ Usage:
   stockflow run [--mode companies|replace] [--json]   run discover, transform, load, notify
                                                   (replace: the table then holds exactly this batch)
   stockflow step <${STEP_NAMES.join('|')}> --run-id ID [--try N --max-tries M --conf JSON --engine airflow]
-                                                  run one step of a run, recorded (Airflow tasks call this)
+                                                  run one step of a run, recorded (Airflow tasks call this);
+                                                  discover prints the run's shards, e.g. ["1/3","2/3","3/3"]
+  stockflow step transform|load --run-id ID --shard i/N   one shard of the run's companies (conf {"shards": N})
   stockflow seed --from DIR                       copy DIR/stocks/*.csv and DIR/top_companies.txt into the source bucket
                                                   (a source holding demo data is emptied first)
   stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
@@ -100,7 +102,8 @@ const pipelineCommands: Record<string, Command> = {
       // Records that must wait for the database wait here, so the step's own error stands.
       const record = new DeferredRunRecord(opened.pipelineContext(runId, log).results);
       const context = {
-        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal, { loadMode: loadModeOfConf(conf) }),
+        // One process reads the whole batch, however large: shards are for engines with workers.
+        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal, { loadMode: loadModeOfConf(conf), shards: 1 }),
         results: record.results,
         tracker: record.tracker(runHistoryTracker(opened.runs, runId, log), log),
       };

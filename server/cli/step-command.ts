@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 
 import { z } from 'zod';
 
-import { isStepName, NOTIFY_STEP, STEP_NAMES } from '../pipeline/steps';
-import { loadModeOfConf, runConfSchema, triggerOfConf } from '../runs/run-conf';
+import { type DiscoveryResult, shardsOf } from '../pipeline/discover';
+import { isWholeRun, shardSchema } from '../pipeline/shard';
+import { isShardedStep, isStepName, NOTIFY_STEP, SHARDED_STEPS, STEP_NAMES, stepKeyOf } from '../pipeline/steps';
+import { pipelineOptionsOfConf, runConfSchema, triggerOfConf } from '../runs/run-conf';
 import { finishRecordedRun } from '../runs/run-outcome';
 import { runStepTry } from '../runs/step-try';
 import { consoleLogger } from './console-logger';
@@ -21,7 +23,9 @@ const countSchema = (flag: string) =>
  * `stockflow step NAME --run-id ID`: one step of a run in its own process (what each Airflow task
  * runs). The step records itself like the embedded runner does: the run, the try, its progress and
  * log lines, and (notify, or a cancel) how the run ended. Its log also goes to stderr, which
- * Airflow keeps as the task log.
+ * Airflow keeps as the task log. `--shard i/N` runs transform or load for one shard of the
+ * run's companies; discover prints the run's shard list as the last line of stdout (the DAG maps
+ * transform and load over it: Airflow keeps a task's last stdout line as its XCom).
  */
 export const stepCommand: Command = async (args, services) => {
   const { values, positionals } = parseArgs({
@@ -33,10 +37,13 @@ export const stepCommand: Command = async (args, services) => {
       'max-tries': { type: 'string' },
       conf: { type: 'string' },
       engine: { type: 'string', default: 'cli' },
+      shard: { type: 'string' },
     },
   });
   const step = positionals[0];
   if (!step || !isStepName(step)) throw new UsageError(`step must be one of ${STEP_NAMES.join(', ')}`);
+  const shard = values.shard === undefined ? undefined : shardSchema.parse(values.shard);
+  if (!isWholeRun(shard) && !isShardedStep(step)) throw new UsageError(`--shard applies to ${SHARDED_STEPS.join(' and ')}; ${step} sees the whole run`);
   const runId = runIdSchema.parse(values['run-id']);
   const tryNumber = values.try === undefined ? undefined : countSchema('--try').parse(values.try);
   const conf = runConfSchema.parse(values.conf ?? '');
@@ -57,13 +64,14 @@ export const stepCommand: Command = async (args, services) => {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const nextTry = tryNumber ?? (await opened.runs.nextTryNumber(runId, step));
+    const nextTry = tryNumber ?? (await opened.runs.nextTryNumber(runId, stepKeyOf({ shard }, step)));
     const maxTries = values['max-tries'] === undefined ? nextTry : countSchema('--max-tries').parse(values['max-tries']);
     const result = await runStepTry({
       runs: opened.runs,
       results,
       runId,
       step,
+      shard: isWholeRun(shard) ? undefined : shard,
       tryNumber: nextTry,
       maxTries,
       timeoutMs: opened.config.runner.stepTimeoutMs,
@@ -78,7 +86,7 @@ export const stepCommand: Command = async (args, services) => {
             bar.update(event);
           },
           signal,
-          { loadMode: loadModeOfConf(conf) },
+          pipelineOptionsOfConf(conf),
         ),
     });
     bar.done();
@@ -88,6 +96,10 @@ export const stepCommand: Command = async (args, services) => {
     if (step === NOTIFY_STEP || cancelled) {
       const { ending } = await finishRecordedRun(opened.runs, results, runId, { cancelled });
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${runId}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
+    }
+    if (step === 'discover' && result.outcome === 'success') {
+      const discovery = (await results.get(runId, 'discover'))?.result as DiscoveryResult;
+      process.stdout.write(`${JSON.stringify(shardsOf(discovery))}\n`);
     }
     return result.outcome === 'success' ? 0 : 1;
   } finally {

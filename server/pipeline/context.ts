@@ -4,6 +4,7 @@ import type { ObjectStore } from '../ports/object-store';
 import type { StepResultStore } from '../ports/step-results';
 import type { StepTracker } from '../ports/step-tracker';
 import type { LoadMode, StockTable } from '../ports/stock-table';
+import type { Shard } from './shard';
 
 export interface Identity {
   cohort: string;
@@ -42,6 +43,10 @@ export interface PipelineContext {
   staleOutputAfterMs?: number;
   /** How the load treats companies outside the batch (the run's conf `load_mode`; default companies). Fixed by discover. */
   loadMode?: LoadMode;
+  /** Shards the run's conf asks for (`shards`); else discover decides from the batch size. */
+  shards?: number;
+  /** The shard a transform or load step works on (`--shard i/N`); absent: the whole batch. */
+  shard?: Shard;
 }
 
 /** Fixed layout of the source bucket (the seed's names); the Output/ names are published ones (output-layout.ts). */

@@ -2,6 +2,7 @@ import { ObjectNotFoundError } from '../ports/object-store';
 import type { LoadMode } from '../ports/stock-table';
 import { parseCompanyList } from './company-list';
 import { KEYS, type PipelineContext, StepInputError } from './context';
+import { MAX_SHARDS, shardList } from './shard';
 import { storedText } from './stored-text';
 import { streamToString } from './streams';
 
@@ -27,6 +28,23 @@ export interface DiscoveryResult {
   demo?: boolean;
   /** How the load treats companies outside the batch, fixed here for every later step. Absent: companies. */
   loadMode?: LoadMode;
+  /** Shards transform and load run as (1: the whole batch in one); fixed here. Absent in older results: 1. */
+  shards?: number;
+}
+
+/** Source bytes one shard takes on when the run's conf does not say (~11 M rows; the sample is 93 MB). */
+export const SHARD_TARGET_BYTES = 512 * 1024 * 1024;
+
+/** Shards for a batch: the conf's choice, else one per SHARD_TARGET_BYTES of source files. */
+export function shardsForBatch(requested: number | undefined, files: readonly DiscoveredFile[]): number {
+  if (requested !== undefined) return Math.min(requested, MAX_SHARDS);
+  const bytes = files.reduce((total, file) => total + file.size, 0);
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(bytes / SHARD_TARGET_BYTES)));
+}
+
+/** The shard list a run's steps are mapped over (what `stockflow step discover` prints for Airflow). */
+export function shardsOf(discovery: Pick<DiscoveryResult, 'shards'>): string[] {
+  return shardList(discovery.shards ?? 1);
 }
 
 /** File names tried for a company, in order of preference. */
@@ -84,6 +102,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     unlistedFiles: filesByName.size - used.size,
     demo,
     loadMode,
+    shards: shardsForBatch(context.shards, files),
   };
   context.log.log(
     'info',
@@ -91,6 +110,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   );
   if (demo) context.log.log('info', `discover: ${context.source.location} holds synthetic demo data (${KEYS.demoMarker}); seed --from replaces it`);
   if (loadMode === 'replace') context.log.log('info', 'discover: load mode replace: the table will hold exactly this batch');
+  if (result.shards! > 1) context.log.log('info', `discover: transform and load run as ${result.shards} shards`);
   if (missing.length > 0) context.log.log('warn', `discover: no file for ${preview(missing)}`);
   if (result.duplicates.length > 0) context.log.log('warn', `discover: listed more than once: ${preview(result.duplicates)}`);
   for (const entry of result.invalid.slice(0, 10)) {

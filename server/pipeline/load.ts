@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import type { LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
 import { type PipelineContext, StepInputError } from './context';
 import { openRunOutput, publishRunOutput } from './output-layout';
+import { formatShard, isWholeRun, type Shard } from './shard';
 import type { Manifest } from './transform';
 
 /**
@@ -14,6 +15,7 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   if (manifest.runId !== context.runId) {
     throw new StepInputError(`The transform result belongs to run ${manifest.runId}, not ${context.runId}`);
   }
+  const sharded = !isWholeRun(manifest.shard);
   const expectedRows = manifest.totals.rowsKept;
   context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
@@ -37,6 +39,11 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     `load: compared with the table before: ${totals.added} rows added, ${totals.changed} changed, ${totals.removed} removed, ${totals.unchanged} unchanged` +
       (result.companiesRemoved > 0 ? `; ${result.companiesRemoved} companies outside the batch removed` : ''),
   );
+  if (sharded) {
+    // Output/ holds the whole run's output: notify publishes it once every shard has loaded.
+    context.log.log('info', `load: shard ${formatShard(manifest.shard!)} committed; Output/ is published when every shard has loaded`);
+    return result;
+  }
   try {
     await publishRunOutput(context, manifest);
   } catch (error) {
@@ -47,8 +54,9 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
 }
 
 /** What the load replaces besides the batch, as fixed by the run's discover step. */
-export function scopeOf(manifest: Pick<Manifest, 'demo' | 'loadMode'>): ReplaceScope {
-  return { mode: manifest.loadMode ?? 'companies', demo: manifest.demo ?? false };
+export function scopeOf(manifest: Pick<Manifest, 'demo' | 'loadMode'> & { shard?: Shard }): ReplaceScope {
+  const scope: ReplaceScope = { mode: manifest.loadMode ?? 'companies', demo: manifest.demo ?? false };
+  return isWholeRun(manifest.shard) ? scope : { ...scope, shard: manifest.shard };
 }
 
 /** Passes the output CSV through, reporting how many rows went by (one line is one row): load progress. */

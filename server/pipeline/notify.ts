@@ -1,7 +1,12 @@
 import type { DeliveryReceipt } from '../ports/notifier';
 import type { PipelineContext } from './context';
+import { publishShardedOutput } from './output-layout';
+import { shardedStep } from './shard-merge';
 import { notificationSubject } from './subject';
-import { type RunSummary, summarizeRun } from './summary';
+import { resultOf, type RunSummary, summarizeRun } from './summary';
+import type { DiscoveryResult } from './discover';
+import type { StepRecord } from '../ports/step-results';
+import type { Manifest } from './transform';
 
 export interface NotifyResult {
   outcome: 'success' | 'failure';
@@ -18,6 +23,11 @@ export interface NotifyResult {
 export async function notify(context: PipelineContext): Promise<NotifyResult> {
   const records = await context.results.list(context.runId);
   const summary = summarizeRun(context.runId, records);
+  // A sharded run's Output/ is put together before the mail; the mail goes even when that failed.
+  const publishError = await publishIfSharded(context, records, summary).then(
+    () => null,
+    (error: unknown) => error,
+  );
   const outcome = summary.status === 'success' ? 'success' : 'failure';
   const identity = (await context.resolveIdentity?.()) ?? context.identity;
   const subject = notificationSubject(identity, outcome);
@@ -39,7 +49,20 @@ export async function notify(context: PipelineContext): Promise<NotifyResult> {
     throw new NotificationNotDeliveredError(subject, receipt.channel, receipt.error);
   }
   context.log.log('info', `notify: ${subject} sent via ${receipt.channel} (outbox #${receipt.id}${receipt.deliveryId ? `, message ${receipt.deliveryId}` : ''})`);
+  if (publishError) {
+    // The rows are committed and the mail went; a retried notify publishes again (and does not mail twice: dedupe key).
+    throw new Error(`the shards loaded, but publishing Output/ failed: ${publishError instanceof Error ? publishError.message : String(publishError)}`, { cause: publishError });
+  }
   return { outcome, subject, receipt };
+}
+
+/** A sharded run's loads each committed their companies; its one Output/ is put together here. */
+async function publishIfSharded(context: PipelineContext, records: StepRecord[], summary: RunSummary): Promise<void> {
+  const shards = resultOf<DiscoveryResult>(records, 'discover')?.shards ?? 1;
+  if (summary.status !== 'success' || shards <= 1 || resultOf(records, 'load')) return;
+  const transforms = shardedStep<Manifest>(records, 'transform', shards);
+  if (transforms.status !== 'success') return;
+  await publishShardedOutput(context, transforms.results);
 }
 
 export class NotificationNotDeliveredError extends Error {

@@ -1,7 +1,9 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { KEYS, type PipelineContext } from './context';
+import { isWholeRun, type Shard } from './shard';
+import { mergeManifests } from './shard-merge';
 import { streamToString } from './streams';
 import type { Manifest } from './transform';
 
@@ -35,8 +37,9 @@ function runIdOf(folder: string): string | null {
   }
 }
 
-export function runOutputKeys(runId: string): RunOutputKeys {
-  const folder = `${RUNS_PREFIX}${folderOf(runId)}/`;
+/** A run's own files; a shard's go in a folder of their own inside the run's (shard-2-of-3/). */
+export function runOutputKeys(runId: string, shard?: Shard): RunOutputKeys {
+  const folder = `${RUNS_PREFIX}${folderOf(runId)}/${isWholeRun(shard) ? '' : `shard-${shard!.index}-of-${shard!.count}/`}`;
   return { output: `${folder}historical_stock_data.csv`, rejects: `${folder}rejects.csv`, manifest: `${folder}manifest.json` };
 }
 
@@ -91,6 +94,48 @@ export async function publishRunOutput(context: PipelineContext, manifest: Manif
   // The published copy is the output now; the run keeps its rejects.csv for the download route.
   await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `load: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
   await removeStaleOutputs(context);
+}
+
+/**
+ * Called by notify once every shard of a sharded run loaded: Output/ gets the run's one output
+ * (the shards' parts in shard order), its rejects and a manifest of the whole run, manifest last.
+ * Done again after an interruption; a no-op once Output/ names this run.
+ */
+export async function publishShardedOutput(context: PipelineContext, manifests: readonly Manifest[]): Promise<void> {
+  const { source } = context;
+  if ((await publishedRunId(source)) === context.runId) return;
+  const ordered = [...manifests].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
+  await source.put(KEYS.output, concatenated(source, ordered.map((manifest) => manifest.outputKey), false), { contentType: 'text/csv' });
+  await source.put(KEYS.rejects, concatenated(source, ordered.map((manifest) => manifest.rejectsKey), true), { contentType: 'text/csv' });
+  const published = mergeManifests(ordered, { outputKey: KEYS.output, rejectsKey: KEYS.rejects });
+  await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
+  context.log.log('info', `notify: published Output/ from the run's ${ordered.length} shards (${published.totals.rowsKept} rows)`);
+  for (const manifest of ordered) {
+    await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `notify: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
+  }
+  await removeStaleOutputs(context);
+}
+
+/** Objects read one after another as one stream; `sameHeader`: each after the first loses its header line. */
+function concatenated(source: ObjectStore, keys: readonly string[], sameHeader: boolean): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const [position, key] of keys.entries()) {
+        let skipping = sameHeader && position > 0;
+        for await (const chunk of await source.get(key)) {
+          let bytes = chunk as Buffer;
+          if (skipping) {
+            const end = bytes.indexOf(10);
+            if (end === -1) continue;
+            bytes = bytes.subarray(end + 1);
+            skipping = false;
+          }
+          if (bytes.length > 0) yield bytes;
+        }
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /**

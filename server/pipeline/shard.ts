@@ -50,9 +50,14 @@ export function inShard(company: string, shard: Shard | undefined): boolean {
   return isWholeRun(shard) || shardOfCompany(company, shard!.count) === shard!.index;
 }
 
-/** The shards of a run of `count` groups, as the DAG maps them: ["1/3", "2/3", "3/3"]. */
+/** The shards of a run of `count` groups, in order. */
+export function allShards(count: number): Shard[] {
+  return Array.from({ length: count }, (_, position) => ({ index: position + 1, count }));
+}
+
+/** The shards as the DAG maps them: ["1/3", "2/3", "3/3"]. */
 export function shardList(count: number): string[] {
-  return Array.from({ length: count }, (_, position) => `${position + 1}/${count}`);
+  return allShards(count).map(formatShard);
 }
 
 /**

@@ -3,6 +3,7 @@ import { type PipelineContext, StepInputError } from './context';
 import { discover, type DiscoveryResult } from './discover';
 import { load } from './load';
 import { notify } from './notify';
+import { isWholeRun, shardStepKey } from './shard';
 import { resultOf } from './summary';
 import { type Manifest, transform } from './transform';
 
@@ -13,14 +14,27 @@ export type StepName = (typeof STEP_NAMES)[number];
 export const DATA_STEPS = ['discover', 'transform', 'load'] as const satisfies readonly StepName[];
 export const NOTIFY_STEP = 'notify' satisfies StepName;
 
+/** The steps that run once per shard in a sharded run; discover and notify see the whole run. */
+export const SHARDED_STEPS = ['transform', 'load'] as const satisfies readonly StepName[];
+
 export function isStepName(value: string): value is StepName {
   return (STEP_NAMES as readonly string[]).includes(value);
 }
 
+export function isShardedStep(step: string): step is (typeof SHARDED_STEPS)[number] {
+  return (SHARDED_STEPS as readonly string[]).includes(step);
+}
+
+/** The key a step records its result and try under: a shard's own (`load[2/3]`) for a sharded step. */
+export function stepKeyOf(context: Pick<PipelineContext, 'shard'>, step: StepName): string {
+  return isShardedStep(step) ? shardStepKey(step, context.shard) : step;
+}
+
 async function requireResult<T>(context: PipelineContext, step: StepName): Promise<T> {
-  const record = await context.results.get(context.runId, step);
-  const result = record ? resultOf<T>([record], step) : null;
-  if (result === null) throw new StepInputError(`Run ${context.runId} has no successful ${step} step to build on`);
+  const key = stepKeyOf(context, step);
+  const record = await context.results.get(context.runId, key);
+  const result = record ? resultOf<T>([record], key) : null;
+  if (result === null) throw new StepInputError(`Run ${context.runId} has no successful ${key} step to build on`);
   return result;
 }
 
@@ -33,6 +47,9 @@ const stepBodies: Record<StepName, (context: PipelineContext) => Promise<unknown
 
 /** Runs one step and records its result (or its error) for the steps after it. */
 export function runStep(context: PipelineContext, step: StepName): Promise<StepRecord> {
+  if (!isWholeRun(context.shard) && !isShardedStep(step)) {
+    return Promise.reject(new StepInputError(`${step} sees the whole run: only ${SHARDED_STEPS.join(' and ')} run per shard`));
+  }
   return recordStep(context, step, (stepContext) => stepBodies[step](stepContext));
 }
 
@@ -42,7 +59,8 @@ export function runStep(context: PipelineContext, step: StepName): Promise<StepR
  */
 export async function recordStep(context: PipelineContext, step: StepName, body: (stepContext: PipelineContext) => Promise<unknown>): Promise<StepRecord> {
   const startedAt = new Date().toISOString();
-  const tracked = await context.tracker?.begin(step);
+  const key = stepKeyOf(context, step);
+  const tracked = await context.tracker?.begin(key);
   const stepContext: PipelineContext = tracked
     ? {
         ...context,
@@ -58,14 +76,14 @@ export async function recordStep(context: PipelineContext, step: StepName, body:
     // A step stopped by a timeout or a cancel may still finish in the background: its try is over
     // and recorded as failed, so a late success must not overwrite that.
     stepContext.signal?.throwIfAborted();
-    const record: StepRecord = { runId: context.runId, step, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
+    const record: StepRecord = { runId: context.runId, step: key, status: 'success', startedAt, finishedAt: new Date().toISOString(), result, error: null };
     await context.results.save(record);
     await tracked?.end('success', null);
     return record;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    stepContext.log.log('error', `${step}: ${message}`);
-    await context.results.save({ runId: context.runId, step, status: 'failed', startedAt, finishedAt: new Date().toISOString(), result: null, error: message });
+    stepContext.log.log('error', `${key}: ${message}`);
+    await context.results.save({ runId: context.runId, step: key, status: 'failed', startedAt, finishedAt: new Date().toISOString(), result: null, error: message });
     await tracked?.end('failed', message);
     throw error;
   }

@@ -1,6 +1,8 @@
 import type { StepRecord } from '../ports/step-results';
 import type { DataChanges, LoadMode, LoadResult } from '../ports/stock-table';
 import type { DiscoveryResult } from './discover';
+import { KEYS } from './context';
+import { mergeLoadResults, mergeManifests, shardedStep } from './shard-merge';
 import type { Manifest } from './transform';
 
 /** What `stockflow run --json` prints and what the notification reports. */
@@ -33,8 +35,7 @@ export function resultOf<T>(records: StepRecord[], step: StepRecord['step']): T 
 /** Builds the run's summary from whatever step records exist (a failed run has fewer). */
 export function summarizeRun(runId: string, records: StepRecord[], now = new Date()): RunSummary {
   const discovery = resultOf<DiscoveryResult>(records, 'discover');
-  const manifest = resultOf<Manifest>(records, 'transform');
-  const loaded = resultOf<LoadResult>(records, 'load');
+  const { manifest, loaded, missing } = dataOf(records, discovery?.shards ?? 1);
   // A mail that could not be delivered is not a failed run: only the data steps decide.
   const dataSteps = records.filter((record) => record.step !== 'notify');
   const failure = dataSteps.find((record) => record.status === 'failed');
@@ -57,7 +58,7 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
     },
     companies: loaded?.companies ?? 0,
     durationMs: finishedAt - startedAt,
-    error: failure ? { step: failure.step, message: failure.error ?? 'unknown error' } : loaded ? null : { step: 'load', message: 'the load step has not run' },
+    error: failure ? { step: failure.step, message: failure.error ?? 'unknown error' } : loaded ? null : { step: missing, message: `the ${missing} step has not run` },
     warnings: manifest?.totals.warnings ?? 0,
     firstRejects: manifest?.firstRejects ?? [],
     loadMode: loaded?.mode ?? discovery?.loadMode ?? 'companies',
@@ -65,5 +66,23 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
     // Loads recorded before data changes were measured have none.
     changes: loaded?.changes ?? null,
     companiesRemoved: loaded?.companiesRemoved ?? 0,
+  };
+}
+
+/**
+ * The run's transform and load results: the whole run's, or its shards' merged once every shard
+ * succeeded (a run of one shard records plain steps). `missing` names the step a run without a
+ * load result lacks.
+ */
+export function dataOf(records: StepRecord[], shards: number): { manifest: Manifest | null; loaded: LoadResult | null; missing: string } {
+  const manifest = resultOf<Manifest>(records, 'transform');
+  const loaded = resultOf<LoadResult>(records, 'load');
+  if (shards <= 1 || loaded) return { manifest, loaded, missing: 'load' };
+  const transforms = shardedStep<Manifest>(records, 'transform', shards);
+  const loads = shardedStep<LoadResult>(records, 'load', shards);
+  return {
+    manifest: manifest ?? (transforms.status === 'success' ? mergeManifests(transforms.results, { outputKey: KEYS.output, rejectsKey: KEYS.rejects }) : null),
+    loaded: loads.status === 'success' ? mergeLoadResults(loads.results) : null,
+    missing: transforms.status === 'success' ? (loads.status === 'success' ? 'load' : loads.key) : transforms.key,
   };
 }

@@ -1,11 +1,12 @@
 import { PassThrough, type Writable } from 'node:stream';
 
 import type { LoadMode } from '../ports/stock-table';
-import type { PipelineContext } from './context';
+import { type PipelineContext, StepInputError } from './context';
 import { csvRecord } from './csv';
 import type { DiscoveryResult } from './discover';
 import { removeStaleOutputs, runOutputKeys } from './output-layout';
 import { type FileOutcome, readSourceFile } from './read-file';
+import { formatShard, inShard, isWholeRun, type Shard } from './shard';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, writeChunk } from './streams';
 
@@ -54,6 +55,8 @@ export interface Manifest {
   /** From the discovery: synthetic demo data, and how the load treats companies outside the batch. */
   demo?: boolean;
   loadMode?: LoadMode;
+  /** The shard this manifest covers; absent: the whole batch. */
+  shard?: Shard;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -70,7 +73,15 @@ const FIRST_REJECTS_KEPT = 20;
 export async function transform(context: PipelineContext, discovery: DiscoveryResult, tee?: Writable): Promise<Manifest> {
   const startedAt = new Date();
   await removeStaleOutputs(context);
-  const keys = runOutputKeys(context.runId);
+  const { shard } = context;
+  const files = discovery.files.filter((file) => inShard(file.company, shard));
+  if (!isWholeRun(shard)) {
+    if (shard!.count !== (discovery.shards ?? 1)) {
+      throw new StepInputError(`discover split run ${context.runId} into ${discovery.shards ?? 1} shards, not ${shard!.count}`);
+    }
+    context.log.log('info', `transform: shard ${formatShard(shard!)}: ${files.length} of the batch's ${discovery.files.length} files`);
+  }
+  const keys = runOutputKeys(context.runId, shard);
   const output = new PassThrough({ highWaterMark: 1 << 20 });
   const rejects = new PassThrough();
   const uploads = Promise.all([context.source.put(keys.output, output, { contentType: 'text/csv' }), context.source.put(keys.rejects, rejects, { contentType: 'text/csv' })]);
@@ -100,9 +111,9 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       }
       reports.push(outcome.report);
       rowsDone += outcome.report.rowsRead;
-      context.onProgress?.({ step: 'transform', done: reports.length, total: discovery.files.length, rows: rowsDone });
+      context.onProgress?.({ step: 'transform', done: reports.length, total: files.length, rows: rowsDone });
     };
-    await forEachConcurrently(discovery.files, context.concurrency, async (file) => {
+    await forEachConcurrently(files, context.concurrency, async (file) => {
       context.signal?.throwIfAborted();
       const outcome = await readSourceFile(context, file);
       writing = writing.then(() => emit(outcome));
@@ -138,6 +149,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     firstRejects,
     demo: discovery.demo ?? false,
     loadMode: discovery.loadMode ?? 'companies',
+    ...(isWholeRun(shard) ? {} : { shard }),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),

@@ -1,8 +1,7 @@
-import type { StepName } from '../pipeline/steps';
-
 export interface StepRecord {
   runId: string;
-  step: StepName;
+  /** The step's name, or a shard's step key like `load[2/3]` (pipeline/shard.ts). */
+  step: string;
   status: 'success' | 'failed';
   startedAt: string;
   finishedAt: string;
@@ -14,6 +13,6 @@ export interface StepRecord {
 /** Where one step leaves its result for the next, so steps can run as separate processes. */
 export interface StepResultStore {
   save(record: StepRecord): Promise<void>;
-  get(runId: string, step: StepName): Promise<StepRecord | null>;
+  get(runId: string, step: string): Promise<StepRecord | null>;
   list(runId: string): Promise<StepRecord[]>;
 }

@@ -1,5 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 
+import type { Shard } from '../pipeline/shard';
+
 /**
  * companies: each batch company ends with exactly its new rows, the others keep theirs (default).
  * replace: the table ends holding exactly the batch.
@@ -15,6 +17,11 @@ export interface ReplaceScope {
    * batch of real data removes every remembered demo company's rows, so demo rows never mix with real ones.
    */
   demo: boolean;
+  /**
+   * A shard's load: only companies of this shard (pipeline/shard.ts) are in scope, so replace
+   * mode and the demo clean-up touch only them; the other shards' loads do the rest.
+   */
+  shard?: Shard;
 }
 
 /** How one company's rows differ from what the table held before the load. */

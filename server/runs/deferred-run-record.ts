@@ -17,7 +17,7 @@ import type { RunRepository } from './run-repository';
 export class DeferredRunRecord {
   /** Writes that failed for lack of a database, in order; keyed, so only the latest of each is replayed. */
   private readonly pending = new Map<string, () => Promise<void>>();
-  private readonly saved = new Map<StepName, StepRecord>();
+  private readonly saved = new Map<string, StepRecord>();
   private tries = 0;
 
   constructor(private readonly stored: StepResultStore) {}

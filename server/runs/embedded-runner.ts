@@ -3,13 +3,14 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
-import { DATA_STEPS, NOTIFY_STEP, type StepName } from '../pipeline/steps';
+import type { DiscoveryResult } from '../pipeline/discover';
+import { allShards, parseStepKey, type Shard } from '../pipeline/shard';
+import { DATA_STEPS, NOTIFY_STEP, SHARDED_STEPS, type StepName, stepKeyOf } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';
-import type { LoadMode } from '../ports/stock-table';
 import { backoffDelay, isDatabaseUnavailable, isOutageMessage } from './outage';
-import { loadModeOfConf } from './run-conf';
+import { pipelineOptionsOfConf } from './run-conf';
 import { finishRecordedRun } from './run-outcome';
 import type { RunRepository } from './run-repository';
 import { LockLostError, RunnerLock } from './runner-lock';
@@ -24,7 +25,7 @@ export interface RunnerOptions {
   runs: RunRepository;
   results: StepResultStore;
   /** Builds the pipeline context for one step try. */
-  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal, run: { loadMode: LoadMode }): PipelineContext;
+  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal, run: Pick<PipelineContext, 'loadMode' | 'shards'>): PipelineContext;
   /** Tries after the first one, per step. */
   retries: number;
   /** Wait before retry n is backoffMs * 2^(n-1). */
@@ -209,7 +210,9 @@ export class EmbeddedRunner {
       try {
         await runs.failRunningTasks(orphan.id, ORPHAN_REASON);
         const records = await results.list(orphan.id);
-        const step = orphan.interruptedSteps.find(isDataStep) ?? DATA_STEPS.find((name) => !records.some((record) => record.step === name && record.status === 'success'));
+        // A shard's step fails under its own key (load[2/3]), so a retry of the run runs that shard again.
+        const step =
+          orphan.interruptedSteps.find((key) => isDataStep(parseStepKey(key).step)) ?? DATA_STEPS.find((name) => !records.some((record) => record.step === name && record.status === 'success'));
         const earlier = records.find((record) => record.step === step);
         // Saved once, so a second takeover mails under the same dedupe key (i.e. not again).
         if (step && !(earlier?.status === 'failed' && earlier.error === ORPHAN_REASON)) {
@@ -248,13 +251,7 @@ export class EmbeddedRunner {
     log.log('info', `run ${run.id}: started (${run.trigger.kind} by ${run.trigger.by})`);
     this.active.add(run.id);
     try {
-      let outcome: StepOutcome = 'success';
-      for (const step of DATA_STEPS) {
-        const previous = await this.persist(run.id, () => this.options.results.get(run.id, step));
-        if (previous?.status === 'success') continue; // a retried run keeps its successful steps
-        outcome = await this.executeStep(run.id, step, loadModeOfConf(run.conf));
-        if (outcome !== 'success') break;
-      }
+      const outcome = await this.executeDataSteps(run);
       // A cancelled run is not news; success and failure are mailed.
       if (outcome !== 'cancelled' && !this.stopping) await this.executeStep(run.id, NOTIFY_STEP);
       const { ending } = await this.persist(run.id, () =>
@@ -272,12 +269,39 @@ export class EmbeddedRunner {
     }
   }
 
+  /**
+   * discover, then transform and load: once for the whole batch, or per shard when discover split
+   * the run (one shard after another here; Airflow runs them side by side). A retried run keeps
+   * its successful steps and shards.
+   */
+  private async executeDataSteps(run: RunView): Promise<StepOutcome> {
+    const options = pipelineOptionsOfConf(run.conf);
+    const execute = async (step: StepName, shard?: Shard): Promise<StepOutcome> => {
+      const previous = await this.persist(run.id, () => this.options.results.get(run.id, stepKeyOf({ shard }, step)));
+      if (previous?.status === 'success') return 'success';
+      return this.executeStep(run.id, step, options, shard);
+    };
+    const discovered = await execute('discover');
+    if (discovered !== 'success') return discovered;
+    const discovery = (await this.persist(run.id, () => this.options.results.get(run.id, 'discover')))?.result as DiscoveryResult | undefined;
+    const count = discovery?.shards ?? 1;
+    const shards = count > 1 ? allShards(count) : [undefined];
+    for (const shard of shards) {
+      for (const step of SHARDED_STEPS) {
+        const outcome = await execute(step, shard);
+        if (outcome !== 'success') return outcome;
+      }
+    }
+    return 'success';
+  }
+
   /** One step with its tries and a doubling wait between them; a try cut short by an outage does not count. */
-  /** `loadMode` matters to discover only (it fixes the mode for the later steps), hence the default. */
-  private async executeStep(runId: string, step: StepName, loadMode: LoadMode = 'companies'): Promise<StepOutcome> {
+  /** The conf's options matter to discover only (it fixes them for the later steps), hence the default. */
+  private async executeStep(runId: string, step: StepName, options: Pick<PipelineContext, 'loadMode' | 'shards'> = {}, shard?: Shard): Promise<StepOutcome> {
     const { runs, results, retries, backoffMs, stepTimeoutMs, log } = this.options;
+    const key = stepKeyOf({ shard }, step);
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).
-    let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, step))) + retries;
+    let lastTry = (await this.persist(runId, () => runs.nextTryNumber(runId, key))) + retries;
     let interruptions = 0;
     for (let retried = 0; ;) {
       await this.ensureOwnership(runId);
@@ -291,11 +315,12 @@ export class EmbeddedRunner {
           results,
           runId,
           step,
+          shard,
           maxTries: lastTry,
           timeoutMs: stepTimeoutMs,
           echo: log,
           signal: controller.signal,
-          contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal, { loadMode }),
+          contextFor: (taskLog, onProgress, signal) => this.options.contextFor(runId, taskLog, onProgress, signal, options),
         });
       } catch (error) {
         // The try could not even be recorded (the database went away under it).
@@ -310,8 +335,8 @@ export class EmbeddedRunner {
       if (cutShort && !this.stopping && interruptions < MAX_INTERRUPTIONS) {
         interruptions += 1;
         const reason = lockLost?.message ?? (unrecorded !== null ? message(unrecorded) : (result?.error ?? 'interrupted'));
-        log.log('warn', `run ${runId}: ${step} was cut short (${reason}); trying it again once the database and the runner lock are back`);
-        await this.persist(runId, () => runs.markTriesInterrupted(runId, step, result?.tryNumber ?? null, reason));
+        log.log('warn', `run ${runId}: ${key} was cut short (${reason}); trying it again once the database and the runner lock are back`);
+        await this.persist(runId, () => runs.markTriesInterrupted(runId, key, result?.tryNumber ?? null, reason));
         lastTry += 1;
         continue;
       }
@@ -319,7 +344,7 @@ export class EmbeddedRunner {
       if (!result.retrying) return result.outcome;
       const delay = backoffMs * 2 ** retried;
       retried += 1;
-      log.log('warn', `run ${runId}: ${step} try ${result.tryNumber} failed; retrying in ${Math.round(delay / 1000)} s`);
+      log.log('warn', `run ${runId}: ${key} try ${result.tryNumber} failed; retrying in ${Math.round(delay / 1000)} s`);
       await this.sleep(delay);
       if (this.stopping || (await this.persist(runId, () => runs.isCancelRequested(runId)))) return 'cancelled';
     }

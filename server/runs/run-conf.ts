@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { MAX_SHARDS } from '../pipeline/shard';
 import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
 
 /** A run's conf as operators type it (CLI --conf, the trigger form): a JSON object, or nothing. */
@@ -16,6 +17,10 @@ export const runConfSchema = z
           context.addIssue({ code: 'custom', message: `load_mode must be ${LOAD_MODES.map((mode) => `"${mode}"`).join(' or ')}.` });
           return z.NEVER;
         }
+        if (conf.shards !== undefined && !shardCountSchema.safeParse(conf.shards).success) {
+          context.addIssue({ code: 'custom', message: `shards must be a whole number from 1 to ${MAX_SHARDS}.` });
+          return z.NEVER;
+        }
         return conf;
       }
     } catch {
@@ -26,6 +31,7 @@ export const runConfSchema = z
   });
 
 const loadModeSchema = z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]);
+const shardCountSchema = z.number().int().min(1).max(MAX_SHARDS);
 
 /** A conf with `--mode` (CLI) folded in as its load_mode; a bad mode is the caller's mistake. */
 export function confWithLoadMode(conf: Record<string, unknown>, mode: string | undefined): Record<string, unknown> {
@@ -39,6 +45,17 @@ export function confWithLoadMode(conf: Record<string, unknown>, mode: string | u
 export function loadModeOfConf(conf: Record<string, unknown>): LoadMode {
   const mode = loadModeSchema.safeParse(conf.load_mode);
   return mode.success ? mode.data : 'companies';
+}
+
+/** How many shards a run's conf asks for (`shards`); undefined lets discover decide from the batch size. */
+export function shardsOfConf(conf: Record<string, unknown>): number | undefined {
+  const shards = shardCountSchema.safeParse(conf.shards);
+  return shards.success ? shards.data : undefined;
+}
+
+/** What a run's conf fixes for its steps (each engine passes it into the pipeline context). */
+export function pipelineOptionsOfConf(conf: Record<string, unknown>): { loadMode: LoadMode; shards: number | undefined } {
+  return { loadMode: loadModeOfConf(conf), shards: shardsOfConf(conf) };
 }
 
 const triggerSchema = z.object({ kind: z.enum(['manual', 'event', 'schedule']), by: z.string().min(1).max(1000) });

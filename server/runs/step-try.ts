@@ -1,5 +1,6 @@
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
-import { runStep, type StepName } from '../pipeline/steps';
+import type { Shard } from '../pipeline/shard';
+import { runStep, type StepName, stepKeyOf } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { StepResultStore } from '../ports/step-results';
 import type { RunRepository } from './run-repository';
@@ -12,6 +13,8 @@ export interface StepTryOptions {
   results: StepResultStore;
   runId: string;
   step: StepName;
+  /** The shard a transform or load try works on; its try is recorded under the shard's step key. */
+  shard?: Shard;
   contextFor(log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal): PipelineContext;
   timeoutMs: number;
   /** Which try this is and how many there may be (a failed try with tries left is up_for_retry). */
@@ -38,7 +41,8 @@ export interface StepTryResult {
  * embedded runner and `stockflow step`.
  */
 export async function runStepTry(options: StepTryOptions): Promise<StepTryResult> {
-  const { runs, runId, step, timeoutMs, maxTries } = options;
+  const { runs, runId, timeoutMs, maxTries } = options;
+  const step = stepKeyOf(options, options.step);
   const task = await TaskTry.begin(runs, runId, step, { tryNumber: options.tryNumber, echo: options.echo });
   const controller = new AbortController();
   const timeout = setTimeout(() => controller.abort(new StepTimeoutError(step, timeoutMs)), timeoutMs);
@@ -56,7 +60,7 @@ export async function runStepTry(options: StepTryOptions): Promise<StepTryResult
   aborted.catch(() => {});
   try {
     task.log.log('info', `${step}: try ${task.tryNumber} of ${maxTries} started`);
-    await Promise.race([runStep(options.contextFor(task.log, task.onProgress, controller.signal), step), aborted]);
+    await Promise.race([runStep({ ...options.contextFor(task.log, task.onProgress, controller.signal), shard: options.shard }, options.step), aborted]);
     task.log.log('info', `${step}: done`);
     await task.finish('success', null);
     return { outcome: 'success', error: null, retrying: false, tryNumber: task.tryNumber };
