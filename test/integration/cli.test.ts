@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { stockflow } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { testRunner } from '../helpers/runner';
-
-const BIN = resolve('bin/stockflow.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function stockflow(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const childEnv = { NODE_ENV: 'test', PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv;
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 describe('the stockflow CLI', () => {
   let database: TestDatabase;

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { shardOfCompany } from '../../server/pipeline/shard';
+import { stockflow } from '../helpers/cli';
+import { tableDigest } from '../helpers/pipeline';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+
+const SAMPLE = resolve('../shared/data/stocks');
+const FILES = 45;
+
+/** A source of real sample files: the first FILES tickers, one with a bad row, plus a listed ticker with no file. */
+async function sampleSource(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stockflow-shards-src-'));
+  await mkdir(join(dir, 'stocks'));
+  const names = (await readdir(SAMPLE)).sort().slice(0, FILES);
+  for (const name of names) await copyFile(join(SAMPLE, name), join(dir, 'stocks', name));
+  // One bad row: rejected by every engine, and kept in the (merged) rejects file.
+  const bad = join(dir, 'stocks', names[3]!);
+  await writeFile(bad, `${(await readFile(bad, 'utf8')).trimEnd()}\n2017-13-45,1,2,3,4,5,0\n`);
+  const list = [...names, 'nofile.us.csv'].map((name) => `'${name}'`).join(', ');
+  await writeFile(join(dir, 'top_companies.txt'), `${list}\n`);
+  return dir;
+}
+
+interface Product {
+  database: TestDatabase;
+  dataDir: string;
+  env: Record<string, string | undefined>;
+}
+
+async function product(name: string, source: string): Promise<Product> {
+  const database = await createTestDatabase(name);
+  const dataDir = await mkdtemp(join(tmpdir(), `stockflow-${name}-`));
+  const env = { DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_COHORT: 'C4', STOCKFLOW_FIRST_NAME: 'Shard', STOCKFLOW_SURNAME: 'Test' };
+  const seeded = await stockflow(['seed', '--from', source], env);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  return { database, dataDir, env };
+}
+
+async function sortedLines(path: string, skipHeader = false): Promise<string[]> {
+  const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
+  return (skipHeader ? lines.slice(1) : lines).sort();
+}
+
+/** discover, then each shard's transform and load as separate processes side by side (as Airflow's mapped tasks), then notify. */
+async function shardedRun(target: Product, runId: string, conf: Record<string, unknown>): Promise<string[]> {
+  const step = (args: string[]) => stockflow(['step', ...args, '--run-id', runId, '--conf', JSON.stringify(conf)], target.env);
+  const discovered = await step(['discover']);
+  assert.equal(discovered.code, 0, discovered.stderr);
+  const shards = JSON.parse(discovered.stdout.trim().split('\n').at(-1)!) as string[];
+  for (const name of ['transform', 'load']) {
+    const results = await Promise.all(shards.map((shard) => step([name, '--shard', shard])));
+    results.forEach((result, position) => assert.equal(result.code, 0, `${name} ${shards[position]}: ${result.stderr}`));
+  }
+  const notified = await step(['notify']);
+  assert.equal(notified.code, 0, notified.stderr);
+  return shards;
+}
+
+describe('shards: one run split over processes', () => {
+  let source: string;
+  let whole: Product;
+  let sharded: Product;
+  before(async () => {
+    source = await sampleSource();
+    [whole, sharded] = await Promise.all([product('shards_whole', source), product('shards_split', source)]);
+  });
+  after(async () => {
+    for (const target of [whole, sharded]) {
+      await target?.database.drop();
+      if (target) await rm(target.dataDir, { recursive: true, force: true });
+    }
+    if (source) await rm(source, { recursive: true, force: true });
+  });
+
+  it('three shards as separate processes give exactly the table, output and rejects one whole run gives', async () => {
+    const run = await stockflow(['run', '--json'], whole.env);
+    assert.equal(run.code, 0, run.stderr);
+    const wholeSummary = JSON.parse(run.stdout);
+
+    const runId = 'manual__2026-11-25T12:00:00+00:00';
+    const shards = await shardedRun(sharded, runId, { shards: 3 });
+    assert.deepEqual(shards, ['1/3', '2/3', '3/3']);
+
+    const [expected, actual] = await Promise.all([tableDigest(whole.database.pool), tableDigest(sharded.database.pool)]);
+    assert.equal(actual.rows, wholeSummary.rows.loaded);
+    assert.deepEqual(actual, expected);
+
+    // Every shard did part of the work: each loaded only its own companies.
+    const tasks = await sharded.database.pool.query<{ step: string; status: string }>('SELECT step, status FROM stockflow.task_runs WHERE run_id = $1 ORDER BY step', [runId]);
+    assert.deepEqual(
+      tasks.rows.map((row) => `${row.step}:${row.status}`),
+      ['discover:success', 'load[1/3]:success', 'load[2/3]:success', 'load[3/3]:success', 'notify:success', 'transform[1/3]:success', 'transform[2/3]:success', 'transform[3/3]:success'],
+    );
+    const loads = await sharded.database.pool.query<{ step: string; result: { companies: number; rowsLoaded: number } }>(
+      "SELECT step, result FROM stockflow.step_results WHERE run_id = $1 AND step LIKE 'load[%' ORDER BY step",
+      [runId],
+    );
+    assert.equal(loads.rows.length, 3);
+    for (const row of loads.rows) assert.ok(row.result.companies > 0 && row.result.companies < FILES, `${row.step} loaded a part of the companies`);
+    assert.equal(
+      loads.rows.reduce((total, row) => total + row.result.rowsLoaded, 0),
+      wholeSummary.rows.loaded,
+    );
+
+    // One published output, rejects and manifest, as a whole run leaves them.
+    const published = (product: Product, name: string) => join(product.dataDir, 'buckets/source/Output', name);
+    assert.deepEqual(await sortedLines(published(sharded, 'historical_stock_data.csv')), await sortedLines(published(whole, 'historical_stock_data.csv')));
+    const rejects = await sortedLines(published(sharded, 'rejects.csv'), true);
+    assert.equal(rejects.length, 1);
+    assert.deepEqual(rejects, await sortedLines(published(whole, 'rejects.csv'), true));
+    assert.equal((await readFile(published(sharded, 'rejects.csv'), 'utf8')).split('\n')[0], 'file,line,raw,reason');
+    const manifest = JSON.parse(await readFile(published(sharded, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.runId, runId);
+    assert.equal(manifest.totals.rowsKept, wholeSummary.rows.loaded);
+    assert.equal(manifest.companies.length, FILES);
+    assert.deepEqual(await readdir(join(sharded.dataDir, 'buckets/source/Output/runs')).catch(() => []), [runId].map(encodeURIComponent), 'only the published run keeps a folder');
+
+    // The run's record and its mail merge the shards.
+    const recorded = await sharded.database.pool.query('SELECT status, summary FROM stockflow.runs WHERE id = $1', [runId]);
+    assert.equal(recorded.rows[0].status, 'success');
+    assert.equal(recorded.rows[0].summary.rows.loaded, wholeSummary.rows.loaded);
+    assert.deepEqual(recorded.rows[0].summary.files, wholeSummary.files);
+    assert.equal(recorded.rows[0].summary.changes.totals.added, wholeSummary.rows.loaded);
+    const mail = await sharded.database.pool.query('SELECT subject, body FROM stockflow.outbox WHERE run_id = $1', [runId]);
+    assert.equal(mail.rows[0].subject, 'C4_Shard_Test_Pipeline_Success');
+    assert.match(mail.rows[0].body, new RegExp(`Rows: +${wholeSummary.rows.read} read, ${wholeSummary.rows.loaded} loaded, 1 rejected`));
+  });
+
+  it('in replace mode the shards together leave exactly the batch: each removes only its own unlisted companies', async () => {
+    // Companies outside the batch, one per shard at least, in both tables.
+    const strangers = ['zz1', 'zz2', 'zz3', 'zz4', 'zz5', 'zz6', 'zz7', 'zz8'];
+    assert.equal(new Set(strangers.map((name) => shardOfCompany(name, 3))).size, 3, 'the strangers fall in every shard');
+    for (const target of [whole, sharded]) {
+      await target.database.pool.query(
+        `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+         SELECT '2017-01-02', 1, 2, 0.5, 1.5, 100, 50, 0.5, unnest($1::text[])`,
+        [strangers],
+      );
+    }
+    const run = await stockflow(['run', '--mode', 'replace', '--json'], whole.env);
+    assert.equal(run.code, 0, run.stderr);
+    const runId = 'manual__2026-11-25T13:00:00+00:00';
+    await shardedRun(sharded, runId, { shards: 3, load_mode: 'replace' });
+
+    const [expected, actual] = await Promise.all([tableDigest(whole.database.pool), tableDigest(sharded.database.pool)]);
+    assert.deepEqual(actual, expected);
+    const left = await sharded.database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name LIKE 'zz%'");
+    assert.equal(left.rows[0].n, 0);
+    const recorded = await sharded.database.pool.query('SELECT summary FROM stockflow.runs WHERE id = $1', [runId]);
+    assert.equal(recorded.rows[0].summary.companiesRemoved, strangers.length);
+    assert.equal(recorded.rows[0].summary.loadMode, 'replace');
+  });
+
+  it('refuses a shard of discover or notify, a bad shard, and a shard count other than the one discover fixed', async () => {
+    const runId = 'manual__2026-11-25T14:00:00+00:00';
+    const step = (args: string[]) => stockflow(['step', ...args, '--run-id', runId], sharded.env);
+    const discoverShard = await step(['discover', '--shard', '1/2']);
+    assert.notEqual(discoverShard.code, 0);
+    assert.match(discoverShard.stderr, /--shard applies to transform and load/);
+    const bad = await step(['transform', '--shard', '4/3']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /i is 1 to N/);
+    assert.equal((await step(['discover'])).code, 0);
+    const mismatch = await step(['transform', '--shard', '1/2']);
+    assert.notEqual(mismatch.code, 0);
+    assert.match(mismatch.stderr, /discover split run .* into 1 shards, not 2/);
+  });
+});
