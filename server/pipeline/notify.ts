@@ -1,11 +1,11 @@
 import type { DeliveryReceipt } from '../ports/notifier';
+import type { StepRecord } from '../ports/step-results';
 import type { PipelineContext } from './context';
+import type { DiscoveryResult } from './discover';
 import { publishShardedOutput } from './output-layout';
 import { shardedStep } from './shard-merge';
 import { notificationSubject } from './subject';
 import { resultOf, type RunSummary, summarizeRun } from './summary';
-import type { DiscoveryResult } from './discover';
-import type { StepRecord } from '../ports/step-results';
 import type { Manifest } from './transform';
 
 export interface NotifyResult {

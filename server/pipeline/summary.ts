@@ -1,7 +1,7 @@
 import type { StepRecord } from '../ports/step-results';
 import type { DataChanges, LoadMode, LoadResult } from '../ports/stock-table';
-import type { DiscoveryResult } from './discover';
 import { KEYS } from './context';
+import type { DiscoveryResult } from './discover';
 import { mergeLoadResults, mergeManifests, shardedStep } from './shard-merge';
 import type { Manifest } from './transform';
 

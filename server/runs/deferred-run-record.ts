@@ -1,5 +1,5 @@
 import type { PipelineContext } from '../pipeline/context';
-import { NOTIFY_STEP, runStep, type StepName } from '../pipeline/steps';
+import { NOTIFY_STEP, runStep } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { StepRecord, StepResultStore } from '../ports/step-results';
 import type { StepTracker, TrackedStep } from '../ports/step-tracker';

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
 import type { DiscoveryResult } from '../pipeline/discover';
 import { allShards, parseStepKey, type Shard } from '../pipeline/shard';
-import { DATA_STEPS, NOTIFY_STEP, SHARDED_STEPS, type StepName, stepKeyOf } from '../pipeline/steps';
+import { DATA_STEPS, NOTIFY_STEP, SHARDED_STEPS, stepKeyOf, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { RunView } from '../ports/orchestrator';
 import type { StepResultStore } from '../ports/step-results';

@@ -1,6 +1,6 @@
 import type { PipelineContext, ProgressEvent } from '../pipeline/context';
 import type { Shard } from '../pipeline/shard';
-import { runStep, type StepName, stepKeyOf } from '../pipeline/steps';
+import { runStep, stepKeyOf, type StepName } from '../pipeline/steps';
 import type { Logger } from '../ports/logger';
 import type { StepResultStore } from '../ports/step-results';
 import type { RunRepository } from './run-repository';

@@ -4,10 +4,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { shardOfCompany } from '../../server/pipeline/shard';
+import { PgStepResults } from '../../server/adapters/pg-step-results';
+import { migrate } from '../../server/db/migrate';
+import { type DiscoveryResult, shardsOf } from '../../server/pipeline/discover';
+import { allShards, type Shard, shardOfCompany } from '../../server/pipeline/shard';
+import { runStep } from '../../server/pipeline/steps';
+import { forEachConcurrently, streamToString } from '../../server/pipeline/streams';
+import { summarizeRun } from '../../server/pipeline/summary';
 import { stockflow } from '../helpers/cli';
-import { tableDigest } from '../helpers/pipeline';
+import { pipelineContext, tableDigest } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { startTestS3, type TestS3 } from '../helpers/s3';
 
 const SAMPLE = resolve('../shared/data/stocks');
 const FILES = 45;
@@ -169,5 +176,55 @@ describe('shards: one run split over processes', () => {
     const mismatch = await step(['transform', '--shard', '1/2']);
     assert.notEqual(mismatch.code, 0);
     assert.match(mismatch.stderr, /discover split run .* into 1 shards, not 2/);
+  });
+});
+
+describe('shards: a full bucket of 7,192 tickers with 1,000 listed (s3rver)', () => {
+  const TICKERS = 7_192;
+  const LISTED = 1_000;
+  let s3: TestS3;
+  let database: TestDatabase;
+  before(async () => {
+    [s3, database] = await Promise.all([startTestS3(), createTestDatabase('shards_bucket')]);
+    await migrate(database.pool);
+  });
+  after(async () => {
+    await s3?.close();
+    await database?.drop();
+  });
+
+  it('lists past S3 pages of 1,000 keys and loads exactly the listed companies, through 4 shards side by side', async () => {
+    const source = await s3.store('full-bucket');
+    const tickers = Array.from({ length: TICKERS }, (_, position) => `t${String(position).padStart(4, '0')}`);
+    const file = (position: number) => `Date,Open,High,Low,Close,Volume,OpenInt\n2017-01-03,${10 + (position % 7)},12,9,11,${1000 + position},0\n2017-01-04,11,13,10,12.5,${2000 + position},0\n`;
+    await forEachConcurrently([...tickers.keys()], 32, async (position) => source.put(`Stocks/${tickers[position]}.us.txt`, file(position)));
+    // Every seventh ticker, 1,000 of them: listed ones are spread over the whole key space.
+    const listed = tickers.filter((_, position) => position % 7 === 0).slice(0, LISTED);
+    await source.put('CompanyNames/top_companies.txt', listed.map((ticker) => `'${ticker}.us.txt'`).join(', '));
+
+    const runId = 'event__full-bucket';
+    const context = (shard?: Shard) => ({ ...pipelineContext(database.pool, source, runId), shards: 4, shard });
+    const discovered = await runStep(context(), 'discover');
+    const discovery = discovered.result as DiscoveryResult;
+    assert.equal(discovery.files.length, LISTED);
+    assert.equal(discovery.unlistedFiles, TICKERS - LISTED);
+    assert.deepEqual(shardsOf(discovery), ['1/4', '2/4', '3/4', '4/4']);
+    for (const step of ['transform', 'load'] as const) {
+      await Promise.all(allShards(4).map((shard) => runStep(context(shard), step)));
+    }
+    await runStep(context(), 'notify');
+
+    const companies = await database.pool.query<{ company_name: string; rows: number }>('SELECT company_name, count(*)::int AS rows FROM historical_stocks_data GROUP BY 1 ORDER BY 1');
+    assert.deepEqual(
+      companies.rows.map((row) => row.company_name),
+      [...listed].sort(),
+    );
+    assert.ok(companies.rows.every((row) => row.rows === 2));
+    const summary = summarizeRun(runId, await new PgStepResults(database.pool).list(runId));
+    assert.equal(summary.status, 'success');
+    assert.deepEqual(summary.rows, { read: 2 * LISTED, loaded: 2 * LISTED, rejected: 0 });
+    assert.equal(summary.companies, LISTED);
+    const output = await streamToString(await source.get('Output/historical_stock_data.csv'));
+    assert.equal(output.split('\n').filter(Boolean).length, 2 * LISTED);
   });
 });
