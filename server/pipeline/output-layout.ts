@@ -105,8 +105,24 @@ export async function publishShardedOutput(context: PipelineContext, manifests: 
   const { source } = context;
   if ((await publishedRunId(source)) === context.runId) return;
   const ordered = [...manifests].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
-  await source.put(KEYS.output, concatenated(source, ordered.map((manifest) => manifest.outputKey), false), { contentType: 'text/csv' });
-  await source.put(KEYS.rejects, concatenated(source, ordered.map((manifest) => manifest.rejectsKey), true), { contentType: 'text/csv' });
+  await source.put(
+    KEYS.output,
+    concatenated(
+      source,
+      ordered.map((manifest) => manifest.outputKey),
+      false,
+    ),
+    { contentType: 'text/csv' },
+  );
+  await source.put(
+    KEYS.rejects,
+    concatenated(
+      source,
+      ordered.map((manifest) => manifest.rejectsKey),
+      true,
+    ),
+    { contentType: 'text/csv' },
+  );
   const published = mergeManifests(ordered, { outputKey: KEYS.output, rejectsKey: KEYS.rejects });
   await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
   context.log.log('info', `notify: published Output/ from the run's ${ordered.length} shards (${published.totals.rowsKept} rows)`);

@@ -74,6 +74,27 @@ describe('the embedded runner', () => {
     assert.match((await orchestrator.health()).detail, /idle; 0 queued/);
   });
 
+  it('runs the shards a run asks for one after another, and the run merges them', async () => {
+    const { runId } = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'ada' }, conf: { shards: 2 } });
+    await testRunner(database.pool, store).drain();
+    const run = await orchestrator.getRun(runId);
+    assert.equal(run?.status, 'success');
+    const tasks = await orchestrator.listTasks(runId);
+    assert.deepEqual(tasks.map((task) => `${task.step}:${task.status}`).sort(), [
+      'discover:success',
+      'load[1/2]:success',
+      'load[2/2]:success',
+      'notify:success',
+      'transform[1/2]:success',
+      'transform[2/2]:success',
+    ]);
+    // The same files again: every row is there already, unchanged, whichever shard loaded it.
+    const summary = run!.summary as { rows: { loaded: number }; changes: { totals: { added: number; unchanged: number } } };
+    const count = await database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data');
+    assert.equal(summary.rows.loaded, count.rows[0].n);
+    assert.deepEqual([summary.changes.totals.added, summary.changes.totals.unchanged], [0, count.rows[0].n]);
+  });
+
   it('makes a step log readable while the step is still running, with a cursor', async () => {
     const slow = slowStore(store, (key) => key.startsWith(KEYS.stocksPrefix), 150);
     const runner = testRunner(database.pool, slow);
