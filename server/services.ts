@@ -45,7 +45,7 @@ export interface Services {
   orchestrator: Orchestrator;
   settings: SettingsRepository;
   host: HostController;
-  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal, run?: Pick<PipelineContext, 'loadMode' | 'shards' | 'shard'>): PipelineContext;
+  pipelineContext(runId: string, log: Logger, onProgress?: PipelineContext['onProgress'], signal?: AbortSignal, run?: Pick<PipelineContext, 'loadMode' | 'shards' | 'shard' | 'full'>): PipelineContext;
   /** The embedded worker (only meaningful with the embedded orchestrator). */
   createRunner(log: Logger): EmbeddedRunner;
   createWatcher(log: Logger): MarkerWatcher;
@@ -118,6 +118,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
     loadMode: run?.loadMode,
     shards: run?.shards,
     shard: run?.shard,
+    full: run?.full,
   });
   return {
     config,

@@ -5,8 +5,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { LoadResult, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
+import type { LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, SourceFingerprint, StockTable } from '../ports/stock-table';
 import { type CompanyChangeRow, dataChangesOf } from './data-changes';
+import { readLoadedFiles, recordLoadedFiles } from './loaded-files';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -35,7 +36,7 @@ export class PgStockTable implements StockTable {
   ) {}
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
-    const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows, scope: input.scope });
+    const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows, scope: input.scope, source: input.source });
     try {
       await pipeline(input.rows, session.rows, { signal: input.signal });
     } catch (error) {
@@ -45,7 +46,11 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, input.signal, input.onPhase);
   }
 
-  async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope } = {}): Promise<ReplaceSession> {
+  loadedFiles(companies: readonly string[]): Promise<Map<string, SourceFingerprint>> {
+    return readLoadedFiles(this.pool, companies);
+  }
+
+  async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource } = {}): Promise<ReplaceSession> {
     const scope: ReplaceScope = options.scope ?? { mode: 'companies', demo: false };
     // A shard replaces only within its own companies: together the shards replace the whole table.
     const replaceAll = scope.mode === 'replace' && isWholeRun(scope.shard);
@@ -123,6 +128,7 @@ export class PgStockTable implements StockTable {
           if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
           if (bulk) rowsReplaced = await this.swapInNextTable(client, affected, replaceAll, onPhase);
           await this.recordDemoCompanies(client, companies, scope);
+          await recordLoadedFiles(client, { runId: options.source?.runId, files: options.source?.files ?? [], affected, replaceAll });
           signal?.throwIfAborted();
           await client.query('COMMIT');
           // Fresh planner statistics after a bulk load: row estimates and index choices stay right.

@@ -11,7 +11,7 @@ import { STEP_NAMES } from '../pipeline/steps';
 import type { RunSummary } from '../pipeline/summary';
 import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
 import { DeferredRunRecord } from '../runs/deferred-run-record';
-import { confWithLoadMode, loadModeOfConf } from '../runs/run-conf';
+import { confWithFull, confWithLoadMode, pipelineOptionsOfConf } from '../runs/run-conf';
 import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
@@ -31,8 +31,9 @@ import { workerCommands } from './worker-commands';
 const USAGE = `stockflow: move daily stock CSV files from an object store into PostgreSQL
 
 Usage:
-  stockflow run [--mode companies|replace] [--json]   run discover, transform, load, notify
-                                                  (replace: the table then holds exactly this batch)
+  stockflow run [--mode companies|replace] [--full] [--json]   run discover, transform, load, notify
+                                                  (replace: the table then holds exactly this batch;
+                                                  --full: read files unchanged since loaded too)
   stockflow step <${STEP_NAMES.join('|')}> --run-id ID [--try N --max-tries M --conf JSON --engine airflow]
                                                   run one step of a run, recorded (Airflow tasks call this);
                                                   discover prints the run's shards, e.g. ["1/3","2/3","3/3"]
@@ -41,7 +42,7 @@ Usage:
                                                   (a source holding demo data is emptied first)
   stockflow seed --synthetic N [--seed S]         generate N synthetic tickers and their company list
   stockflow migrate                               create or upgrade the database schema
-  stockflow trigger [--conf JSON] [--mode M] [--json]  queue a run with the configured orchestrator
+  stockflow trigger [--conf JSON] [--mode M] [--full] [--json]  queue a run with the configured orchestrator
   stockflow runs [--status S] [--limit N] [--json] run history, newest first
   stockflow status <run>                          a run and its steps
   stockflow logs <run> [--step S] [--try N] [--follow]   a run's step logs (follows while it runs)
@@ -69,7 +70,8 @@ function printSummary(summary: RunSummary, json: boolean): void {
   }
   const lines = [
     `Run ${summary.runId}: ${summary.status.toUpperCase()} in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)`,
+    `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)` +
+      (summary.files.unchanged > 0 ? `, ${summary.files.unchanged} unchanged since loaded (not read; --full reads them)` : ''),
     `  rows      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `  companies ${summary.companies}`,
     `  mode      ${summary.loadMode}${summary.demo ? ' (synthetic demo data)' : ''}`,
@@ -82,9 +84,9 @@ function printSummary(summary: RunSummary, json: boolean): void {
 
 const pipelineCommands: Record<string, Command> = {
   async run(args, services) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' }, mode: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'run-id': { type: 'string' }, mode: { type: 'string' }, full: { type: 'boolean', default: false } } });
     const runId = runIdSchema.parse(values['run-id'] ?? newRunId());
-    const conf = confWithLoadMode({}, values.mode);
+    const conf = confWithFull(confWithLoadMode({}, values.mode), values.full);
     const opened = await services();
     const bar = createProgressBar();
     const log = consoleLogger('info', () => bar.done());
@@ -103,7 +105,7 @@ const pipelineCommands: Record<string, Command> = {
       const record = new DeferredRunRecord(opened.pipelineContext(runId, log).results);
       const context = {
         // One process reads the whole batch, however large: shards are for engines with workers.
-        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal, { loadMode: loadModeOfConf(conf), shards: 1 }),
+        ...opened.pipelineContext(runId, log, (event) => bar.update(event), stop.signal, { ...pipelineOptionsOfConf(conf), shards: 1 }),
         results: record.results,
         tracker: record.tracker(runHistoryTracker(opened.runs, runId, log), log),
       };

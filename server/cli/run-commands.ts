@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 import { RUN_STATUSES, type RunView, type TaskView } from '../ports/orchestrator';
-import { confWithLoadMode, runConfSchema } from '../runs/run-conf';
+import { confWithFull, confWithLoadMode, runConfSchema } from '../runs/run-conf';
 import { isFinished } from '../runs/run-status';
 import { type Command, runIdSchema, UsageError } from './shared';
 
@@ -31,8 +31,8 @@ function firstPositional(args: string[], what: string): { positional: string; re
 
 export const runCommands: Record<string, Command> = {
   async trigger(args, services) {
-    const { values } = parseArgs({ args, options: { conf: { type: 'string' }, mode: { type: 'string' }, json: { type: 'boolean', default: false } } });
-    const conf = confWithLoadMode(runConfSchema.parse(values.conf ?? ''), values.mode);
+    const { values } = parseArgs({ args, options: { conf: { type: 'string' }, mode: { type: 'string' }, full: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+    const conf = confWithFull(confWithLoadMode(runConfSchema.parse(values.conf ?? ''), values.mode), values.full);
     const opened = await services();
     const user = process.env.USER ?? 'cli';
     const { runId } = await opened.orchestrator.trigger({ trigger: { kind: 'manual', by: user }, conf });

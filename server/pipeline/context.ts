@@ -45,6 +45,8 @@ export interface PipelineContext {
   loadMode?: LoadMode;
   /** Shards the run's conf asks for (`shards`); else discover decides from the batch size. */
   shards?: number;
+  /** Read every listed file, unchanged ones too (conf `full`, `--full`). */
+  full?: boolean;
   /** The shard a transform or load step works on (`--shard i/N`); absent: the whole batch. */
   shard?: Shard;
 }

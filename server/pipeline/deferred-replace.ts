@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
-import type { ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
+import type { LoadSource, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { writeChunk } from './streams';
 
 /**
@@ -10,7 +10,7 @@ import { writeChunk } from './streams';
  * Once begun, a stalled read holds it at most as long as the object store's timeouts and the file
  * retries allow (docs/RELIABILITY.md).
  */
-export function deferredReplace(stocks: StockTable, companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope }): ReplaceSession {
+export function deferredReplace(stocks: StockTable, companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource }): ReplaceSession {
   let session: Promise<ReplaceSession> | null = null;
   const begin = (): Promise<ReplaceSession> => (session ??= stocks.beginReplace(companies, options));
   const rows = new Writable({

@@ -5,11 +5,14 @@ import { KEYS, type PipelineContext, StepInputError } from './context';
 import { MAX_SHARDS, shardList } from './shard';
 import { storedText } from './stored-text';
 import { streamToString } from './streams';
+import { findUnchangedFiles } from './unchanged-files';
 
 export interface DiscoveredFile {
   company: string;
   key: string;
   size: number;
+  /** As listed; with the size, what tells a changed file (absent in results of older runs). */
+  etag?: string;
 }
 
 export interface DiscoveryResult {
@@ -28,6 +31,10 @@ export interface DiscoveryResult {
   demo?: boolean;
   /** How the load treats companies outside the batch, fixed here for every later step. Absent: companies. */
   loadMode?: LoadMode;
+  /** Listed files the table holds already, unchanged since they were loaded: their rows are carried over, not read (unchanged-files.ts). */
+  unchanged?: DiscoveredFile[];
+  /** The published run the unchanged files' rows and rejects are copied from. */
+  carriedFrom?: string | null;
   /** Shards transform and load run as (1: the whole batch in one); fixed here. Absent in older results: 1. */
   shards?: number;
 }
@@ -70,11 +77,11 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   const demo = marker !== null && listInfo !== null && listInfo.lastModified.getTime() <= marker.lastModified.getTime();
   const loadMode = context.loadMode ?? 'companies';
 
-  const filesByName = new Map<string, { key: string; size: number }>();
+  const filesByName = new Map<string, { key: string; size: number; etag: string }>();
   for await (const object of context.source.list(KEYS.stocksPrefix)) {
     const name = object.key.slice(KEYS.stocksPrefix.length);
     if (name.includes('/')) continue;
-    filesByName.set(name.toLowerCase(), { key: object.key, size: object.size });
+    filesByName.set(name.toLowerCase(), { key: object.key, size: object.size, etag: object.etag });
   }
 
   const files: DiscoveredFile[] = [];
@@ -88,13 +95,16 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     }
     used.add(name);
     const file = filesByName.get(name)!;
-    files.push({ company, key: file.key, size: file.size });
+    files.push({ company, key: file.key, size: file.size, etag: file.etag });
   }
 
+  const { changed, unchanged, carriedFrom } = await findUnchangedFiles({ ...context, loadMode }, files);
   const result: DiscoveryResult = {
     listKey: KEYS.companyList,
     listed: list.companies.length,
-    files,
+    files: changed,
+    unchanged,
+    carriedFrom,
     missing,
     duplicates: list.duplicates.map((entry) => entry.company),
     // Only invalid entries carry raw list text (names passed the ticker check): escaped and cut.
@@ -102,11 +112,12 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     unlistedFiles: filesByName.size - used.size,
     demo,
     loadMode,
-    shards: shardsForBatch(context.shards, files),
+    shards: shardsForBatch(context.shards, changed),
   };
   context.log.log(
     'info',
-    `discover: ${result.listed} companies listed, ${files.length} files found, ${missing.length} missing, ` + `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
+    `discover: ${result.listed} companies listed, ${files.length} files found (${unchanged.length} unchanged since loaded), ${missing.length} missing, ` +
+      `${result.duplicates.length} duplicate and ${result.invalid.length} invalid list entries`,
   );
   if (demo) context.log.log('info', `discover: ${context.source.location} holds synthetic demo data (${KEYS.demoMarker}); seed --from replaces it`);
   if (loadMode === 'replace') context.log.log('info', 'discover: load mode replace: the table will hold exactly this batch');

@@ -5,6 +5,7 @@ import { type PipelineContext, StepInputError } from './context';
 import { openRunOutput, publishRunOutput } from './output-layout';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import type { Manifest } from './transform';
+import { loadedFilesOf } from './unchanged-files';
 
 /**
  * Step 3: replace the batch's companies in historical_stocks_data with the output, in one
@@ -29,7 +30,15 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     if (!rows) throw new StepInputError(`The output of run ${manifest.runId} (${manifest.outputKey}) is gone: a later run removed it; start a new run`);
     const counted = rows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
     rows.on('error', (error) => counted.destroy(error));
-    result = await context.stocks.replaceCompanies({ companies: manifest.companies, rows: counted, expectedRows, signal: context.signal, onPhase, scope: scopeOf(manifest) });
+    result = await context.stocks.replaceCompanies({
+      companies: manifest.companies,
+      rows: counted,
+      expectedRows,
+      signal: context.signal,
+      onPhase,
+      scope: scopeOf(manifest),
+      source: { runId: context.runId, files: loadedFilesOf(manifest.files) },
+    });
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   context.log.log('info', `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load, mode ${result.mode})`);

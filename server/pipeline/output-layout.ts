@@ -21,6 +21,9 @@ export interface RunOutputKeys {
   output: string;
   rejects: string;
   manifest: string;
+  /** Rows and rejects of unchanged files, carried over from the published files (unchanged-files.ts). */
+  unchangedOutput: string;
+  unchangedRejects: string;
 }
 
 /** The run id as one key segment (Airflow ids hold ':' and '+'), reversibly. */
@@ -40,7 +43,13 @@ function runIdOf(folder: string): string | null {
 /** A run's own files; a shard's go in a folder of their own inside the run's (shard-2-of-3/). */
 export function runOutputKeys(runId: string, shard?: Shard): RunOutputKeys {
   const folder = `${RUNS_PREFIX}${folderOf(runId)}/${isWholeRun(shard) ? '' : `shard-${shard!.index}-of-${shard!.count}/`}`;
-  return { output: `${folder}historical_stock_data.csv`, rejects: `${folder}rejects.csv`, manifest: `${folder}manifest.json` };
+  return {
+    output: `${folder}historical_stock_data.csv`,
+    rejects: `${folder}rejects.csv`,
+    manifest: `${folder}manifest.json`,
+    unchangedOutput: `${folder}unchanged.csv`,
+    unchangedRejects: `${folder}unchanged-rejects.csv`,
+  };
 }
 
 /** The run whose files Output/ holds, or null. */
@@ -86,10 +95,17 @@ export async function publishRunOutput(context: PipelineContext, manifest: Manif
   if (manifest.outputKey === KEYS.output) return;
   // A load run again after this run published: nothing left to switch.
   if (!(await source.head(manifest.outputKey)) && (await publishedRunId(source)) === manifest.runId) return;
-  await source.copy(manifest.outputKey, KEYS.output);
-  await source.copy(manifest.rejectsKey, KEYS.rejects);
+  const carried = runOutputKeys(manifest.runId, manifest.shard);
+  if (manifest.unchanged) {
+    await source.put(KEYS.output, concatenated(source, [manifest.outputKey, carried.unchangedOutput], false), { contentType: 'text/csv' });
+    await source.put(KEYS.rejects, concatenated(source, [manifest.rejectsKey, carried.unchangedRejects], true), { contentType: 'text/csv' });
+  } else {
+    await source.copy(manifest.outputKey, KEYS.output);
+    await source.copy(manifest.rejectsKey, KEYS.rejects);
+  }
   const published: Manifest = { ...manifest, outputKey: KEYS.output, rejectsKey: KEYS.rejects };
   await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
+  if (manifest.unchanged) await source.delete(carried.unchangedOutput).catch(() => {});
   context.log.log('info', `load: published Output/ from ${manifest.outputKey.slice(0, manifest.outputKey.lastIndexOf('/') + 1)}`);
   // The published copy is the output now; the run keeps its rejects.csv for the download route.
   await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `load: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
@@ -105,28 +121,17 @@ export async function publishShardedOutput(context: PipelineContext, manifests: 
   const { source } = context;
   if ((await publishedRunId(source)) === context.runId) return;
   const ordered = [...manifests].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
-  await source.put(
-    KEYS.output,
-    concatenated(
-      source,
-      ordered.map((manifest) => manifest.outputKey),
-      false,
-    ),
-    { contentType: 'text/csv' },
-  );
-  await source.put(
-    KEYS.rejects,
-    concatenated(
-      source,
-      ordered.map((manifest) => manifest.rejectsKey),
-      true,
-    ),
-    { contentType: 'text/csv' },
-  );
+  // Each shard's rows, then its unchanged files' rows carried over.
+  const carried = (manifest: Manifest): RunOutputKeys => runOutputKeys(manifest.runId, manifest.shard);
+  const outputs = ordered.flatMap((manifest) => (manifest.unchanged ? [manifest.outputKey, carried(manifest).unchangedOutput] : [manifest.outputKey]));
+  const rejects = ordered.flatMap((manifest) => (manifest.unchanged ? [manifest.rejectsKey, carried(manifest).unchangedRejects] : [manifest.rejectsKey]));
+  await source.put(KEYS.output, concatenated(source, outputs, false), { contentType: 'text/csv' });
+  await source.put(KEYS.rejects, concatenated(source, rejects, true), { contentType: 'text/csv' });
   const published = mergeManifests(ordered, { outputKey: KEYS.output, rejectsKey: KEYS.rejects });
   await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
   context.log.log('info', `notify: published Output/ from the run's ${ordered.length} shards (${published.totals.rowsKept} rows)`);
   for (const manifest of ordered) {
+    if (manifest.unchanged) await source.delete(carried(manifest).unchangedOutput).catch(() => {});
     await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `notify: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
   }
   await removeStaleOutputs(context);

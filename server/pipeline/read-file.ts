@@ -67,6 +67,7 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
     bytes: 0,
     sha256: '',
     error: null,
+    ...(file.etag === undefined ? {} : { etag: file.etag, size: file.size }),
   };
   const output: Buffer[] = [];
   const rejects: RejectedRow[] = [];

@@ -5,6 +5,7 @@ import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { type RunSummary, summarizeRun } from './summary';
 import { type Manifest, transform } from './transform';
+import { TRANSFORM_VERSION } from './unchanged-files';
 
 /**
  * All steps in one process. Transform streams its output straight into the load's COPY as well
@@ -34,7 +35,12 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   const session = deferredReplace(
     context.stocks,
     discovery.files.map((file) => file.company),
-    { estimatedRows, scope: scopeOf(discovery) },
+    {
+      estimatedRows,
+      scope: scopeOf(discovery),
+      // Only when every file is read is the streamed session committed (see below): these are its files.
+      source: { runId: context.runId, files: discovery.files.flatMap((file) => (file.etag === undefined ? [] : [{ ...file, etag: file.etag, transformVersion: TRANSFORM_VERSION }])) },
+    },
   );
   let manifest: Manifest;
   try {

@@ -61,6 +61,14 @@ export function mergeManifests(manifests: readonly Manifest[], keys: Pick<Manife
       warnings: sum('warnings'),
     },
     firstRejects: manifests.flatMap((manifest) => manifest.firstRejects).slice(0, FIRST_REJECTS_KEPT),
+    ...(manifests.some((manifest) => manifest.unchanged)
+      ? {
+          unchanged: {
+            files: manifests.reduce((total, manifest) => total + (manifest.unchanged?.files ?? 0), 0),
+            rows: manifests.reduce((total, manifest) => total + (manifest.unchanged?.rows ?? 0), 0),
+          },
+        }
+      : {}),
     demo: first.demo,
     loadMode: first.loadMode,
     startedAt,

@@ -9,7 +9,8 @@ import type { Manifest } from './transform';
 export interface RunSummary {
   runId: string;
   status: 'success' | 'failed';
-  files: { listed: number; found: number; missing: number; empty: number; failed: number };
+  /** unchanged: found, but not read (the table holds their rows already; unchanged-files.ts). */
+  files: { listed: number; found: number; missing: number; empty: number; failed: number; unchanged: number };
   rows: { read: number; loaded: number; rejected: number };
   companies: number;
   durationMs: number;
@@ -46,10 +47,11 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
     status: failure || !loaded ? 'failed' : 'success',
     files: {
       listed: discovery?.listed ?? 0,
-      found: discovery?.files.length ?? 0,
+      found: (discovery?.files.length ?? 0) + (discovery?.unchanged?.length ?? 0),
       missing: discovery?.missing.length ?? 0,
       empty: manifest?.totals.filesEmpty ?? 0,
       failed: manifest?.totals.filesFailed ?? 0,
+      unchanged: discovery?.unchanged?.length ?? 0,
     },
     rows: {
       read: manifest?.totals.rowsRead ?? 0,

@@ -9,6 +9,7 @@ import { type FileOutcome, readSourceFile } from './read-file';
 import { formatShard, inShard, isWholeRun, type Shard } from './shard';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, writeChunk } from './streams';
+import { carryUnchangedFiles } from './unchanged-files';
 
 /** raw and reason are stored text: control characters escaped, at most ~1 KiB (stored-text.ts). */
 export interface RejectedRow {
@@ -31,6 +32,11 @@ export interface FileReport {
   bytes: number;
   sha256: string;
   error: string | null;
+  /** The file as listed (ETag, size): what the load records, so a re-run can skip it unchanged. */
+  etag?: string;
+  size?: number;
+  /** Not read by this run: unchanged since its rows were loaded, carried over from the published output. */
+  unchanged?: boolean;
 }
 
 export interface Manifest {
@@ -55,6 +61,8 @@ export interface Manifest {
   /** From the discovery: synthetic demo data, and how the load treats companies outside the batch. */
   demo?: boolean;
   loadMode?: LoadMode;
+  /** Unchanged files not read: their reports are in `files`, their rows and rejects in the run's unchanged files (output-layout.ts), not in totals. */
+  unchanged?: { files: number; rows: number };
   /** The shard this manifest covers; absent: the whole batch. */
   shard?: Shard;
   startedAt: string;
@@ -129,6 +137,9 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     throw error;
   }
 
+  const unchanged = (discovery.unchanged ?? []).filter((file) => inShard(file.company, shard));
+  const carried = unchanged.length > 0 ? await carryUnchangedFiles(context, unchanged, discovery.carriedFrom!, { output: keys.unchangedOutput, rejects: keys.unchangedRejects }) : null;
+  if (carried) context.log.log('info', `transform: ${unchanged.length} files unchanged since loaded: ${carried.rows} rows carried over from the published output, not read`);
   reports.sort((a, b) => (a.company < b.company ? -1 : 1));
   const finishedAt = new Date();
   const manifest: Manifest = {
@@ -136,7 +147,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     outputKey: keys.output,
     rejectsKey: keys.rejects,
     companies: reports.filter((report) => report.status !== 'failed').map((report) => report.company),
-    files: reports,
+    files: carried ? [...reports, ...carried.reports].sort((a, b) => (a.company < b.company ? -1 : 1)) : reports,
     totals: {
       files: reports.length,
       filesEmpty: reports.filter((report) => report.status === 'empty').length,
@@ -149,6 +160,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     firstRejects,
     demo: discovery.demo ?? false,
     loadMode: discovery.loadMode ?? 'companies',
+    ...(carried ? { unchanged: { files: carried.reports.length, rows: carried.rows } } : {}),
     ...(isWholeRun(shard) ? {} : { shard }),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),

@@ -42,6 +42,25 @@ export interface DataChanges {
   moreCompanies: number;
 }
 
+/** A source file as a load took it: re-runs skip a file whose fingerprint still matches (stockflow.loaded_files). */
+export interface SourceFingerprint {
+  key: string;
+  etag: string;
+  size: number;
+  /** The transform's version (TRANSFORM_VERSION): a new way of deriving rows reads every file again. */
+  transformVersion: number;
+}
+
+export interface LoadedFile extends SourceFingerprint {
+  company: string;
+}
+
+/** The run a load belongs to and the files its rows came from (recorded with the rows). */
+export interface LoadSource {
+  runId: string;
+  files: readonly LoadedFile[];
+}
+
 export interface ReplaceCompaniesInput {
   /** Every company of the batch: each ends up holding exactly the rows in `rows`. */
   companies: readonly string[];
@@ -54,6 +73,7 @@ export interface ReplaceCompaniesInput {
   /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
   onPhase?: (phase: string) => void;
   scope?: ReplaceScope;
+  source?: LoadSource;
 }
 
 export interface LoadResult {
@@ -84,5 +104,7 @@ export interface ReplaceSession {
 export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
   /** `estimatedRows` (when known) lets a large batch take the bulk path. */
-  beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope }): Promise<ReplaceSession>;
+  beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource }): Promise<ReplaceSession>;
+  /** The files the given companies' rows were last loaded from (companies with no record are absent). */
+  loadedFiles(companies: readonly string[]): Promise<Map<string, SourceFingerprint>>;
 }

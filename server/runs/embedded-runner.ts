@@ -25,7 +25,7 @@ export interface RunnerOptions {
   runs: RunRepository;
   results: StepResultStore;
   /** Builds the pipeline context for one step try. */
-  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal, run: Pick<PipelineContext, 'loadMode' | 'shards'>): PipelineContext;
+  contextFor(runId: string, log: Logger, onProgress: (event: ProgressEvent) => void, signal: AbortSignal, run: Pick<PipelineContext, 'loadMode' | 'shards' | 'full'>): PipelineContext;
   /** Tries after the first one, per step. */
   retries: number;
   /** Wait before retry n is backoffMs * 2^(n-1). */
@@ -297,7 +297,7 @@ export class EmbeddedRunner {
 
   /** One step with its tries and a doubling wait between them; a try cut short by an outage does not count. */
   /** The conf's options matter to discover only (it fixes them for the later steps), hence the default. */
-  private async executeStep(runId: string, step: StepName, options: Pick<PipelineContext, 'loadMode' | 'shards'> = {}, shard?: Shard): Promise<StepOutcome> {
+  private async executeStep(runId: string, step: StepName, options: Pick<PipelineContext, 'loadMode' | 'shards' | 'full'> = {}, shard?: Shard): Promise<StepOutcome> {
     const { runs, results, retries, backoffMs, stepTimeoutMs, log } = this.options;
     const key = stepKeyOf({ shard }, step);
     // Try numbers go on across retries of the run (a retried run's first try of a step may be 4).

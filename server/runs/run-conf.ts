@@ -17,6 +17,10 @@ export const runConfSchema = z
           context.addIssue({ code: 'custom', message: `load_mode must be ${LOAD_MODES.map((mode) => `"${mode}"`).join(' or ')}.` });
           return z.NEVER;
         }
+        if (conf.full !== undefined && typeof conf.full !== 'boolean') {
+          context.addIssue({ code: 'custom', message: 'full must be true or false.' });
+          return z.NEVER;
+        }
         if (conf.shards !== undefined && !shardCountSchema.safeParse(conf.shards).success) {
           context.addIssue({ code: 'custom', message: `shards must be a whole number from 1 to ${MAX_SHARDS}.` });
           return z.NEVER;
@@ -41,6 +45,11 @@ export function confWithLoadMode(conf: Record<string, unknown>, mode: string | u
   return { ...conf, load_mode: parsed.data };
 }
 
+/** A conf with `--full` (CLI) folded in: every listed file is read, unchanged ones too. */
+export function confWithFull(conf: Record<string, unknown>, full: boolean | undefined): Record<string, unknown> {
+  return full ? { ...conf, full: true } : conf;
+}
+
 /** The load mode a run's conf asks for (`load_mode`); per-company replace when absent. */
 export function loadModeOfConf(conf: Record<string, unknown>): LoadMode {
   const mode = loadModeSchema.safeParse(conf.load_mode);
@@ -54,8 +63,8 @@ export function shardsOfConf(conf: Record<string, unknown>): number | undefined 
 }
 
 /** What a run's conf fixes for its steps (each engine passes it into the pipeline context). */
-export function pipelineOptionsOfConf(conf: Record<string, unknown>): { loadMode: LoadMode; shards: number | undefined } {
-  return { loadMode: loadModeOfConf(conf), shards: shardsOfConf(conf) };
+export function pipelineOptionsOfConf(conf: Record<string, unknown>): { loadMode: LoadMode; shards: number | undefined; full: boolean } {
+  return { loadMode: loadModeOfConf(conf), shards: shardsOfConf(conf), full: conf.full === true };
 }
 
 const triggerSchema = z.object({ kind: z.enum(['manual', 'event', 'schedule']), by: z.string().min(1).max(1000) });

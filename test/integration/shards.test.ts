@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { PgStepResults } from '../../server/adapters/pg-step-results';
@@ -15,58 +14,7 @@ import { stockflow } from '../helpers/cli';
 import { pipelineContext, tableDigest } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startTestS3, type TestS3 } from '../helpers/s3';
-
-const SAMPLE = resolve('../shared/data/stocks');
-const FILES = 45;
-
-/** A source of real sample files: the first FILES tickers, one with a bad row, plus a listed ticker with no file. */
-async function sampleSource(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'stockflow-shards-src-'));
-  await mkdir(join(dir, 'stocks'));
-  const names = (await readdir(SAMPLE)).sort().slice(0, FILES);
-  for (const name of names) await copyFile(join(SAMPLE, name), join(dir, 'stocks', name));
-  // One bad row: rejected by every engine, and kept in the (merged) rejects file.
-  const bad = join(dir, 'stocks', names[3]!);
-  await writeFile(bad, `${(await readFile(bad, 'utf8')).trimEnd()}\n2017-13-45,1,2,3,4,5,0\n`);
-  const list = [...names, 'nofile.us.csv'].map((name) => `'${name}'`).join(', ');
-  await writeFile(join(dir, 'top_companies.txt'), `${list}\n`);
-  return dir;
-}
-
-interface Product {
-  database: TestDatabase;
-  dataDir: string;
-  env: Record<string, string | undefined>;
-}
-
-async function product(name: string, source: string): Promise<Product> {
-  const database = await createTestDatabase(name);
-  const dataDir = await mkdtemp(join(tmpdir(), `stockflow-${name}-`));
-  const env = { DATABASE_URL: database.url, STOCKFLOW_DATA_DIR: dataDir, STOCKFLOW_COHORT: 'C4', STOCKFLOW_FIRST_NAME: 'Shard', STOCKFLOW_SURNAME: 'Test' };
-  const seeded = await stockflow(['seed', '--from', source], env);
-  assert.equal(seeded.code, 0, seeded.stderr);
-  return { database, dataDir, env };
-}
-
-async function sortedLines(path: string, skipHeader = false): Promise<string[]> {
-  const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
-  return (skipHeader ? lines.slice(1) : lines).sort();
-}
-
-/** discover, then each shard's transform and load as separate processes side by side (as Airflow's mapped tasks), then notify. */
-async function shardedRun(target: Product, runId: string, conf: Record<string, unknown>): Promise<string[]> {
-  const step = (args: string[]) => stockflow(['step', ...args, '--run-id', runId, '--conf', JSON.stringify(conf)], target.env);
-  const discovered = await step(['discover']);
-  assert.equal(discovered.code, 0, discovered.stderr);
-  const shards = JSON.parse(discovered.stdout.trim().split('\n').at(-1)!) as string[];
-  for (const name of ['transform', 'load']) {
-    const results = await Promise.all(shards.map((shard) => step([name, '--shard', shard])));
-    results.forEach((result, position) => assert.equal(result.code, 0, `${name} ${shards[position]}: ${result.stderr}`));
-  }
-  const notified = await step(['notify']);
-  assert.equal(notified.code, 0, notified.stderr);
-  return shards;
-}
+import { FILES, type Product, product, sampleSource, shardedRun, sortedLines } from '../helpers/sample-product';
 
 describe('shards: one run split over processes', () => {
   let source: string;

@@ -1,0 +1,140 @@
+import { PassThrough } from 'node:stream';
+
+import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
+import type { LoadedFile } from '../ports/stock-table';
+import { KEYS, type PipelineContext, StepInputError } from './context';
+import { LineSplitter, parseCsvLine } from './csv';
+import type { DiscoveredFile } from './discover';
+import { streamToString, writeChunk } from './streams';
+import type { FileReport, Manifest } from './transform';
+
+/**
+ * Re-runs skip unchanged files. A listed file is unchanged when the table's record of the file
+ * its company's rows came from (stockflow.loaded_files, written in the load's transaction) has
+ * the same key, ETag, size and transform version, and the published output carries that file's
+ * rows: the run then copies those rows and rejects over from the published files instead of
+ * reading, deriving and loading them again. `full` (conf, `--full`) reads every file.
+ */
+
+/** Raise when the transform derives rows differently: every file is then read again once. */
+export const TRANSFORM_VERSION = 1;
+
+export interface UnchangedFiles {
+  changed: DiscoveredFile[];
+  unchanged: DiscoveredFile[];
+  /** The published run whose output and rejects the unchanged files' rows are copied from. */
+  carriedFrom: string | null;
+}
+
+export async function findUnchangedFiles(context: PipelineContext, files: DiscoveredFile[]): Promise<UnchangedFiles> {
+  const everything: UnchangedFiles = { changed: files, unchanged: [], carriedFrom: null };
+  // replace makes the table exactly the batch: every file of it is loaded.
+  if (context.full || context.loadMode === 'replace' || files.length === 0) return everything;
+  const published = await readPublishedManifest(context.source);
+  if (!published) return everything;
+  const reports = new Map(published.files.map((report) => [report.company, report]));
+  const loaded = await context.stocks.loadedFiles(files.map((file) => file.company));
+  const result: UnchangedFiles = { changed: [], unchanged: [], carriedFrom: published.runId };
+  for (const file of files) {
+    const record = loaded.get(file.company);
+    const report = reports.get(file.company);
+    const same =
+      record !== undefined &&
+      record.key === file.key &&
+      record.etag === file.etag &&
+      record.size === file.size &&
+      record.transformVersion === TRANSFORM_VERSION &&
+      report !== undefined &&
+      report.status !== 'failed' &&
+      report.key === file.key &&
+      report.etag === file.etag;
+    (same ? result.unchanged : result.changed).push(file);
+  }
+  return result.unchanged.length > 0 ? result : everything;
+}
+
+/** The load's record of the files it took rows from: those read in this run (not carried, not failed). */
+export function loadedFilesOf(reports: readonly FileReport[]): LoadedFile[] {
+  return reports
+    .filter((report) => !report.unchanged && report.status !== 'failed' && report.etag !== undefined && report.size !== undefined)
+    .map((report) => ({ company: report.company, key: report.key, etag: report.etag!, size: report.size!, transformVersion: TRANSFORM_VERSION }));
+}
+
+export interface CarriedFiles {
+  reports: FileReport[];
+  rows: number;
+}
+
+/**
+ * Copies the unchanged files' rows (output lines, by their last field: the company) and rejects
+ * (by their first field: the file) from the published files into the run's own, and their
+ * reports from the published manifest.
+ */
+export async function carryUnchangedFiles(context: PipelineContext, files: readonly DiscoveredFile[], carriedFrom: string, keys: { output: string; rejects: string }): Promise<CarriedFiles> {
+  const published = await readPublishedManifest(context.source);
+  if (published?.runId !== carriedFrom) {
+    throw new StepInputError(`Output/ no longer holds run ${carriedFrom}, whose rows this run carries over for unchanged files: start a new run`);
+  }
+  const companies = new Set(files.map((file) => file.company));
+  const fileKeys = new Set(files.map((file) => file.key));
+  const lastField = (line: string): string => line.slice(line.lastIndexOf(',') + 1);
+  const rows = await copyLines(context.source, KEYS.output, keys.output, (line) => companies.has(lastField(line)), false);
+  await copyLines(
+    context.source,
+    KEYS.rejects,
+    keys.rejects,
+    (line) => {
+      const parsed = parseCsvLine(line);
+      return parsed.ok && fileKeys.has(parsed.fields[0] ?? '');
+    },
+    true,
+  );
+  const reports = published.files.filter((report) => companies.has(report.company)).map((report) => ({ ...report, unchanged: true }));
+  if (reports.length !== companies.size) throw new StepInputError(`The published manifest of run ${carriedFrom} lacks some unchanged files' reports: start the run again with full`);
+  return { reports, rows };
+}
+
+async function readPublishedManifest(source: ObjectStore): Promise<Manifest | null> {
+  try {
+    return JSON.parse(await streamToString(await source.get(KEYS.manifest))) as Manifest;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError || error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+/** Writes the lines of `from` that `keep` accepts to `to` (with `from`'s first line when `header`); returns how many were kept. */
+async function copyLines(source: ObjectStore, from: string, to: string, keep: (line: string) => boolean, header: boolean): Promise<number> {
+  const output = new PassThrough({ highWaterMark: 1 << 20 });
+  const upload = source.put(to, output, { contentType: 'text/csv' });
+  upload.catch((error: unknown) => output.destroy(error as Error));
+  let kept = 0;
+  try {
+    let batch: string[] = [];
+    const splitter = new LineSplitter(({ number, text }) => {
+      if ((header && number === 1) || (text.length > 0 && keep(text))) {
+        batch.push(text);
+        if (!(header && number === 1)) kept += 1;
+      }
+    });
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const text = `${batch.join('\n')}\n`;
+      batch = [];
+      await writeChunk(output, text);
+    };
+    for await (const chunk of await source.get(from)) {
+      splitter.push(chunk as Buffer);
+      await flush();
+    }
+    splitter.end();
+    await flush();
+    output.end();
+    await upload;
+  } catch (error) {
+    output.destroy(error as Error);
+    await upload.catch(() => {});
+    throw error;
+  }
+  return kept;
+}
