@@ -12,7 +12,11 @@ export interface CapturedLog {
   message: string;
 }
 
-/** A pipeline context wired to the real PostgreSQL adapters, with logs captured for assertions. */
+/**
+ * A pipeline context wired to the real PostgreSQL adapters, with logs captured for assertions.
+ * It reads every file on every run (`full`), as these tests run batches again to test the
+ * reading and loading; skipping unchanged files is tested in unchanged-files.test.ts.
+ */
 export function pipelineContext(pool: pg.Pool, source: ObjectStore, runId: string, logs: CapturedLog[] = []): PipelineContext {
   return {
     runId,
@@ -22,6 +26,7 @@ export function pipelineContext(pool: pg.Pool, source: ObjectStore, runId: strin
     notifier: new OutboxNotifier(pool),
     identity: { cohort: 'C9', firstName: 'Test', surname: 'Runner' },
     concurrency: 4,
+    full: true,
     log: { log: (level, message) => logs.push({ level, message }) },
   };
 }

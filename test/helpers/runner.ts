@@ -13,7 +13,7 @@ export function testRunner(pool: pg.Pool, source: ObjectStore, options: { retrie
     pool,
     runs: new RunRepository(pool),
     results: new PgStepResults(pool),
-    contextFor: (runId, log, onProgress, signal, run) => ({ ...pipelineContext(pool, source, runId), log, onProgress, signal, ...run }),
+    contextFor: (runId, log, onProgress, signal, run) => ({ ...pipelineContext(pool, source, runId), log, onProgress, signal, ...run, full: true }),
     retries: options.retries ?? 2,
     backoffMs: 20,
     stepTimeoutMs: options.stepTimeoutMs ?? 60_000,
