@@ -101,7 +101,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
           runId: dagRunId,
           conf,
           env: taskEnv,
-          onTaskState: (taskId, state, lines) => stub.setTask(dagRunId, taskId, state, lines),
+          onTaskState: (taskId, state, lines, mapIndex) => stub.setTask(dagRunId, taskId, state, lines, mapIndex),
         }).then((result) => {
           stub.runs.get(dagRunId)!.state = result.state;
           return result;
@@ -146,6 +146,7 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
     assert.equal(result.state, 'success');
     assert.deepEqual(Object.fromEntries(Object.entries(result.tasks).map(([id, task]) => [id, task.state])), {
       discover: 'success',
+      shards: 'success',
       transform: 'success',
       load: 'success',
       notify: 'success',
@@ -191,8 +192,8 @@ describe('the Airflow path: S3 event -> Lambda -> Airflow -> DAG tasks -> Postgr
       assert.equal(result.state, 'failed', 'Airflow shows the run failed');
       assert.equal(result.tasks.discover!.tries, 3, 'discover was tried 1 + retries times');
       assert.deepEqual(
-        [result.tasks.transform!.state, result.tasks.load!.state, result.tasks.notify!.state, result.tasks.fail_run!.state],
-        ['upstream_failed', 'upstream_failed', 'success', 'failed'],
+        [result.tasks.shards!.state, result.tasks.transform!.state, result.tasks.load!.state, result.tasks.notify!.state, result.tasks.fail_run!.state],
+        ['upstream_failed', 'upstream_failed', 'upstream_failed', 'success', 'failed'],
       );
       assert.deepEqual(
         smtp.received.map((mail) => mail.subject),

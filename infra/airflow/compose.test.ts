@@ -18,6 +18,7 @@ const BASH = '/bin/bash';
 
 interface Service {
   image?: string;
+  stop_grace_period?: string;
   command?: string | string[];
   user?: string;
   hostname?: string;
@@ -45,6 +46,19 @@ const VERSIONS = [
     // fetches; Fernet: connections and variables.
     secrets: ['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY'],
     required: ['airflow-db', 'airflow-init', 'airflow-api-server', 'airflow-scheduler', 'airflow-dag-processor'],
+    executor: 'LocalExecutor',
+    // Under LocalExecutor the scheduler runs the tasks as its child processes.
+    taskRunner: 'airflow-scheduler',
+  },
+  {
+    label: 'Airflow 3, CeleryExecutor',
+    file: 'docker-compose.celery.yaml',
+    server: 'airflow-api-server',
+    baseImage: /^apache\/airflow:3\.\d+\.\d+-python3\.\d+$/,
+    secrets: ['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY'],
+    required: ['airflow-db', 'redis', 'airflow-init', 'airflow-api-server', 'airflow-scheduler', 'airflow-dag-processor', 'airflow-worker'],
+    executor: 'CeleryExecutor',
+    taskRunner: 'airflow-worker',
   },
   {
     label: 'Airflow 2.10',
@@ -53,6 +67,8 @@ const VERSIONS = [
     baseImage: /^apache\/airflow:2\.10\.\d+-python3\.\d+$/,
     secrets: ['AIRFLOW__WEBSERVER__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY'],
     required: ['airflow-db', 'airflow-init', 'airflow-webserver', 'airflow-scheduler'],
+    executor: 'LocalExecutor',
+    taskRunner: 'airflow-scheduler',
   },
 ] as const;
 
@@ -71,7 +87,6 @@ const STOCKFLOW_VARIABLES = [
   'STOCKFLOW_MAIL_FROM',
   'STOCKFLOW_MAIL_TO',
 ];
-const TASK_RUNNER = 'airflow-scheduler';
 
 function readEnvFile(file: string): Record<string, string> {
   const values: Record<string, string> = {};
@@ -207,14 +222,18 @@ for (const version of VERSIONS) {
     const services = airflowServices(compose);
     const script = interpolate(initScript.value, filledEnv());
 
-    it('defines the services, all on the stockflow image built from the pinned Airflow image, with LocalExecutor', () => {
+    it(`defines the services, all on the stockflow image built from the pinned Airflow image, with ${version.executor}`, () => {
       for (const name of version.required) assert.ok(compose.services[name], `service ${name}`);
       assert.ok(compose.name, 'its own project name: Airflow 2 and 3 never share the metadata volume');
-      assert.ok(services.length >= version.required.length - 1);
+      assert.deepEqual(
+        services.map(([name]) => name),
+        Object.keys(compose.services).filter((name) => name !== 'airflow-db' && name !== 'redis'),
+        'every other service is Airflow on the stockflow image',
+      );
       const raw = parse(readFileSync(join(DIR, version.file), 'utf8'), { merge: true }) as Record<string, { build?: { args?: Record<string, string> } }>;
       assert.match(raw['x-airflow']!.build!.args!.AIRFLOW_IMAGE!, version.baseImage);
       for (const [name, service] of services) {
-        assert.equal(service.environment?.AIRFLOW__CORE__EXECUTOR, 'LocalExecutor', name);
+        assert.equal(service.environment?.AIRFLOW__CORE__EXECUTOR, version.executor, name);
         assert.equal(service.user, '${AIRFLOW_UID:-50000}:0', `${name} runs with group 0`);
       }
     });
@@ -286,8 +305,9 @@ for (const version of VERSIONS) {
       }
     });
 
-    it("gives stockflow's settings to the scheduler (it runs the tasks) and to no other service", () => {
+    it(`gives stockflow's settings to ${version.taskRunner} (it runs the tasks) and to no other service`, () => {
       const stepEnv = new Set(dagStepEnv());
+      const TASK_RUNNER = version.taskRunner;
       const runner = compose.services[TASK_RUNNER]!;
       for (const name of STOCKFLOW_VARIABLES) {
         const value = runner.environment?.[name];
@@ -298,7 +318,8 @@ for (const version of VERSIONS) {
           `${name} comes from .env`,
         );
       }
-      for (const name of Object.keys(runner.environment ?? {}).filter((variable) => !variable.startsWith('AIRFLOW'))) {
+      // DUMB_INIT_SETSID is read by the image's entrypoint (dumb-init), not by the steps.
+      for (const name of Object.keys(runner.environment ?? {}).filter((variable) => !variable.startsWith('AIRFLOW') && variable !== 'DUMB_INIT_SETSID')) {
         assert.ok(CONFIG_VARIABLES.includes(name), `${name} is a setting stockflow reads`);
         assert.ok(stepEnv.has(name), `${name} is handed to the steps by the DAG (STEP_ENV)`);
       }
@@ -307,7 +328,8 @@ for (const version of VERSIONS) {
       }
       assert.ok(runner.volumes?.includes('./certs:/opt/stockflow/certs:ro'), 'the CA bundle is mounted');
       assert.match(example.DATABASE_CA_FILE!, /^\/opt\/stockflow\/certs\/[\w.-]+\.pem$/, 'DATABASE_CA_FILE points into the mount');
-      assert.equal(runner.hostname, 'airflow-scheduler', 'the log fallback can reach the host a task log names');
+      if (version.executor === 'LocalExecutor') assert.equal(runner.hostname, 'airflow-scheduler', 'the log fallback can reach the host a task log names');
+      else assert.equal(runner.hostname, undefined, 'workers scale (--scale): no fixed host name; their logs are on the shared volume');
     });
 
     it('has healthchecks, and starts the Airflow services only after airflow-init succeeded', () => {
@@ -317,9 +339,11 @@ for (const version of VERSIONS) {
       for (const [name, service] of services.filter(([name]) => name !== 'airflow-init')) {
         assert.equal(service.depends_on?.['airflow-init']?.condition, 'service_completed_successfully', name);
         assert.equal(service.depends_on?.['airflow-db']?.condition, 'service_healthy', name);
+        if (compose.services.redis) assert.equal(service.depends_on?.redis?.condition, 'service_healthy', name);
       }
       assert.deepEqual(compose.services[version.server]!.ports, ['8080:8080']);
       assert.ok(!compose.services['airflow-db']!.ports, 'the metadata database stays inside');
+      assert.ok(!compose.services.redis?.ports, 'the broker stays inside');
     });
 
     it('references only variables that .env.example defines', () => {
@@ -351,6 +375,59 @@ describe('infra/airflow/docker-compose.yaml is Airflow 3', () => {
     assert.equal(url.port, '8080');
     assert.equal(url.pathname, '/execution/');
     assert.equal(environment.AIRFLOW__CORE__AUTH_MANAGER, 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager');
+  });
+});
+
+describe('infra/airflow/docker-compose.celery.yaml is docker-compose.yaml with Celery workers', () => {
+  const { compose: celery, initScript } = load('docker-compose.celery.yaml');
+  const { compose: local, initScript: localInit } = load('docker-compose.yaml');
+  const environment = celery.services['airflow-scheduler']!.environment!;
+  const worker = celery.services['airflow-worker']!;
+  const CELERY_ONLY = ['AIRFLOW__CORE__EXECUTOR', 'AIRFLOW__CELERY__BROKER_URL', 'AIRFLOW__CELERY__RESULT_BACKEND'];
+
+  it('queues tasks in the Redis service and keeps Celery results in the metadata database', () => {
+    const broker = new URL(environment.AIRFLOW__CELERY__BROKER_URL!);
+    assert.equal(broker.protocol, 'redis:');
+    assert.equal(broker.hostname, 'redis');
+    assert.equal(broker.port || '6379', '6379');
+    assert.match(celery.services.redis!.image!, /^redis:\d+\.\d+-/, 'a pinned Redis');
+    assert.deepEqual(celery.services.redis!.healthcheck!.test, ['CMD', 'redis-cli', 'ping']);
+    const backend = environment.AIRFLOW__CELERY__RESULT_BACKEND!;
+    assert.match(backend, /^db\+postgresql:\/\//);
+    const [metadata, results] = [new URL(environment.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN!.replace(/^[^:]+/, 'postgresql')), new URL(backend.replace(/^db\+/, ''))];
+    assert.deepEqual([results.host, results.pathname, results.username], [metadata.host, metadata.pathname, metadata.username], 'the same database as the metadata');
+  });
+
+  it('runs the tasks on a scalable Celery worker with a bounded concurrency, a ping healthcheck and a warm shutdown', () => {
+    assert.equal(worker.command, 'celery worker');
+    const ping = worker.healthcheck!.test.join(' ');
+    assert.match(ping, /celery --app airflow\.providers\.celery\.executors\.celery_executor\.app inspect ping -d "celery@\$\$\{HOSTNAME\}"/);
+    assert.deepEqual(
+      references(worker.environment!.AIRFLOW__CELERY__WORKER_CONCURRENCY!).map((reference) => [reference.name, reference.operator]),
+      [['AIRFLOW_WORKER_CONCURRENCY', ':-']],
+    );
+    assert.match(example.AIRFLOW_WORKER_CONCURRENCY!, /^[1-9]\d*$/);
+    assert.equal(worker.environment!.DUMB_INIT_SETSID, '0', 'the stop signal reaches the Celery worker alone: it lets its tasks finish');
+    assert.ok(worker.stop_grace_period, 'running steps get time to end on stop');
+    assert.equal(worker.depends_on?.['airflow-api-server']?.condition, 'service_healthy', "tasks report through the API server's execution API");
+    assert.ok(!worker.ports, 'nothing published');
+  });
+
+  it('is the same deployment as docker-compose.yaml otherwise: project and volumes, settings, init script, services', () => {
+    assert.equal(celery.name, local.name, 'one Airflow 3 metadata database: switching executors keeps the runs');
+    assert.deepEqual(Object.keys(celery.volumes), Object.keys(local.volumes));
+    assert.equal(initScript.value, localInit.value);
+    const without = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([name]) => !CELERY_ONLY.includes(name)));
+    for (const name of ['airflow-init', 'airflow-api-server', 'airflow-scheduler', 'airflow-dag-processor']) {
+      assert.deepEqual(celery.services[name]!.command, local.services[name]!.command, name);
+      assert.deepEqual(celery.services[name]!.healthcheck, local.services[name]!.healthcheck, name);
+    }
+    // The settings every Airflow container shares: the Local file's, plus Celery's.
+    assert.deepEqual(without(celery.services['airflow-api-server']!.environment!), without(local.services['airflow-api-server']!.environment!));
+    assert.deepEqual(without(celery.services['airflow-scheduler']!.environment!), without(local.services['airflow-api-server']!.environment!), 'the scheduler runs no task: no stockflow settings');
+    const stockflowSettings = Object.fromEntries(Object.entries(local.services['airflow-scheduler']!.environment!).filter(([name]) => !name.startsWith('AIRFLOW')));
+    for (const [name, value] of Object.entries(stockflowSettings)) assert.equal(worker.environment![name], value, `the worker gets ${name} as the Local scheduler did`);
+    assert.deepEqual(worker.volumes, local.services['airflow-scheduler']!.volumes, 'logs, DAGs and the CA bundle, as the Local scheduler');
   });
 });
 

@@ -15,6 +15,8 @@ const USER = { username: 'admin', password: 'secret' };
 
 interface FakeTask {
   taskId: string;
+  /** -1: not mapped (or not expanded yet); else the mapped instance, from 0. */
+  mapIndex: number;
   state: string | null;
   tryNumber: number;
   logs: Map<number, string[]>;
@@ -45,7 +47,8 @@ export interface AirflowStub {
   calls: string[];
   runs: Map<string, FakeRun>;
   paused: boolean;
-  setTask(dagRunId: string, taskId: string, state: string, logLines?: string[]): void;
+  /** A mapIndex >= 0 expands the task: its unexpanded instance (-1) gives way to the mapped ones. */
+  setTask(dagRunId: string, taskId: string, state: string, logLines?: string[], mapIndex?: number): void;
   close(): Promise<void>;
 }
 
@@ -75,9 +78,16 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
     calls: [],
     runs: new Map(),
     paused: true,
-    setTask(dagRunId, taskId, state, logLines = []) {
+    setTask(dagRunId, taskId, state, logLines = [], mapIndex = -1) {
       const run = stub.runs.get(dagRunId)!;
-      const task = run.tasks.find((candidate) => candidate.taskId === taskId)!;
+      let task = run.tasks.find((candidate) => candidate.taskId === taskId && candidate.mapIndex === mapIndex);
+      if (!task) {
+        if (mapIndex < 0) throw new Error(`the stub has no task ${taskId}`);
+        task = { taskId, mapIndex, state: null, tryNumber: 0, logs: new Map() };
+        const unexpanded = run.tasks.findIndex((candidate) => candidate.taskId === taskId && candidate.mapIndex === -1);
+        if (unexpanded >= 0) run.tasks.splice(unexpanded, 1, task);
+        else run.tasks.splice(run.tasks.findLastIndex((candidate) => candidate.taskId === taskId) + 1, 0, task);
+      }
       if (state === 'running') task.tryNumber += 1;
       task.state = state;
       const lines = task.logs.get(task.tryNumber) ?? [];
@@ -149,7 +159,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
           duration: null,
           state: task.state,
           try_number: task.tryNumber,
-          map_index: -1,
+          map_index: task.mapIndex,
           max_tries: 2,
           hostname: 'airflow-worker',
           unixname: 'airflow',
@@ -173,7 +183,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
           task_id: task.taskId,
           dag_id: dagId,
           dag_run_id: run.dagRunId,
-          map_index: -1,
+          map_index: task.mapIndex,
           logical_date: null,
           run_after: run.queuedAt,
           start_date: run.startDate,
@@ -244,7 +254,7 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
           startDate: null,
           endDate: null,
           note: (body.note as string) ?? null,
-          tasks: taskIds.map((taskId) => ({ taskId, state: null, tryNumber: 0, logs: new Map() })),
+          tasks: taskIds.map((taskId) => ({ taskId, mapIndex: -1, state: null, tryNumber: 0, logs: new Map() })),
         };
         stub.runs.set(id, created);
         if (options.onTrigger) setImmediate(() => options.onTrigger!({ dagRunId: id, conf: created.conf }));
@@ -264,11 +274,16 @@ export async function startAirflowStub(version: 'v1' | 'v2', options: AirflowStu
         if (body.state) run!.state = String(body.state);
         return { status: 200, body: dagRunJson(run!) };
       }
-      case 'get_task_instances':
-        return { status: 200, body: { task_instances: run!.tasks.map((task) => taskJson(run!, task)), total_entries: run!.tasks.length } };
+      case 'get_task_instances': {
+        // Airflow's default page: 100 (v1) or 50 (v2); both cap it at 100 ([api] maximum_page_limit).
+        const limit = Math.min(Number(query.get('limit') ?? (version === 'v1' ? 100 : 50)), 100);
+        const offset = Number(query.get('offset') ?? 0);
+        return { status: 200, body: { task_instances: run!.tasks.slice(offset, offset + limit).map((task) => taskJson(run!, task)), total_entries: run!.tasks.length } };
+      }
       case 'get_log': {
-        const task = run!.tasks.find((candidate) => candidate.taskId === params.task_id);
-        if (!task) return error(404, `Task ${params.task_id} not found`);
+        const mapIndex = Number(query.get('map_index') ?? -1);
+        const task = run!.tasks.find((candidate) => candidate.taskId === params.task_id && candidate.mapIndex === mapIndex);
+        if (!task) return error(404, `Task ${params.task_id} (map index ${mapIndex}) not found`);
         const lines = task.logs.get(Number(params.task_try_number ?? params.try_number)) ?? [];
         // Airflow 2 streams the whole log as text/plain (the token's position is ignored), each
         // source's chunk after a line naming its host.

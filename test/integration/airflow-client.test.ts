@@ -84,6 +84,29 @@ for (const version of ['v1', 'v2'] as const) {
       }
     });
 
+    it("lists a run's mapped task instances past one page, and reads one instance's log by its map index", async () => {
+      await client.triggerDagRun('stockflow_pipeline', { dagRunId: 'event__mapped' });
+      // 120 shards: more instances than one page holds (Airflow answers at most 100).
+      for (let mapIndex = 0; mapIndex < 120; mapIndex += 1) stub.setTask('event__mapped', 'transform', 'running', [`transform instance ${mapIndex}`], mapIndex);
+      const tasks = await client.listTaskInstances('stockflow_pipeline', 'event__mapped');
+      assert.equal(tasks.length, 3 + 120, 'discover, load, notify and every transform instance');
+      const transforms = tasks.filter((task) => task.task_id === 'transform');
+      assert.deepEqual(
+        transforms.map((task) => task.map_index),
+        Array.from({ length: 120 }, (_, index) => index),
+        'the unexpanded instance gave way to the mapped ones',
+      );
+      assert.equal(tasks.find((task) => task.task_id === 'discover')?.map_index, -1);
+      assert.ok(stub.calls.filter((call) => call === `GET /api/${version}/dags/stockflow_pipeline/dagRuns/event__mapped/taskInstances`).length >= 2, 'read page by page');
+      const log = await client.getTaskLog('stockflow_pipeline', 'event__mapped', 'transform', 1, null, 117);
+      assert.deepEqual(
+        log.lines.map((line) => line.message),
+        ['transform instance 117'],
+      );
+      // No map index: the task's unmapped instance, which a mapped task no longer has.
+      await assert.rejects(client.getTaskLog('stockflow_pipeline', 'event__mapped', 'transform', 1), (error: unknown) => error instanceof AirflowApiError && error.status === 404);
+    });
+
     it('clears failed tasks for real (dry_run false) and marks a run failed', async () => {
       stub.setTask('event__abc', 'discover', 'failed', ['boom']);
       await client.clearFailedTasks('stockflow_pipeline', 'event__abc');

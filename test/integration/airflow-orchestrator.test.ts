@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { AirflowClient } from '../../server/adapters/airflow/airflow-client';
-import { AirflowOrchestrator, mergeRun, runStatusOf, taskStatusOf } from '../../server/adapters/airflow/airflow-orchestrator';
+import { AirflowOrchestrator, compareStepKeys, mergeRun, runStatusOf, stepInstances, taskStatusOf } from '../../server/adapters/airflow/airflow-orchestrator';
 import { migrate } from '../../server/db/migrate';
 import { RunRepository } from '../../server/runs/run-repository';
 import { TaskTry } from '../../server/runs/task-try';
@@ -123,8 +123,81 @@ for (const version of ['v1', 'v2'] as const) {
       assert.equal((await orchestrator.getRun(runId))?.status, 'success');
       assert.deepEqual((await orchestrator.getRun(runId))?.summary, { rows: { loaded: 5 } });
     });
+
+    it("shows a sharded run's mapped instances as transform[i/N] steps, and reads an unrecorded instance's log by its map index", async () => {
+      const runId = 'event__sharded';
+      await orchestrator.trigger({ runId, trigger: { kind: 'event', by: 's3://b/z/.SUCCESS' } });
+      assert.deepEqual(
+        (await orchestrator.listTasks(runId)).map((task) => task.step),
+        ['discover', 'transform', 'load'],
+        'before discover: the mapped tasks are not expanded yet',
+      );
+      await runs.markRunning({ id: runId, trigger: { kind: 'event', by: 's3://b/z/.SUCCESS' }, conf: {}, orchestrator: 'airflow' });
+      // `stockflow step transform --shard 1/3` records itself under transform[1/3].
+      const first = await TaskTry.begin(runs, runId, 'transform[1/3]', { tryNumber: 1 });
+      first.log.log('info', 'shard 1 of 3: 4 companies');
+      await first.finish('success', null);
+      stub.setTask(runId, 'discover', 'success');
+      stub.setTask(runId, 'transform', 'success', ['[airflow] shard 1'], 0);
+      stub.setTask(runId, 'transform', 'running', ['[airflow] shard 2 only here'], 1);
+      stub.setTask(runId, 'transform', 'queued', [], 2);
+      const tasks = await orchestrator.listTasks(runId);
+      assert.deepEqual(
+        tasks.map((task) => [task.step, task.status]),
+        [
+          ['discover', 'success'],
+          ['transform[1/3]', 'success'],
+          ['transform[2/3]', 'running'],
+          ['transform[3/3]', 'queued'],
+          ['load', 'queued'],
+        ],
+      );
+      const recorded = await orchestrator.readLog(runId, 'transform[1/3]', {});
+      assert.deepEqual(
+        recorded.lines.map((line) => line.message),
+        ['shard 1 of 3: 4 companies'],
+      );
+      const fallback = await orchestrator.readLog(runId, 'transform[2/3]', {});
+      assert.deepEqual(
+        fallback.lines.map((line) => line.message),
+        ['[airflow] shard 2 only here'],
+      );
+      await assert.rejects(orchestrator.readLog(runId, 'transform[4/3]', {}), /event__sharded\/transform\[4\/3\]/);
+      // One shard (["1/1"]): one mapped instance, the whole run, under the plain step name.
+      const whole = 'event__whole';
+      await orchestrator.trigger({ runId: whole, trigger: { kind: 'event', by: 's3://b/w/.SUCCESS' } });
+      stub.setTask(whole, 'transform', 'running', ['[airflow] the whole run'], 0);
+      assert.deepEqual(
+        (await orchestrator.listTasks(whole)).map((task) => [task.step, task.status]),
+        [
+          ['discover', 'queued'],
+          ['transform', 'running'],
+          ['load', 'queued'],
+        ],
+      );
+      assert.deepEqual(
+        (await orchestrator.readLog(whole, 'transform', {})).lines.map((line) => line.message),
+        ['[airflow] the whole run'],
+      );
+    });
   });
 }
+
+describe('step keys of Airflow task instances', () => {
+  it('names mapped instances by shard (map index + 1 of the expanded count) and orders them by step, then shard', () => {
+    const instance = (task_id: string, map_index: number) => ({ task_id, map_index });
+    const keys = stepInstances([instance('load', 1), instance('shards', -1), instance('discover', -1), instance('load', 0), instance('transform', 0), instance('fail_run', -1)]).map(({ key }) => key);
+    assert.deepEqual(keys, ['load[2/2]', 'discover', 'load[1/2]', 'transform'], 'tasks that are not steps are left out; one instance is the whole run');
+    assert.deepEqual(['notify', 'load[2/2]', 'transform[10/12]', 'transform[2/12]', 'load[1/2]', 'discover'].sort(compareStepKeys), [
+      'discover',
+      'transform[2/12]',
+      'transform[10/12]',
+      'load[1/2]',
+      'load[2/2]',
+      'notify',
+    ]);
+  });
+});
 
 describe('one run from Airflow and from stockflow.runs', () => {
   const at = '2026-11-25T10:00:00.000Z';

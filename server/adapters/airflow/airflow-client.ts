@@ -47,6 +47,8 @@ const dagRunCollectionSchema = z.object({ dag_runs: z.array(dagRunSchema), total
 
 const taskInstanceSchema = z.object({
   task_id: z.string(),
+  /** -1 for a task that is not mapped (or not expanded yet); else the mapped instance, from 0. */
+  map_index: z.number().optional(),
   state: z.string().nullable().optional(),
   try_number: z.number().optional(),
   start_date: z.string().nullable().optional(),
@@ -54,6 +56,9 @@ const taskInstanceSchema = z.object({
   duration: z.number().nullable().optional(),
 });
 export type AirflowTaskInstance = z.infer<typeof taskInstanceSchema>;
+
+/** Airflow's default [api] maximum_page_limit: a larger limit is cut to it. */
+const TASK_INSTANCE_PAGE = 100;
 
 const taskInstanceCollectionSchema = z.object({ task_instances: z.array(taskInstanceSchema), total_entries: z.number() });
 
@@ -205,19 +210,37 @@ export class AirflowClient {
     }
   }
 
+  /**
+   * Every task instance of a run, mapped instances included (a sharded run has one per shard and
+   * step), read page by page: Airflow answers at most 100 per request ([api] maximum_page_limit).
+   */
   async listTaskInstances(dagId: string, dagRunId: string): Promise<AirflowTaskInstance[]> {
-    const collection = await this.call('list task instances', 'GET', this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances`), {
-      schema: taskInstanceCollectionSchema,
+    const path = this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances`);
+    const instances: AirflowTaskInstance[] = [];
+    for (;;) {
+      const page = await this.call('list task instances', 'GET', path, { query: { limit: TASK_INSTANCE_PAGE, offset: instances.length }, schema: taskInstanceCollectionSchema });
+      instances.push(...page.task_instances);
+      if (page.task_instances.length === 0 || instances.length >= page.total_entries) break;
+    }
+    // Pages are ordered by map_index alone (v2's default; v1 takes no order): an instance may
+    // come twice when the run changed between two pages.
+    const seen = new Set<string>();
+    return instances.filter((instance) => {
+      const key = `${instance.task_id}#${instance.map_index ?? -1}`;
+      return !seen.has(key) && Boolean(seen.add(key));
     });
-    return collection.task_instances;
   }
 
-  /** One chunk of a task try's log; pass the continuation token back for the next chunk. */
-  async getTaskLog(dagId: string, dagRunId: string, taskId: string, tryNumber: number, continuationToken?: string | null): Promise<AirflowLogChunk> {
+  /**
+   * One chunk of a task try's log; pass the continuation token back for the next chunk. A mapped
+   * instance's log needs its map index (both APIs take it as the `map_index` query parameter).
+   */
+  async getTaskLog(dagId: string, dagRunId: string, taskId: string, tryNumber: number, continuationToken?: string | null, mapIndex = -1): Promise<AirflowLogChunk> {
     const path = this.dagPath(dagId, `/dagRuns/${encodeURIComponent(dagRunId)}/taskInstances/${encodeURIComponent(taskId)}/logs/${tryNumber}`);
-    if ((await this.apiVersion()) === 'v1') return this.getTextLog(path, continuationToken ?? null);
+    const map_index = mapIndex >= 0 ? mapIndex : undefined;
+    if ((await this.apiVersion()) === 'v1') return this.getTextLog(path, continuationToken ?? null, map_index);
     const log = await this.call('read task log', 'GET', path, {
-      query: { full_content: false, token: continuationToken ?? undefined },
+      query: { full_content: false, map_index, token: continuationToken ?? undefined },
       schema: logSchema,
     });
     const entries = typeof log.content === 'string' ? log.content.split('\n').filter((line) => line !== '') : log.content;
@@ -233,8 +256,8 @@ export class AirflowClient {
    * and without a continuation token. So the token here is ours: how many lines were already
    * returned (never sent to Airflow).
    */
-  private async getTextLog(path: string, continuationToken: string | null): Promise<AirflowLogChunk> {
-    const response = await this.send('read task log', 'GET', path, { query: { full_content: true }, accept: 'text/plain' });
+  private async getTextLog(path: string, continuationToken: string | null, mapIndex: number | undefined): Promise<AirflowLogChunk> {
+    const response = await this.send('read task log', 'GET', path, { query: { full_content: true, map_index: mapIndex }, accept: 'text/plain' });
     const [host, ...rest] = (await response.text()).split(/\r?\n/);
     const lines = rest.filter((line) => line !== '' && line !== host);
     const seen = /^lines:(\d+)$/.exec(continuationToken ?? '');

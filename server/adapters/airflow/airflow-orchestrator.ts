@@ -1,11 +1,12 @@
 import { newRunId } from '../../pipeline/run-pipeline';
+import { parseStepKey, shardStepKey } from '../../pipeline/shard';
 import { STEP_NAMES } from '../../pipeline/steps';
 import { type LogPage, type Orchestrator, RunNotFoundError, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerRequest } from '../../ports/orchestrator';
 import { triggerOfConf } from '../../runs/run-conf';
 import type { RunRepository } from '../../runs/run-repository';
 import { isFinished } from '../../runs/run-status';
 import { redactUrls } from '../../util/redact';
-import type { AirflowClient, AirflowDagRun } from './airflow-client';
+import type { AirflowClient, AirflowDagRun, AirflowTaskInstance } from './airflow-client';
 
 /** Airflow's DAG run states in ours. */
 export function runStatusOf(state: string | null | undefined): RunStatus {
@@ -45,6 +46,30 @@ export function taskStatusOf(state: string | null | undefined): TaskStatus {
 }
 
 const stepOrder = (step: string): number => (STEP_NAMES as readonly string[]).indexOf(step);
+
+/** Step keys in the pipeline's order, a sharded step's keys by shard: discover, transform[1/3], transform[2/3], ... */
+export function compareStepKeys(a: string, b: string): number {
+  const [left, right] = [parseStepKey(a), parseStepKey(b)];
+  return stepOrder(left.step) - stepOrder(right.step) || (left.shard?.index ?? 0) - (right.shard?.index ?? 0);
+}
+
+/**
+ * Each task instance with the step key stockflow records it under: a mapped instance (map_index
+ * i - 1 of N expanded instances of its task) is shard i/N, `transform[2/3]`, as
+ * `stockflow step transform --shard 2/3` records itself; other instances keep the task id (so does
+ * a single mapped instance, shard 1/1: the whole run). Tasks that are not steps are left out.
+ */
+export function stepInstances(instances: AirflowTaskInstance[]): Array<{ key: string; instance: AirflowTaskInstance }> {
+  const mapped = new Map<string, number>();
+  for (const instance of instances) if ((instance.map_index ?? -1) >= 0) mapped.set(instance.task_id, (mapped.get(instance.task_id) ?? 0) + 1);
+  return instances
+    .filter((instance) => stepOrder(instance.task_id) >= 0)
+    .map((instance) => {
+      const mapIndex = instance.map_index ?? -1;
+      const key = mapIndex >= 0 ? shardStepKey(instance.task_id, { index: mapIndex + 1, count: mapped.get(instance.task_id)! }) : instance.task_id;
+      return { key, instance };
+    });
+}
 
 /**
  * One run as the panel shows it: which runs exist and whether Airflow still schedules them comes
@@ -147,10 +172,10 @@ export class AirflowOrchestrator implements Orchestrator {
     const seen = new Set(recorded.map((task) => task.step));
     let scheduled: TaskView[] = [];
     try {
-      scheduled = (await this.client.listTaskInstances(this.dagId, runId))
-        .filter((task) => stepOrder(task.task_id) >= 0 && !seen.has(task.task_id))
-        .map((task) => ({
-          step: task.task_id,
+      scheduled = stepInstances(await this.client.listTaskInstances(this.dagId, runId))
+        .filter(({ key }) => !seen.has(key))
+        .map(({ key, instance: task }) => ({
+          step: key,
           tryNumber: task.try_number ?? 0,
           status: taskStatusOf(task.state),
           startedAt: task.start_date ?? null,
@@ -161,7 +186,7 @@ export class AirflowOrchestrator implements Orchestrator {
     } catch (error) {
       if (recorded.length === 0) throw error;
     }
-    return [...recorded, ...scheduled].sort((a, b) => stepOrder(a.step) - stepOrder(b.step));
+    return [...recorded, ...scheduled].sort((a, b) => compareStepKeys(a.step, b.step));
   }
 
   async readLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null; limit?: number; tail?: number }): Promise<LogPage> {
@@ -172,10 +197,10 @@ export class AirflowOrchestrator implements Orchestrator {
 
   /** The fallback for a task that recorded nothing (it never reached stockflow: bad image, no database). */
   private async readAirflowLog(runId: string, step: string, options: { tryNumber?: number; after?: string | null }): Promise<LogPage> {
-    const task = (await this.client.listTaskInstances(this.dagId, runId)).find((candidate) => candidate.task_id === step);
+    const task = stepInstances(await this.client.listTaskInstances(this.dagId, runId)).find(({ key }) => key === step)?.instance;
     if (!task) throw new RunNotFoundError(`${runId}/${step}`);
     const tryNumber = options.tryNumber ?? Math.max(task.try_number ?? 1, 1);
-    const chunk = await this.client.getTaskLog(this.dagId, runId, step, tryNumber, options.after ?? null);
+    const chunk = await this.client.getTaskLog(this.dagId, runId, task.task_id, tryNumber, options.after ?? null, task.map_index ?? -1);
     const finished = ['success', 'failed', 'upstream_failed', 'skipped'].includes(task.state ?? '');
     return {
       lines: chunk.lines.map((line, index) => ({ id: `${options.after ?? 'start'}:${index}`, at: line.at ?? '', level: line.level ?? 'info', message: line.message })),
