@@ -1,4 +1,5 @@
 import { newRunId } from '../../pipeline/run-pipeline';
+import { parseStepKey } from '../../pipeline/shard';
 import { STEP_NAMES } from '../../pipeline/steps';
 import { type LogPage, type Orchestrator, RunNotFoundError, type RunPage, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerRequest } from '../../ports/orchestrator';
 import { triggerOfConf } from '../../runs/run-conf';
@@ -44,7 +45,11 @@ export function taskStatusOf(state: string | null | undefined): TaskStatus {
   }
 }
 
-const stepOrder = (step: string): number => (STEP_NAMES as readonly string[]).indexOf(step);
+// A shard (`transform[2/3]`) sorts with its step, by its index.
+const stepOrder = (key: string): number => {
+  const { step, shard } = parseStepKey(key);
+  return (STEP_NAMES as readonly string[]).indexOf(step) + (shard ? shard.index / (shard.count + 1) : 0);
+};
 
 /**
  * One run as the panel shows it: which runs exist and whether Airflow still schedules them comes
@@ -144,7 +149,8 @@ export class AirflowOrchestrator implements Orchestrator {
 
   async listTasks(runId: string): Promise<TaskView[]> {
     const recorded = await this.runs.listTasks(runId);
-    const seen = new Set(recorded.map((task) => task.step));
+    // A step seen in any of its shards is shown from what they recorded (the others wait), not from Airflow's mapped instances.
+    const seen = new Set(recorded.map((task) => parseStepKey(task.step).step));
     let scheduled: TaskView[] = [];
     try {
       scheduled = (await this.client.listTaskInstances(this.dagId, runId))
