@@ -21,7 +21,7 @@ export function RunLogs({ detail, shown, onSelect }: { detail: RunDetail; shown:
       {group && group.shards.length > 0 && (
         <label className={styles.shardPicker}>
           Shard
-          <select value={shown!.key} onChange={(event) => onSelect(event.target.value)}>
+          <select aria-label="Shard" value={shown!.key} onChange={(event) => onSelect(event.target.value)}>
             {group.shards.map((shard) => (
               <option key={shard.key} value={shard.key}>
                 {shardLabel(shard)} · {shard.state.replace(/_/g, ' ')}
