@@ -30,7 +30,7 @@ describe('a sharded run in Chromium', { timeout: 600_000 }, () => {
   ) {
     const key = shardStepKey(step, shard);
     const task = await TaskTry.begin(runs, runId, key);
-    for (const line of lines) task.log.log(status !== 'success' && line === lines.at(-1) ? 'error' : 'info', line);
+    for (const line of lines) task.log.log((status === 'failed' || status === 'up_for_retry') && line === lines.at(-1) ? 'error' : 'info', line);
     if (progress) await runs.updateProgress(runId, key, task.tryNumber, progress);
     if (status === 'running') return task.log.flush();
     await task.finish(status, status === 'success' ? null : lines.at(-1)!);
