@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useState } from 'react';
 
+import { paths } from '@/components/shared/paths';
 import type { RunDetail } from '@/server/read-models/run-detail';
 
 import { useRunDetail } from './data/useRunDetail';
@@ -11,6 +12,7 @@ import { RunHeader } from './RunHeader';
 import { RunLogs } from './RunLogs';
 import { RunRejects } from './RunRejects';
 import { RunTimeline } from './RunTimeline';
+import { resolveStep } from './step-view';
 
 /** Durations tick every second while the run goes on, even when a poll brings nothing new. */
 function useClock(detail: RunDetail): number {
@@ -34,8 +36,15 @@ function useClock(detail: RunDetail): number {
 export function RunLive({ initial, canOperate, initialStep }: { initial: RunDetail; canOperate: boolean; initialStep: string | null }) {
   const { data, error } = useRunDetail(initial.run.id, initial);
   const detail = data ?? initial;
-  const { run, tasks } = detail;
+  const { run } = detail;
   const now = useClock(detail);
+  // The step (or shard) picked in the timeline or the log tabs; kept in the URL's ?step= so a reload or a shared link shows it.
+  const [picked, setPicked] = useState<string | null>(initialStep);
+  const shown = resolveStep(detail.steps, picked);
+  const select = (key: string): void => {
+    setPicked(key);
+    window.history.replaceState(null, '', paths.run(run.id, key));
+  };
   return (
     <>
       <RunHeader detail={detail} canOperate={canOperate} />
@@ -51,9 +60,9 @@ export function RunLive({ initial, canOperate, initialStep }: { initial: RunDeta
         </p>
       )}
       <h2>Steps</h2>
-      <RunTimeline tasks={tasks} runStatus={run.status} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} />
+      <RunTimeline steps={detail.steps} runStatus={run.status} startedAt={run.startedAt} finishedAt={run.finishedAt} now={now} shownKey={shown?.key ?? null} onSelect={select} />
       {detail.dataChanges && <DataChanges summary={detail.dataChanges} />}
-      <RunLogs detail={detail} initialStep={initialStep} />
+      <RunLogs detail={detail} shown={shown} onSelect={select} />
       <RunConf detail={detail} canOperate={canOperate} />
       {detail.rejects && <RunRejects runId={run.id} rejects={detail.rejects} />}
     </>

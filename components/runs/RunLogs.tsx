@@ -1,31 +1,36 @@
 'use client';
-import { useState } from 'react';
-
 import type { RunDetail } from '@/server/read-models/run-detail';
 
 import { LogViewer } from './LogViewer';
+import styles from './runs.module.css';
+import { shardLabel, type ShownStep, stepTitle } from './step-view';
 
-/** The step that needs looking at: the one running, else the one that failed, else the last. */
-function stepToShow(detail: RunDetail): string | null {
-  const { tasks } = detail;
-  return tasks.find((task) => task.status === 'running')?.step ?? tasks.find((task) => task.status === 'failed')?.step ?? tasks.at(-1)?.step ?? null;
-}
-
-/** A tab per started step, and the chosen step's log. */
-export function RunLogs({ detail, initialStep }: { detail: RunDetail; initialStep: string | null }) {
-  const [picked, setPicked] = useState<string | null>(initialStep);
-  const shown = picked && detail.tasks.some((task) => task.step === picked) ? picked : stepToShow(detail);
+/** A tab per started step (a sharded step: one tab, and a shard picker), and the chosen step's or shard's log. */
+export function RunLogs({ detail, shown, onSelect }: { detail: RunDetail; shown: ShownStep | null; onSelect: (key: string) => void }) {
+  const group = shown?.group ?? null;
   return (
     <section aria-labelledby="run-logs-heading">
       <h2 id="run-logs-heading">Logs</h2>
       <div className="tabs" role="tablist" aria-label="Step logs">
-        {detail.tasks.map((task) => (
-          <button key={task.step} role="tab" aria-selected={task.step === shown} onClick={() => setPicked(task.step)}>
-            {task.step}
+        {detail.steps.map((step) => (
+          <button key={step.key} role="tab" aria-selected={step.key === group?.key} onClick={() => onSelect(step.key)}>
+            {stepTitle(step)}
           </button>
         ))}
       </div>
-      {shown ? <LogViewer runId={detail.run.id} step={shown} tries={detail.tries[shown] ?? []} live={!detail.isFinished} /> : <div className="empty">No step has started yet.</div>}
+      {group && group.shards.length > 0 && (
+        <label className={styles.shardPicker}>
+          Shard
+          <select aria-label="Shard" value={shown!.key} onChange={(event) => onSelect(event.target.value)}>
+            {group.shards.map((shard) => (
+              <option key={shard.key} value={shard.key}>
+                {shardLabel(shard)} · {shard.state.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {shown ? <LogViewer runId={detail.run.id} step={shown.key} tries={detail.tries[shown.key] ?? []} live={!detail.isFinished} /> : <div className="empty">No step has started yet.</div>}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { formatTime } from './format';
 import { GRID_STATES, gridStateLabel } from './grid-states';
 import { GridKeyboard } from './GridKeyboard';
 import styles from './runs.module.css';
+import { shardStatesText } from './step-view';
 
 /** Runs × steps, a coloured cell per step's latest try (Airflow's grid view); oldest run on the left. */
 export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
@@ -41,17 +42,18 @@ export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
                   <th scope="row">{step}</th>
                   {grid.columns.map((column, col) => {
                     const cell = column.cells[row]!;
-                    const name = `run ${column.runId}, ${step}: ${gridStateLabel(cell.state)}${cell.tryNumber && cell.tryNumber > 1 ? ` (try ${cell.tryNumber})` : ''}`;
+                    const name = `run ${column.runId}, ${step}: ${gridStateLabel(cell.state)}${cell.tryNumber && cell.tryNumber > 1 ? ` (try ${cell.tryNumber})` : ''}${cell.shards ? `, ${cell.shards.count} shards (${shardStatesText(cell.shards.states)})` : ''}`;
                     return (
                       <td key={column.runId} data-state={cell.state}>
                         <Link
                           href={paths.run(column.runId, step)}
-                          className={`${styles.cell} ${styles[`state-${cell.state}`]}`}
+                          className={`${styles.cell} ${styles[`state-${cell.state}`]}${cell.shards ? ` ${styles.sharded}` : ''}`}
                           aria-label={name}
                           title={name}
                           data-row={row}
                           data-col={col}
                           data-run={column.runId}
+                          data-shards={cell.shards?.count}
                         />
                       </td>
                     );
@@ -70,6 +72,9 @@ export function RunsGrid({ grid }: { grid: RunsList['grid'] }) {
               <span className={`${styles.cell} ${styles[`state-${entry.state}`]}`} aria-hidden="true" /> {entry.label}
             </li>
           ))}
+          <li>
+            <span className={`${styles.cell} ${styles['state-success']} ${styles.sharded}`} aria-hidden="true" /> sharded step (all its shards summed up)
+          </li>
         </ul>
       </div>
     </section>

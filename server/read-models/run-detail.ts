@@ -1,16 +1,21 @@
 import { z } from 'zod';
 
+import { parseStepKey } from '../pipeline/shard';
 import type { RunSummary } from '../pipeline/summary';
 import type { Manifest } from '../pipeline/transform';
 import type { RunView, TaskView } from '../ports/orchestrator';
+import type { StepRecord } from '../ports/step-results';
 import { LOAD_MODES, type LoadMode } from '../ports/stock-table';
-import { isCancellable, isFinished, isRerunnable, isRetryable } from '../runs/run-status';
+import { isActive, isCancellable, isFinished, isRerunnable, isRetryable } from '../runs/run-status';
 import type { Services } from '../services';
+import { groupSteps, type StepGroupView } from './step-groups';
 
 export interface RunDetail {
   run: RunView;
   tasks: TaskView[];
-  /** Each step's recorded try numbers, oldest first (the log viewer's try picker). */
+  /** The steps as rows, in pipeline order: a sharded step's shards within it (`transform` · 3 shards). */
+  steps: StepGroupView[];
+  /** Each step key's recorded try numbers, oldest first (the log viewer's try picker). */
   tries: Record<string, number[]>;
   /** The run's conf as pretty JSON, as recorded. */
   confJson: string;
@@ -46,21 +51,38 @@ const summaryChangesSchema = z.object({
     .nullable(),
 });
 
+const isTransformShard = (key: string): boolean => {
+  const { step, shard } = parseStepKey(key);
+  return step === 'transform' && shard !== undefined;
+};
+
+/** The rejected rows transform reported: a sharded run's shards summed (their first rejects in shard order). */
+async function transformRejects(services: Pick<Services, 'pipelineContext'>, runId: string, tasks: TaskView[]): Promise<RunDetail['rejects']> {
+  const { results } = services.pipelineContext(runId, { log: () => {} });
+  const sharded = tasks.some((task) => isTransformShard(task.step));
+  // A sharded run's manifests are one per shard; reading them all is only worth it then.
+  const records: StepRecord[] = sharded ? (await results.list(runId)).filter((record) => isTransformShard(record.step)) : [await results.get(runId, 'transform')].filter((record) => record !== null);
+  const manifests = records
+    .filter((record) => record.status === 'success')
+    .sort((a, b) => (parseStepKey(a.step).shard?.index ?? 0) - (parseStepKey(b.step).shard?.index ?? 0))
+    .map((record) => record.result as Manifest);
+  if (manifests.length === 0) return null;
+  const kept = Math.max(...manifests.map((manifest) => manifest.firstRejects.length));
+  return { count: manifests.reduce((sum, manifest) => sum + manifest.totals.rowsRejected, 0), first: manifests.flatMap((manifest) => manifest.firstRejects).slice(0, Math.max(kept, 1)) };
+}
+
 /** A run with its steps and ready flags, as the run page renders and polls it. */
 export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'runs' | 'pipelineContext'>, runId: string): Promise<RunDetail | null> {
   const run = await services.orchestrator.getRun(runId);
   if (!run) return null;
-  const [tasks, tries, transform] = await Promise.all([
-    services.orchestrator.listTasks(runId),
-    services.runs.listTryNumbers(runId),
-    services.pipelineContext(runId, { log: () => {} }).results.get(runId, 'transform'),
-  ]);
-  const manifest = transform?.status === 'success' ? (transform.result as Manifest) : null;
+  const [tasks, tries] = await Promise.all([services.orchestrator.listTasks(runId), services.runs.listTryNumbers(runId)]);
+  const rejects = await transformRejects(services, runId, tasks);
   const summary = summaryRowsSchema.safeParse(run.summary);
   const changes = summaryChangesSchema.safeParse(run.summary);
   return {
     run,
     tasks,
+    steps: groupSteps(tasks, isActive(run.status)),
     tries,
     confJson: JSON.stringify(run.conf, null, 2),
     rerunConfJson: JSON.stringify(Object.fromEntries(Object.entries(run.conf).filter(([key]) => key !== ENGINE_TRIGGER_KEY)), null, 2),
@@ -69,7 +91,7 @@ export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'r
     isCancellable: isCancellable(run.status),
     isRetryable: isRetryable(run.status),
     isRerunnable: isRerunnable(run.status),
-    rejects: manifest ? { count: manifest.totals.rowsRejected, first: manifest.firstRejects } : null,
+    rejects,
     dataChanges: changes.success ? changes.data : null,
   };
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 import { STEP_NAMES } from '../pipeline/steps';
-import { RUN_STATUSES, type RunStatus, type RunView, type TaskStatus, type TaskView, type TriggerInfo } from '../ports/orchestrator';
+import { RUN_STATUSES, type RunStatus, type RunView, type TaskView, type TriggerInfo } from '../ports/orchestrator';
 import { isActive, isCancellable } from '../runs/run-status';
 import type { Services } from '../services';
 import { calendarDaySchema } from '../util/calendar-day';
+import { groupSteps, type StepState } from './step-groups';
 
 const PAGE_SIZE = 25;
 
@@ -24,13 +25,15 @@ export interface RunsFilters {
   to: string | null;
 }
 
-/** A grid cell's state: a step's latest try, or why the step has none. */
-export type GridCellState = TaskStatus | 'waiting' | 'not_run';
+/** A grid cell's state: a step's latest try (a sharded step's shards summed up), or why the step has none. */
+export type GridCellState = StepState;
 
 export interface GridCell {
   step: string;
   state: GridCellState;
   tryNumber: number | null;
+  /** A sharded step: how many shards, and how many in each state (worst first). */
+  shards: { count: number; states: { state: GridCellState; count: number }[] } | null;
 }
 
 export interface GridColumn {
@@ -107,10 +110,13 @@ function durationSeconds(run: RunView): number | null {
 }
 
 function gridColumn(run: RunView, tasks: TaskView[]): GridColumn {
+  const groups = groupSteps(tasks, isActive(run.status));
   const cells = STEP_NAMES.map((step): GridCell => {
-    const task = tasks.find((candidate) => candidate.step === step);
-    if (task) return { step, state: task.status, tryNumber: task.tryNumber };
-    return { step, state: isActive(run.status) ? 'waiting' : 'not_run', tryNumber: null };
+    // A sharded step over a plain one of the same name (a run retried with shards).
+    const group = groups.findLast((candidate) => candidate.step === step);
+    if (!group) return { step, state: isActive(run.status) ? 'waiting' : 'not_run', tryNumber: null, shards: null };
+    const shards = group.shards.length > 0 ? { count: group.shards.length, states: group.shardStates } : null;
+    return { step, state: group.state, tryNumber: group.tryNumber, shards };
   });
   return { runId: run.id, status: run.status, queuedAt: run.queuedAt, durationSeconds: durationSeconds(run), cells };
 }

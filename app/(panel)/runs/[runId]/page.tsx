@@ -1,16 +1,15 @@
 import { notFound } from 'next/navigation';
-import { z } from 'zod';
 
 import { RunLive } from '@/components/runs/RunLive';
 import { hasRole } from '@/server/auth/roles';
-import { STEP_NAMES } from '@/server/pipeline/steps';
 import { loadRunDetail } from '@/server/read-models/run-detail';
+import { stepKeySchema } from '@/server/runs/step-key';
 
 import { getServices } from '../../../_lib/services';
 import { requireUser } from '../../../_lib/session';
 
-// ?step=load (a grid cell's link) opens that step's log; anything else opens the default step.
-const stepSchema = z.enum(STEP_NAMES).nullable().catch(null);
+// ?step=load (a grid cell's link) or ?step=load[2/3] (a shard) opens that step's log; anything else opens the default step.
+const stepSchema = stepKeySchema.nullable().catch(null);
 
 export default async function RunPage({ params, searchParams }: { params: Promise<{ runId: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();

@@ -1,9 +1,9 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 
-import { STEP_NAMES } from '@/server/pipeline/steps';
 import type { LogPage } from '@/server/ports/orchestrator';
 import { runIdSchema } from '@/server/runs/run-id';
+import { stepKeySchema } from '@/server/runs/step-key';
 
 /** A page of log lines, and with a search how many lines of the whole log match it. */
 export interface FilteredLogPage extends LogPage {
@@ -13,9 +13,9 @@ export interface FilteredLogPage extends LogPage {
 /** The lowest level shown, and the levels that means. */
 export const LOG_LEVELS = { info: ['info', 'warn', 'error'], warn: ['warn', 'error'], error: ['error'] } as const;
 
-/** One step's log, optionally one try: what both the page reads and the download name. */
+/** One step's (or one shard's: `transform[2/3]`) log, optionally one try: what both the page reads and the download name. */
 export const logSelectionSchema = z.object({
-  step: z.enum(STEP_NAMES, { message: `step must be one of ${STEP_NAMES.join(', ')}` }),
+  step: stepKeySchema,
   try: z.coerce.number().int().min(1).max(1000).optional(),
   level: z.enum(['info', 'warn', 'error'], { message: 'level must be info, warn or error' }).optional(),
   q: z.string().trim().min(1).max(200, 'search at most 200 characters').optional(),
