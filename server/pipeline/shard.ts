@@ -1,14 +1,13 @@
 import { z } from 'zod';
 
+import type { Shard } from '../ports/shard';
+
 /**
  * Scale-out: a run's companies are hashed into `count` groups; transform and load run once per
  * group (`--shard index/count`, 1-based like Jest's and Playwright's), each in its own process and
  * its own load transaction. One shard (1/1) is the plain, unsharded run. See docs/SCALING.md.
  */
-export interface Shard {
-  index: number;
-  count: number;
-}
+export type { Shard } from '../ports/shard';
 
 /** Most shards a run may have (Airflow maps at most 1024 task instances by default). */
 export const MAX_SHARDS = 256;

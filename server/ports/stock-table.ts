@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 
-import type { Shard } from '../pipeline/shard';
+import type { Shard } from './shard';
 
 /**
  * companies: each batch company ends with exactly its new rows, the others keep theirs (default).

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { parseStepKey } from '../pipeline/shard';
+import { mergeManifests } from '../pipeline/shard-merge';
 import type { RunSummary } from '../pipeline/summary';
 import type { Manifest } from '../pipeline/transform';
 import type { RunView, TaskView } from '../ports/orchestrator';
@@ -67,8 +68,9 @@ async function transformRejects(services: Pick<Services, 'pipelineContext'>, run
     .sort((a, b) => (parseStepKey(a.step).shard?.index ?? 0) - (parseStepKey(b.step).shard?.index ?? 0))
     .map((record) => record.result as Manifest);
   if (manifests.length === 0) return null;
-  const kept = Math.max(...manifests.map((manifest) => manifest.firstRejects.length));
-  return { count: manifests.reduce((sum, manifest) => sum + manifest.totals.rowsRejected, 0), first: manifests.flatMap((manifest) => manifest.firstRejects).slice(0, Math.max(kept, 1)) };
+  // The shards done so far, taken together as the run's summary takes them once all are.
+  const { totals, firstRejects } = mergeManifests(manifests, { outputKey: '', rejectsKey: '' });
+  return { count: totals.rowsRejected, first: firstRejects };
 }
 
 /** A run with its steps and ready flags, as the run page renders and polls it. */

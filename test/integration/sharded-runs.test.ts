@@ -127,11 +127,11 @@ describe('a sharded run on the runs screens', () => {
     assert.equal(transform.tryNumber, 2, 'the retried shard');
     assert.deepEqual(transform.progress, { done: 9, total: 9, rows: 860 });
     assert.deepEqual(detail.tries, { discover: [1], 'transform[1/3]': [1], 'transform[2/3]': [1, 2], 'transform[3/3]': [1], 'load[1/3]': [1], 'load[2/3]': [1] });
-    // Transform's rejects: every shard's manifest summed; first rejects in shard order, as many as one manifest keeps.
+    // Transform's rejects: every shard's manifest summed; first rejects in shard order, as many as one whole run keeps (20).
     assert.equal(detail.rejects?.count, 5);
     assert.deepEqual(
       detail.rejects?.first.map((reject) => `${reject.file}:${reject.line}`),
-      ['shard1.us.txt:2', 'shard3.us.txt:2'],
+      ['shard1.us.txt:2', 'shard3.us.txt:2', 'shard3.us.txt:3'],
     );
 
     const list = await loadRunsList(services, {});
