@@ -26,7 +26,7 @@ interface StepRun {
 }
 
 /** One CLI process under GNU time: wall seconds and peak RSS (MB). */
-function step(args: string[], env: NodeJS.ProcessEnv): Promise<StepRun> {
+function step(args: string[], env: Record<string, string>): Promise<StepRun> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M', process.execPath, BIN, ...args], { env: { ...process.env, ...env } });
@@ -53,7 +53,7 @@ interface ShardedRun {
   unchanged: number;
 }
 
-async function shardedRun(label: string, env: NodeJS.ProcessEnv, runId: string, conf: Record<string, unknown>): Promise<ShardedRun> {
+async function shardedRun(label: string, env: Record<string, string>, runId: string, conf: Record<string, unknown>): Promise<ShardedRun> {
   const common = ['--run-id', runId, '--conf', JSON.stringify(conf)];
   const started = performance.now();
   const phases: ShardedRun['phases'] = [];
@@ -76,7 +76,7 @@ async function shardedRun(label: string, env: NodeJS.ProcessEnv, runId: string, 
   return { label, shards: shards.length, files: summary.files.found, rows: table, phases, totalSeconds: (performance.now() - started) / 1000, unchanged: summary.files.unchanged };
 }
 
-async function freshProduct(name: string): Promise<{ env: NodeJS.ProcessEnv; dataDir: string }> {
+async function freshProduct(name: string): Promise<{ env: Record<string, string>; dataDir: string }> {
   const admin = new pg.Client({ connectionString: SERVER_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
