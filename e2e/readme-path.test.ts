@@ -81,6 +81,16 @@ describe('from demo data to the real sample, as the README says', { skip: !prese
     await page.reload();
     await page.getByTestId('load-mode').filter({ hasText: 'Load mode: replace' }).waitFor();
     await page.getByTestId('change-totals').filter({ hasText: '0 rows added, 0 changed, 0 removed, 2,054,899 unchanged' }).waitFor();
+
+    // The next run reads nothing: every file is unchanged since its rows were loaded.
+    await page.goto(`${product.url}/runs`);
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await page.waitForURL(/\/runs\/run_/);
+    await waitForRuns(4);
+    await page.reload();
+    await page.getByTestId('files-unchanged').filter({ hasText: '1,000 files unchanged since their rows were loaded' }).waitFor();
+    await page.getByTestId('change-totals').filter({ hasText: '0 rows added, 0 changed, 0 removed' }).waitFor();
+    await product.screenshot(page, 'readme-unchanged-run');
     await page.close();
   });
 });

@@ -22,6 +22,11 @@ export function DataChanges({ summary }: { summary: DataChangesView }) {
         Load mode: <strong>{summary.loadMode}</strong> <span className="muted">({MODE_TEXT[summary.loadMode]})</span>
         {summary.demo && <span className="muted"> · synthetic demo data</span>}
       </p>
+      {summary.filesUnchanged > 0 && (
+        <p data-testid="files-unchanged" className="muted">
+          {formatNumber(summary.filesUnchanged)} files unchanged since their rows were loaded: not read again (a run with &ldquo;Read unchanged files too&rdquo; reads them).
+        </p>
+      )}
       {!changes ? (
         <p className="muted">Known once the load has committed.</p>
       ) : (

@@ -23,6 +23,9 @@ export function TriggerForm() {
           <option value="replace">Whole table</option>
         </select>
       </label>
+      <label className="muted" title="Files unchanged since their rows were loaded are skipped unless this is ticked">
+        <input type="checkbox" name="full" value="true" aria-label="Read every file, unchanged ones too" /> Read unchanged files too
+      </label>
       <button type="submit" className="primary" disabled={pending}>
         {pending ? 'Triggering…' : 'Trigger run'}
       </button>

@@ -32,7 +32,10 @@ export interface RunDetail {
   dataChanges: DataChangesView | null;
 }
 
-export type DataChangesView = Pick<RunSummary, 'loadMode' | 'demo' | 'changes' | 'companiesRemoved'>;
+export type DataChangesView = Pick<RunSummary, 'loadMode' | 'demo' | 'changes' | 'companiesRemoved'> & {
+  /** Files not read: unchanged since their rows were loaded (summaries from before skipping: 0). */
+  filesUnchanged: number;
+};
 
 // Airflow runs carry stockflow's trigger in dag_run.conf (airflow-orchestrator.ts).
 const ENGINE_TRIGGER_KEY = 'stockflow_trigger';
@@ -43,6 +46,10 @@ const summaryChangesSchema = z.object({
   loadMode: z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]),
   demo: z.boolean(),
   companiesRemoved: count,
+  files: z
+    .object({ unchanged: count.catch(0) })
+    .catch({ unchanged: 0 })
+    .transform((files) => files.unchanged),
   changes: z
     .object({
       totals: z.object({ added: count, changed: count, removed: count, unchanged: count, companiesAdded: count, companiesRemoved: count }),
@@ -94,6 +101,6 @@ export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'r
     isRetryable: isRetryable(run.status),
     isRerunnable: isRerunnable(run.status),
     rejects,
-    dataChanges: changes.success ? changes.data : null,
+    dataChanges: changes.success ? (({ files, ...rest }) => ({ ...rest, filesUnchanged: files }))(changes.data) : null,
   };
 }

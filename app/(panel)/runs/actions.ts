@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import { paths } from '@/components/shared/paths';
 import { LOAD_MODES, type LoadMode } from '@/server/ports/stock-table';
-import { runConfSchema } from '@/server/runs/run-conf';
+import { confWithFull, runConfSchema } from '@/server/runs/run-conf';
 import { runIdSchema as recordedRunIdSchema } from '@/server/runs/run-id';
 import { isRerunnable } from '@/server/runs/run-status';
 import { publicErrorMessage } from '@/server/util/public-error';
@@ -33,7 +33,9 @@ export async function triggerRun(_previous: ActionResult, form: FormData): Promi
     const mode = loadModeFieldSchema.safeParse(form.get('mode') ?? undefined);
     if (!mode.success) return { ok: false, message: 'Load mode must be one of the choices offered.' };
     // The form's choice wins over a load_mode typed into the conf only when it asks for more than the default.
-    const runConf = mode.data === 'replace' ? { ...conf.data, load_mode: 'replace' } : conf.data;
+    const withMode = mode.data === 'replace' ? { ...conf.data, load_mode: 'replace' } : conf.data;
+    // A ticked "read unchanged files too" box; unticked leaves a full typed into the conf as it is.
+    const runConf = confWithFull(withMode, form.get('full') === 'true');
     ({ runId } = await (await getServices()).orchestrator.trigger({ trigger: { kind: 'manual', by: user.username }, conf: runConf }));
   } catch (error) {
     return failure(error);
