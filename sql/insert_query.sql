@@ -68,6 +68,20 @@ FROM (SELECT * FROM public.historical_stocks_data WHERE $2::boolean OR company_n
 FULL JOIN public.historical_stocks_data_next n ON n.company_name = o.company_name AND n.stock_date = o.stock_date
 GROUP BY 1;
 
+-- A load that replaces no earlier row (the first load of these companies) only adds: it skips the
+-- FULL JOIN (~1-3 s on 2 M rows) and counts the new rows per company instead, unless the transform's
+-- own counts are at hand. Both give exactly what changes_* give then.
+-- name: rows_before_exist
+SELECT EXISTS (SELECT 1 FROM public.historical_stocks_data WHERE $2::boolean OR company_name = ANY($1::text[])) AS exist;
+
+-- name: added_only_bulk
+SELECT company_name AS company, count(*) AS added, 0 AS removed, 0 AS changed, 0 AS matched
+FROM public.historical_stocks_data_next GROUP BY 1;
+
+-- name: added_only_incremental
+SELECT company_name AS company, count(*) AS added, 0 AS removed, 0 AS changed, 0 AS matched
+FROM public.historical_stocks_data WHERE company_name = ANY($1::text[]) GROUP BY 1;
+
 -- name: changes_incremental
 SELECT coalesce(n.company_name, o.company_name) AS company,
   count(*) FILTER (WHERE o.stock_date IS NULL) AS added,

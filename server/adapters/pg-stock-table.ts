@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
 import type { LoadResult, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
-import { type CompanyChangeRow, dataChangesOf } from './data-changes';
+import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -99,7 +99,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      commit: async (expectedRows, signal, onPhase) => {
+      commit: async (expectedRows, signal, onPhase, rowsByCompany) => {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -111,15 +111,14 @@ export class PgStockTable implements StockTable {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
           onPhase?.('comparing with the rows before');
-          const changeRows = bulk
-            ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [affected, replaceAll])).rows
-            : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [companies])).rows;
-          const changes = dataChangesOf(changeRows);
+          const changes = dataChangesOf(await this.changeRows(client, { bulk, affected, companies, replaceAll, rowsReplaced, expectedRows, rowsByCompany }));
           if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
           if (bulk) rowsReplaced = await this.swapInNextTable(client, affected, replaceAll, onPhase);
           await this.recordDemoCompanies(client, companies, scope);
           signal?.throwIfAborted();
+          onPhase?.('committing');
           await client.query('COMMIT');
+          onPhase?.('analyzing');
           // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
           await client.query(queries.analyze_table!).catch(() => {});
           release(false);
@@ -136,6 +135,23 @@ export class PgStockTable implements StockTable {
         release(true);
       },
     };
+  }
+
+  /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */
+  private async changeRows(
+    client: pg.PoolClient,
+    load: { bulk: boolean; affected: string[]; companies: readonly string[]; replaceAll: boolean; rowsReplaced: number; expectedRows: number; rowsByCompany?: ReadonlyMap<string, number> },
+  ): Promise<CompanyChangeRow[]> {
+    // The incremental path knows how many rows it deleted; the bulk path asks the table it replaces.
+    const rowsBefore = load.bulk ? (await client.query<{ exist: boolean }>(queries.rows_before_exist!, [load.affected, load.replaceAll])).rows[0]!.exist : load.rowsReplaced > 0;
+    if (!rowsBefore) {
+      const counted = load.rowsByCompany && [...load.rowsByCompany.values()].reduce((total, rows) => total + rows, 0) === load.expectedRows;
+      if (counted) return addedOnlyChangeRows(load.rowsByCompany!);
+      return load.bulk ? (await client.query<CompanyChangeRow>(queries.added_only_bulk!)).rows : (await client.query<CompanyChangeRow>(queries.added_only_incremental!, [load.companies])).rows;
+    }
+    return load.bulk
+      ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [load.affected, load.replaceAll])).rows
+      : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [load.companies])).rows;
   }
 
   /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
@@ -167,6 +183,7 @@ export class PgStockTable implements StockTable {
     onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes`);
     await client.query(queries.index_build_memory!);
     for (const constraint of constraints) {
+      onPhase?.(`building ${constraint.name}`);
       await client.query(`ALTER TABLE public.historical_stocks_data_next ADD CONSTRAINT ${quote(`${constraint.name}_next`)} ${constraint.definition}`);
     }
     for (const index of indexes) {
@@ -175,6 +192,7 @@ export class PgStockTable implements StockTable {
         (_match, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ${quote(`${index.name}_next`)} ON public.historical_stocks_data_next `,
       );
       if (definition === index.definition) throw new Error(`Cannot rebuild index ${index.name}: unexpected definition ${index.definition}`);
+      onPhase?.(`building ${index.name}`);
       await client.query(definition);
     }
     onPhase?.('swapping the new table in');
