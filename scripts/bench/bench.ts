@@ -89,7 +89,8 @@ function psql(url: string, script: string): string {
 
 const pools: pg.Pool[] = [];
 function copyPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // The load's session, the one filling the new table and a second index-building one (bulk path).
+  const pool = new pg.Pool({ connectionString: url, max: 3 });
   pools.push(pool);
   return pool;
 }

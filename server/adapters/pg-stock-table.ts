@@ -216,7 +216,6 @@ export class PgStockTable implements StockTable {
         kept = (await filler.client.query(queries.keep_other_companies!, [load.affected])).rowCount ?? 0;
       }
       await filler.client.query('COMMIT');
-      filler.inTransaction = false;
       const constraints = (await client.query<{ name: string; kind: 'p' | 'u'; index: string }>(queries.key_constraints!)).rows;
       const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
       // Keys are built as unique indexes, then become the constraints at the swap (USING INDEX).
@@ -229,22 +228,22 @@ export class PgStockTable implements StockTable {
         if (definition === build.definition) throw new Error(`Cannot rebuild index ${build.name}: unexpected definition ${build.definition}`);
         return { name: build.name, definition };
       });
-      onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes in ${INDEX_SESSIONS} sessions`);
+      // A second session only with a connection to spare: waiting for one held by this load itself would never end.
+      const sessions = INDEX_SESSIONS > 1 && spareConnection(this.pool) ? INDEX_SESSIONS : 1;
+      onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes in ${sessions} session${sessions === 1 ? '' : 's'}`);
       let next = 0;
       const buildIndexes = async (helper: Helper): Promise<void> => {
         while (failure === null && next < statements.length) {
           const statement = statements[next++]!;
           onPhase?.(`building ${statement.name}`);
           await helper.client.query('BEGIN');
-          helper.inTransaction = true;
           await helper.client.query(queries.index_build_memory!);
           await helper.client.query(statement.definition);
           await helper.client.query('COMMIT');
-          helper.inTransaction = false;
         }
       };
       const builders = [buildIndexes(filler)];
-      for (let session = 1; session < INDEX_SESSIONS; session += 1) {
+      for (let session = 1; session < sessions; session += 1) {
         builders.push(
           Helper.open(this.pool).then((helper) => {
             helpers.push(helper);
@@ -271,8 +270,7 @@ export class PgStockTable implements StockTable {
       for (const helper of helpers) helper.release(false);
       return { changes, rowsReplaced: before - kept };
     } catch (error) {
-      failure ??= error;
-      await Promise.all(helpers.map((helper) => helper.cancel(this.pool)));
+      // Builds already running were awaited above (a failure only stops new ones from starting).
       await Promise.all(helpers.map((helper) => helper.rollback()));
       throw error;
     }
@@ -336,9 +334,13 @@ interface ChangeInput {
   rowsByCompany?: ReadonlyMap<string, number>;
 }
 
+/** Whether the pool can hand out one more connection without waiting for one to be released. */
+function spareConnection(pool: pg.Pool): boolean {
+  return pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10);
+}
+
 /** A pooled session of the bulk path besides the load's own (filling the new table, building indexes). */
 class Helper {
-  inTransaction = false;
   private released = false;
   private readonly ignore = (): void => {};
 
@@ -348,13 +350,6 @@ class Helper {
 
   static async open(pool: pg.Pool): Promise<Helper> {
     return new Helper(await pool.connect());
-  }
-
-  /** Ends its running statement (a long index build) from another session. */
-  async cancel(pool: pg.Pool): Promise<void> {
-    if (this.released) return;
-    const pid = (this.client as unknown as { processID?: number }).processID;
-    if (pid) await pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
   }
 
   async rollback(): Promise<void> {

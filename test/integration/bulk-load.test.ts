@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { PgStockTable } from '../../server/adapters/pg-stock-table';
 import { migrate } from '../../server/db/migrate';
+import { createPool } from '../../server/db/pool';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 /**
@@ -93,6 +94,20 @@ describe('bulk load: the new table built beside the load, swapped in at its comm
     assert.equal(acme.rows[0].closes, 1);
     const keep = await database.pool.query("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'keep'");
     assert.equal(keep.rows[0].n, 100);
+  });
+
+  it('builds in one session when the pool has no connection to spare (never waits for its own)', { timeout: 30_000 }, async () => {
+    const small = createPool(database.url, 2);
+    try {
+      const session = await new PgStockTable(small).beginReplace(['acme'], { estimatedRows: 150 });
+      session.rows.end(rowsOf('acme', 150, '7'));
+      const phases: string[] = [];
+      const result = await session.commit(150, undefined, (phase) => phases.push(phase));
+      assert.equal(result.strategy, 'bulk');
+      assert.equal(phases.filter((phase) => /^building \S+$/.test(phase)).length, 6, phases.join(', '));
+    } finally {
+      await small.end();
+    }
   });
 
   it('readers see the old rows until the commit, also while the new table is being indexed', async () => {
