@@ -206,7 +206,9 @@ export class PgStockTable implements StockTable {
    * tree), beside the comparison with the old rows.
    */
   private async completeAndSwap(client: pg.PoolClient, filler: Helper, load: ChangeInput, onPhase?: (phase: string) => void): Promise<{ changes: DataChanges; rowsReplaced: number }> {
-    const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
+    // Counted on the load's session while the filler copies the other companies' rows over.
+    const counting = client.query<{ rows: string }>(queries.count_rows!);
+    counting.catch(() => {});
     let kept = 0;
     const helpers: Helper[] = [filler];
     let failure: unknown = null;
@@ -215,6 +217,7 @@ export class PgStockTable implements StockTable {
         onPhase?.("keeping the other companies' rows");
         kept = (await filler.client.query(queries.keep_other_companies!, [load.affected])).rowCount ?? 0;
       }
+      const before = Number((await counting).rows[0]!.rows);
       await filler.client.query('COMMIT');
       const constraints = (await client.query<{ name: string; kind: 'p' | 'u'; index: string }>(queries.key_constraints!)).rows;
       const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
@@ -270,6 +273,7 @@ export class PgStockTable implements StockTable {
       for (const helper of helpers) helper.release(false);
       return { changes, rowsReplaced: before - kept };
     } catch (error) {
+      await counting.catch(() => {});
       // Builds already running were awaited above (a failure only stops new ones from starting).
       await Promise.all(helpers.map((helper) => helper.rollback()));
       throw error;
