@@ -44,7 +44,9 @@ function databaseUrl(name: string): string {
   return url.toString();
 }
 
-async function freshDatabase(name: string): Promise<string> {
+async function freshDatabase(base: string): Promise<string> {
+  // BENCH_DB_SUFFIX keeps two benches on one server (two worktrees) out of each other's databases.
+  const name = `${base}${process.env.BENCH_DB_SUFFIX ?? ''}`;
   const admin = new pg.Client({ connectionString: SERVER_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -70,6 +72,7 @@ async function runPipelineProcess(name: string, env: Record<string, string>): Pr
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
+  if (process.env.BENCH_PHASES === '1') process.stderr.write(stderr);
   const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; peakRssKb: number };
   if (report.summary.status !== 'success') throw new Error(`${name}: run ${report.summary.status}`);
   return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb };
@@ -86,7 +89,8 @@ function psql(url: string, script: string): string {
 
 const pools: pg.Pool[] = [];
 function copyPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // The load's session, the one filling the new table and a second index-building one (bulk path).
+  const pool = new pg.Pool({ connectionString: url, max: 3 });
   pools.push(pool);
   return pool;
 }
@@ -191,11 +195,66 @@ function measureCli(databaseUrl: string): Array<{ name: string; ms: number }> {
   ];
 }
 
+/**
+ * (a) The database's own way to the same end state: \\copy of the produced CSV into a bare table,
+ * then the same key and indexes the real table has, built once (in a fresh, migrated database).
+ */
+async function fairReference(producedCsv: string): Promise<{ copyDb: string; indexes: Array<{ definition: string; primary: boolean }>; copiedRows: number; measurement: Measurement }> {
+  const copyDb = await freshDatabase('stockflow_bench_copy');
+  execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: copyDb } });
+  const indexes = await queryRows<{ definition: string; primary: boolean }>(
+    copyDb,
+    `SELECT pg_get_indexdef(indexrelid) AS definition, indisprimary AS primary FROM pg_index WHERE indrelid = 'public.historical_stocks_data'::regclass`,
+  );
+  const fairScript = [
+    'CREATE TABLE public.bench_bare (LIKE public.historical_stocks_data INCLUDING DEFAULTS);',
+    `\\copy public.bench_bare FROM '${producedCsv}' WITH (FORMAT csv)`,
+    'ALTER TABLE public.bench_bare ADD PRIMARY KEY (company_name, stock_date);',
+    ...indexes.filter((index) => !index.primary).map((index) => `${index.definition.replace(/INDEX (\S+) ON (ONLY )?public\.historical_stocks_data /, 'INDEX $1_bare ON public.bench_bare ')};`),
+  ].join('\n');
+  const fair = timed(() => psql(copyDb, fairScript));
+  const copiedRows = Number(psql(copyDb, 'SELECT count(*) FROM public.bench_bare').trim());
+  const measurement = { name: `(a) psql \\copy into a bare table, then the key and ${indexes.length - 1} indexes built (database limit)`, seconds: fair.seconds, rows: copiedRows, peakRssKb: null };
+  return { copyDb, indexes, copiedRows, measurement };
+}
+
+/**
+ * BENCH_ONLY=first-load: only the first load from a folder and reference (a), alternated
+ * BENCH_REPEAT times (default 3) in one process, so each ratio compares runs made moments apart.
+ * BENCH_PHASES=1 also prints each run's log lines with their times (where the time goes).
+ */
+async function firstLoadOnly(work: string): Promise<void> {
+  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  const folderBucket = join(work, 'folder-bucket');
+  await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
+  const producedCsv = join(folderBucket, 'Output/historical_stock_data.csv');
+  const lines = ['| try | stockflow run, folder bucket (s) | (a) \\copy + key + indexes (s) | ratio | peak RSS MB |', '|---:|---:|---:|---:|---:|'];
+  for (let attempt = 1; attempt <= repeat; attempt += 1) {
+    const folderDb = await freshDatabase('stockflow_bench_folder');
+    const run = await runPipelineProcess(`stockflow run, folder bucket (${attempt}/${repeat})`, { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
+    progress(`reference (a) (${attempt}/${repeat})`);
+    const { measurement } = await fairReference(producedCsv);
+    lines.push(
+      `| ${attempt} | ${run.seconds.toFixed(2)} | ${measurement.seconds.toFixed(2)} | ${(run.seconds / measurement.seconds).toFixed(2)}× | ${run.peakRssKb === null ? '–' : (run.peakRssKb / 1024).toFixed(0)} |`,
+    );
+    progress(lines.at(-1)!);
+  }
+  process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
+}
+
 let cliTimings: Array<{ name: string; ms: number }> = [];
 
 async function main(): Promise<void> {
   if (!existsSync(join(SAMPLE, 'stocks'))) throw new Error(`No sample at ${SAMPLE}; set STOCKFLOW_SAMPLE_DIR`);
   const work = mkdtempSync(join(tmpdir(), 'stockflow-bench-'));
+  if (process.env.BENCH_ONLY === 'first-load') {
+    try {
+      await firstLoadOnly(work);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   const results: Measurement[] = [];
   const s3Directory = join(work, 's3');
   const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Directory });
@@ -230,23 +289,8 @@ async function main(): Promise<void> {
     );
 
     progress('references: psql \\copy, load mechanisms, pandas');
-    // (a) The database's own way to the same end state: \copy of the produced CSV into a bare
-    // table, then the same key and indexes the real table has, built once.
-    const copyDb = await freshDatabase('stockflow_bench_copy');
-    execFileSync(process.execPath, ['bin/stockflow.js', 'migrate'], { env: { ...process.env, DATABASE_URL: copyDb } });
-    const indexes = await queryRows<{ definition: string; primary: boolean }>(
-      copyDb,
-      `SELECT pg_get_indexdef(indexrelid) AS definition, indisprimary AS primary FROM pg_index WHERE indrelid = 'public.historical_stocks_data'::regclass`,
-    );
-    const fairScript = [
-      'CREATE TABLE public.bench_bare (LIKE public.historical_stocks_data INCLUDING DEFAULTS);',
-      `\\copy public.bench_bare FROM '${producedCsv}' WITH (FORMAT csv)`,
-      'ALTER TABLE public.bench_bare ADD PRIMARY KEY (company_name, stock_date);',
-      ...indexes.filter((index) => !index.primary).map((index) => `${index.definition.replace(/INDEX (\S+) ON (ONLY )?public\.historical_stocks_data /, 'INDEX $1_bare ON public.bench_bare ')};`),
-    ].join('\n');
-    const fair = timed(() => psql(copyDb, fairScript));
-    const copiedRows = Number(psql(copyDb, 'SELECT count(*) FROM public.bench_bare').trim());
-    results.push({ name: `(a) psql \\copy into a bare table, then the key and ${indexes.length - 1} indexes built (database limit)`, seconds: fair.seconds, rows: copiedRows, peakRssKb: null });
+    const { copyDb, indexes, copiedRows, measurement } = await fairReference(producedCsv);
+    results.push(measurement);
     // The loaded bare table becomes the real one (same names), for the load mechanisms below.
     psql(
       copyDb,

@@ -3,9 +3,13 @@ import { loadConfig } from '../../server/config';
 import { newRunId, runPipeline } from '../../server/pipeline/run-pipeline';
 import { openServices } from '../../server/services';
 
+// BENCH_PHASES=1: every log line goes to stderr with the seconds since the process started (where a run's time goes).
+const log = process.env.BENCH_PHASES === '1' ? (_level: string, message: string): void => void process.stderr.write(`${(performance.now() / 1000).toFixed(2)} s  ${message}\n`) : (): void => {};
 const services = await openServices(loadConfig());
+log('info', 'services open');
 const started = performance.now();
-const summary = await runPipeline(services.pipelineContext(newRunId(), { log: () => {} }));
+const summary = await runPipeline(services.pipelineContext(newRunId(), { log }));
 const seconds = (performance.now() - started) / 1000;
+log('info', `run over (${seconds.toFixed(2)} s measured)`);
 await services.close();
 process.stdout.write(`${JSON.stringify({ summary, seconds, peakRssKb: process.resourceUsage().maxRSS })}\n`);

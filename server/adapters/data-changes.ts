@@ -34,3 +34,8 @@ export function dataChangesOf(rows: readonly CompanyChangeRow[], limit = LISTED_
   changed.sort((a, b) => weight(b) - weight(a) || (a.company < b.company ? -1 : a.company > b.company ? 1 : 0));
   return { totals, companies: changed.slice(0, limit), moreCompanies: Math.max(0, changed.length - limit) };
 }
+
+/** The rows of a load into a table that held none of the batch's companies: every row added. Same as the changes_* queries give then. */
+export function addedOnlyChangeRows(rowsByCompany: ReadonlyMap<string, number>): CompanyChangeRow[] {
+  return [...rowsByCompany].filter(([, rows]) => rows > 0).map(([company, rows]) => ({ company, added: String(rows), removed: '0', changed: '0', matched: '0' }));
+}

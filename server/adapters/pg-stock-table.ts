@@ -5,8 +5,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, SourceFingerprint, StockTable } from '../ports/stock-table';
-import { type CompanyChangeRow, dataChangesOf } from './data-changes';
+import type { DataChanges, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, SourceFingerprint, StockTable } from '../ports/stock-table';
+import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
 import { readLoadedFiles, recordLoadedFiles } from './loaded-files';
 
 const queries = readNamedQueries('insert_query.sql');
@@ -75,6 +75,8 @@ export class PgStockTable implements StockTable {
       release(broken);
     };
     let bulk = false;
+    // Bulk path: the session that creates and fills the new table (see openFiller).
+    let filler: Helper | null = null;
     let rowsReplaced = 0;
     // The batch's companies plus the others whose rows go: demo companies when real data arrives.
     let affected: string[] = [...companies];
@@ -91,7 +93,7 @@ export class PgStockTable implements StockTable {
       }
       // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
       bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
-      if (bulk) await client.query(queries.create_next_table!);
+      if (bulk) filler = await this.openFiller();
       else {
         await client.query(queries.create_rows_before!);
         rowsReplaced = (await client.query(queries.delete_batch_companies!, [affected, replaceAll])).rowCount ?? 0;
@@ -100,7 +102,7 @@ export class PgStockTable implements StockTable {
       await rollback();
       throw error;
     }
-    const copy = client.query(copyFrom(bulk ? queries.copy_rows_next! : queries.copy_rows!));
+    const copy = (filler?.client ?? client).query(copyFrom(bulk ? queries.copy_rows_next! : queries.copy_rows!));
     // pg-copy-streams emits a server-side COPY error without marking the stream errored: keep the
     // first one to report at commit (later writes fail with less telling errors).
     let copyError: Error | null = null;
@@ -109,7 +111,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      commit: async (expectedRows, signal, onPhase) => {
+      commit: async (expectedRows, signal, onPhase, rowsByCompany) => {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -120,33 +122,60 @@ export class PgStockTable implements StockTable {
           if (rowsLoaded !== expectedRows) {
             throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
           }
-          onPhase?.('comparing with the rows before');
-          const changeRows = bulk
-            ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [affected, replaceAll])).rows
-            : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [companies])).rows;
-          const changes = dataChangesOf(changeRows);
+          const load = { bulk, affected, companies, replaceAll, rowsReplaced, expectedRows, rowsByCompany };
+          let changes: DataChanges;
+          if (bulk) {
+            ({ changes, rowsReplaced } = await this.completeAndSwap(client, filler!, load, onPhase));
+            filler = null;
+          } else {
+            onPhase?.('comparing with the rows before');
+            changes = dataChangesOf(await this.changeRows(client, load));
+          }
           if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
-          if (bulk) rowsReplaced = await this.swapInNextTable(client, affected, replaceAll, onPhase);
           await this.recordDemoCompanies(client, companies, scope);
           await recordLoadedFiles(client, { runId: options.source?.runId, files: options.source?.files ?? [], affected, replaceAll });
           signal?.throwIfAborted();
+          onPhase?.('committing');
           await client.query('COMMIT');
-          // Fresh planner statistics after a bulk load: row estimates and index choices stay right.
-          await client.query(queries.analyze_table!).catch(() => {});
+          // Fresh planner statistics after a load: row estimates and index choices stay right. A load
+          // that changed no row (every file unchanged) leaves the statistics as they are.
+          if (rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0) {
+            onPhase?.('analyzing');
+            await client.query(queries.analyze_table!).catch(() => {});
+          }
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
         } catch (error) {
+          await filler?.rollback();
           await rollback();
+          if (bulk) await this.dropNextTable();
           throw error;
         }
       },
       async abort() {
         if (!copy.destroyed) copy.destroy(new Error('load aborted'));
         // A destroyed COPY leaves the connection mid-protocol: drop it rather than reuse it.
+        filler?.release(true);
         await client.query('ROLLBACK').catch(() => {});
         release(true);
       },
     };
+  }
+
+  /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */
+  private async changeRows(client: pg.PoolClient, load: ChangeInput): Promise<CompanyChangeRow[]> {
+    // The incremental path knows how many rows it deleted; the bulk path asks the table it replaces.
+    const rowsBefore = load.bulk ? (await client.query<{ exist: boolean }>(queries.rows_before_exist!, [load.affected, load.replaceAll])).rows[0]!.exist : load.rowsReplaced > 0;
+    if (!rowsBefore) {
+      const counted = load.rowsByCompany && [...load.rowsByCompany.values()].reduce((total, rows) => total + rows, 0) === load.expectedRows;
+      if (counted) return addedOnlyChangeRows(load.rowsByCompany!);
+      return load.bulk
+        ? (await client.query<CompanyChangeRow>(queries.added_only_bulk!, [load.affected, load.replaceAll])).rows
+        : (await client.query<CompanyChangeRow>(queries.added_only_incremental!, [load.companies])).rows;
+    }
+    return load.bulk
+      ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [load.affected, load.replaceAll])).rows
+      : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [load.companies])).rows;
   }
 
   /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
@@ -170,39 +199,123 @@ export class PgStockTable implements StockTable {
     if (scope.demo) await client.query(queries.remember_demo_companies!, [companies]);
   }
 
-  /** Completes the new table (other companies, keys, indexes) and puts it in place of the old one. */
-  private async swapInNextTable(client: pg.PoolClient, replaced: readonly string[], replaceAll: boolean, onPhase?: (phase: string) => void): Promise<number> {
-    const before = Number((await client.query<{ rows: string }>(queries.count_rows!)).rows[0]!.rows);
+  /**
+   * Bulk path: a session of its own creates the new table and COPYs into it (FREEZE: same
+   * transaction), while the load's transaction holds the table lock. A table left by a load that
+   * died is dropped first: only the holder of that lock creates one.
+   */
+  private async openFiller(): Promise<Helper> {
+    const filler = await Helper.open(this.pool);
+    try {
+      await filler.client.query(queries.drop_next_table!);
+      await filler.client.query('BEGIN');
+      await filler.client.query(queries.create_next_table!);
+      return filler;
+    } catch (error) {
+      await filler.rollback();
+      throw error;
+    }
+  }
+
+  /**
+   * Completes the new table (other companies' rows, keys, indexes) and puts it in place of the
+   * old one, inside the load's transaction (`client`), which commits afterwards: readers see the
+   * old table until then, and nothing changes if anything fails. The filled table is committed
+   * under its own name first so that two sessions can build its keys and indexes at once (both
+   * cores busy: a parallel index build leaves one idle while its leader merges and writes the
+   * tree), beside the comparison with the old rows.
+   */
+  private async completeAndSwap(client: pg.PoolClient, filler: Helper, load: ChangeInput, onPhase?: (phase: string) => void): Promise<{ changes: DataChanges; rowsReplaced: number }> {
+    // Counted on the load's session while the filler copies the other companies' rows over.
+    const counting = client.query<{ rows: string }>(queries.count_rows!);
+    counting.catch(() => {});
     let kept = 0;
-    if (!replaceAll) {
-      onPhase?.("keeping the other companies' rows");
-      kept = (await client.query(queries.keep_other_companies!, [replaced])).rowCount ?? 0;
+    const helpers: Helper[] = [filler];
+    let failure: unknown = null;
+    try {
+      if (!load.replaceAll) {
+        onPhase?.("keeping the other companies' rows");
+        kept = (await filler.client.query(queries.keep_other_companies!, [load.affected])).rowCount ?? 0;
+      }
+      const before = Number((await counting).rows[0]!.rows);
+      await filler.client.query('COMMIT');
+      const constraints = (await client.query<{ name: string; kind: 'p' | 'u'; index: string }>(queries.key_constraints!)).rows;
+      const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
+      // Keys are built as unique indexes, then become the constraints at the swap (USING INDEX).
+      const builds = [...constraints.map((constraint) => ({ name: constraint.name, definition: constraint.index })), ...indexes];
+      const statements = builds.map((build) => {
+        const definition = build.definition.replace(
+          /^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?public\.historical_stocks_data /,
+          (_match, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ${quote(`${build.name}_next`)} ON public.historical_stocks_data_next `,
+        );
+        if (definition === build.definition) throw new Error(`Cannot rebuild index ${build.name}: unexpected definition ${build.definition}`);
+        return { name: build.name, definition };
+      });
+      // A second session only with a connection to spare: waiting for one held by this load itself would never end.
+      const sessions = INDEX_SESSIONS > 1 && spareConnection(this.pool) ? INDEX_SESSIONS : 1;
+      onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes in ${sessions} session${sessions === 1 ? '' : 's'}`);
+      let next = 0;
+      const buildIndexes = async (helper: Helper): Promise<void> => {
+        while (failure === null && next < statements.length) {
+          const statement = statements[next++]!;
+          onPhase?.(`building ${statement.name}`);
+          await helper.client.query('BEGIN');
+          await helper.client.query(queries.index_build_memory!);
+          await helper.client.query(statement.definition);
+          await helper.client.query('COMMIT');
+        }
+      };
+      const builders = [buildIndexes(filler)];
+      for (let session = 1; session < sessions; session += 1) {
+        builders.push(
+          Helper.open(this.pool).then((helper) => {
+            helpers.push(helper);
+            return buildIndexes(helper);
+          }),
+        );
+      }
+      // The comparison reads both tables beside the builds (the load's transaction sees the committed new table).
+      onPhase?.('comparing with the rows before');
+      const comparing = this.changeRows(client, load).then(dataChangesOf);
+      // The first failure stops the other builds from starting another index; all settle before the rollback.
+      const settled = await Promise.allSettled([comparing, ...builders].map((work) => work.catch((error: unknown) => Promise.reject((failure ??= error)))));
+      if (settled.some((result) => result.status === 'rejected')) throw failure;
+      const changes = await comparing;
+      onPhase?.('swapping the new table in');
+      await this.lockForSwap(client);
+      await client.query(queries.drop_old_table!);
+      await client.query(queries.rename_next_table!);
+      for (const constraint of constraints) {
+        const kind = constraint.kind === 'p' ? 'PRIMARY KEY' : 'UNIQUE';
+        await client.query(`ALTER TABLE public.historical_stocks_data ADD CONSTRAINT ${quote(constraint.name)} ${kind} USING INDEX ${quote(`${constraint.name}_next`)}`);
+      }
+      for (const index of indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
+      for (const helper of helpers) helper.release(false);
+      return { changes, rowsReplaced: before - kept };
+    } catch (error) {
+      await counting.catch(() => {});
+      // Builds already running were awaited above (a failure only stops new ones from starting).
+      await Promise.all(helpers.map((helper) => helper.rollback()));
+      throw error;
     }
-    const constraints = (await client.query<{ name: string; definition: string }>(queries.key_constraints!)).rows;
-    const indexes = (await client.query<{ name: string; definition: string }>(queries.plain_indexes!)).rows;
-    const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-    onPhase?.(`building ${constraints.length} keys and ${indexes.length} indexes`);
-    await client.query(queries.index_build_memory!);
-    for (const constraint of constraints) {
-      await client.query(`ALTER TABLE public.historical_stocks_data_next ADD CONSTRAINT ${quote(`${constraint.name}_next`)} ${constraint.definition}`);
+  }
+
+  /**
+   * After a failed bulk load's rollback: drops the new table it may have committed, if the table
+   * lock is free at once (else another load holds it, and drops the table itself before making its own).
+   */
+  private async dropNextTable(): Promise<void> {
+    const helper = await Helper.open(this.pool).catch(() => null);
+    if (!helper) return;
+    try {
+      await helper.client.query('BEGIN');
+      await helper.client.query(queries.lock_table_nowait!);
+      await helper.client.query(queries.drop_next_table!);
+      await helper.client.query('COMMIT');
+      helper.release(false);
+    } catch {
+      await helper.rollback();
     }
-    for (const index of indexes) {
-      const definition = index.definition.replace(
-        /^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?public\.historical_stocks_data /,
-        (_match, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ${quote(`${index.name}_next`)} ON public.historical_stocks_data_next `,
-      );
-      if (definition === index.definition) throw new Error(`Cannot rebuild index ${index.name}: unexpected definition ${index.definition}`);
-      await client.query(definition);
-    }
-    onPhase?.('swapping the new table in');
-    await this.lockForSwap(client);
-    await client.query(queries.drop_old_table!);
-    await client.query(queries.rename_next_table!);
-    for (const constraint of constraints) {
-      await client.query(`ALTER TABLE public.historical_stocks_data RENAME CONSTRAINT ${quote(`${constraint.name}_next`)} TO ${quote(constraint.name)}`);
-    }
-    for (const index of indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
-    return before - kept;
   }
 
   /** ACCESS EXCLUSIVE on the table within a savepoint, a short wait per try (SwapLockPolicy). */
@@ -227,5 +340,55 @@ export class PgStockTable implements StockTable {
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
       }
     }
+  }
+}
+
+/** How many sessions build the bulk path's keys and indexes at once. */
+const INDEX_SESSIONS = 2;
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+interface ChangeInput {
+  bulk: boolean;
+  affected: string[];
+  companies: readonly string[];
+  replaceAll: boolean;
+  rowsReplaced: number;
+  expectedRows: number;
+  rowsByCompany?: ReadonlyMap<string, number>;
+}
+
+/** Whether the pool can hand out one more connection without waiting for one to be released. */
+function spareConnection(pool: pg.Pool): boolean {
+  return pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10);
+}
+
+/** A pooled session of the bulk path besides the load's own (filling the new table, building indexes). */
+class Helper {
+  private released = false;
+  private readonly ignore = (): void => {};
+
+  private constructor(readonly client: pg.PoolClient) {
+    client.on('error', this.ignore);
+  }
+
+  static async open(pool: pg.Pool): Promise<Helper> {
+    return new Helper(await pool.connect());
+  }
+
+  async rollback(): Promise<void> {
+    if (this.released) return;
+    let broken = false;
+    await this.client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    this.release(broken);
+  }
+
+  release(broken: boolean): void {
+    if (this.released) return;
+    this.released = true;
+    this.client.off('error', this.ignore);
+    this.client.release(broken);
   }
 }

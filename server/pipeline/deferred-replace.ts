@@ -24,11 +24,11 @@ export function deferredReplace(stocks: StockTable, companies: readonly string[]
   rows.on('error', () => {});
   return {
     rows,
-    async commit(expectedRows, signal, onPhase) {
+    async commit(expectedRows, signal, onPhase, rowsByCompany) {
       if (!rows.writableEnded) rows.end();
       await finished(rows).catch(() => {});
       const open = await begin();
-      return open.commit(expectedRows, signal, onPhase);
+      return open.commit(expectedRows, signal, onPhase, rowsByCompany);
     },
     async abort() {
       rows.destroy();

@@ -1,3 +1,4 @@
+import type { ReplaceSession } from '../ports/stock-table';
 import type { PipelineContext } from './context';
 import { deferredReplace } from './deferred-replace';
 import type { DiscoveryResult } from './discover';
@@ -51,12 +52,18 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   }
   const everyFileRead = manifest.companies.length === discovery.files.length;
   await recordStep(context, 'load', async (stepContext) => {
-    if (everyFileRead) return load(stepContext, manifest, session);
+    if (everyFileRead) return load(stepContext, manifest, withRowsByCompany(session, manifest));
     // A company whose file was not a stock file must keep its rows, but the streamed session
     // already deleted them: roll it back and load the output file the ordinary way.
     await session.abort();
     return load(stepContext, manifest);
   });
+}
+
+/** The session, committing with the transform's rows per company (a first load then needs no count of its own). */
+function withRowsByCompany(session: ReplaceSession, manifest: Manifest): ReplaceSession {
+  const rowsByCompany = new Map(manifest.files.filter((file) => file.status !== 'failed').map((file) => [file.company, file.rowsKept]));
+  return { ...session, commit: (expectedRows, signal, onPhase) => session.commit(expectedRows, signal, onPhase, rowsByCompany) };
 }
 
 export function newRunId(now = new Date()): string {

@@ -94,8 +94,12 @@ export interface LoadResult {
  */
 export interface ReplaceSession {
   rows: Writable;
-  /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
-  commit(expectedRows: number, signal?: AbortSignal, onPhase?: (phase: string) => void): Promise<LoadResult>;
+  /**
+   * Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error.
+   * `rowsByCompany` (the transform's rows kept per company, when known) spares a first load reading
+   * its rows back to count what it added; it is used only when it adds up to `expectedRows`.
+   */
+  commit(expectedRows: number, signal?: AbortSignal, onPhase?: (phase: string) => void, rowsByCompany?: ReadonlyMap<string, number>): Promise<LoadResult>;
   /** Rolls back: the table is exactly as before the session. */
   abort(): Promise<void>;
 }
