@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline as pipelineStreams } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -33,6 +34,7 @@ import { loadCompanyChart } from '../../server/read-models/company-chart';
 import { loadDataPage } from '../../server/read-models/data-page';
 import { seedFromFolder } from '../../server/seed/from-folder';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PSQL = process.env.PSQL ?? 'psql';
@@ -254,6 +256,7 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
   const port = await freePort();
   const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
   const web = spawn(process.execPath, [next, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: ROOT,
     env: { ...process.env, ...env, DATABASE_URL: url, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
