@@ -70,6 +70,9 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
     const stallMs = setting.rows[0]?.ms ?? 0;
     const select = `SELECT ${columns.map(selectOf).join(', ')} FROM public.historical_stocks_data t WHERE ${inlineParameters(where, params, (text) => client.escapeLiteral(text))} ORDER BY ${orderClause(query)}`;
     copy = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
+    // Errors reach this generator through the loop below; one that comes after the stream was
+    // ended (the connection closed under a stalled reader) must not become an uncaught 'error'.
+    copy.on('error', onError);
     // The header is written here, not by COPY's HEADER option: the names of csvRecord, as before.
     const header = Buffer.from(csvRecord(columns));
     const chunks: Buffer[] = [header];
