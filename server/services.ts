@@ -1,17 +1,14 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type pg from 'pg';
 
 import { AirflowClient } from './adapters/airflow/airflow-client';
 import { AirflowOrchestrator } from './adapters/airflow/airflow-orchestrator';
-import { Ec2Host } from './adapters/ec2-host';
 import { LocalHost, WORKER_PAUSED_KEY } from './adapters/local-host';
 import { openObjectStore } from './adapters/object-store-factory';
 import { OutboxNotifier } from './adapters/outbox-notifier';
 import { PgStepResults } from './adapters/pg-step-results';
 import { PgStockTable } from './adapters/pg-stock-table';
-import { SmtpChannel } from './adapters/smtp-channel';
-import { SnsChannel } from './adapters/sns-channel';
+import type { SmtpChannel } from './adapters/smtp-channel';
+import type { SnsChannel } from './adapters/sns-channel';
 import { openUploadTarget } from './adapters/upload-target-factory';
 import type { Config } from './config';
 import type { EmbeddedDatabase } from './db/embedded-postgres';
@@ -80,21 +77,33 @@ export async function openServices(config: Config, options: { log?: (line: strin
     await embedded?.stop();
     throw error;
   }
-  const source = openObjectStore(config.source, config.s3);
-  const monitored = openObjectStore(config.monitored, config.s3);
+  const source = await openObjectStore(config.source, config.s3);
+  const monitored = await openObjectStore(config.monitored, config.s3);
   const stocks = new PgStockTable(pool);
   const results = new PgStepResults(pool);
   const settings = new SettingsRepository(pool);
+  // The AWS SDK clients and nodemailer are loaded only when configured: each costs the CLI's
+  // start-up (EC2's SDK alone ~0.3 s) and most processes never use them.
   const snsChannel =
     config.mail.channel === 'sns'
-      ? new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), async () => (await settings.get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null)
+      ? await Promise.all([import('./adapters/sns-channel'), import('@aws-sdk/client-sns')]).then(
+          ([{ SnsChannel }, { SNSClient }]) =>
+            new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), async () => (await settings.get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null),
+        )
       : null;
-  const smtpChannel = config.mail.channel === 'smtp' && config.mail.smtpUrl ? new SmtpChannel({ url: config.mail.smtpUrl, from: config.mail.from, to: config.mail.to }) : null;
+  const smtpChannel: SmtpChannel | null =
+    config.mail.channel === 'smtp' && config.mail.smtpUrl
+      ? await import('./adapters/smtp-channel').then(({ SmtpChannel }) => new SmtpChannel({ url: config.mail.smtpUrl!, from: config.mail.from, to: config.mail.to }))
+      : null;
   const mailChannel: MailChannel | null = snsChannel ?? smtpChannel;
   const notifier = new OutboxNotifier(pool, mailChannel);
   const runs = new RunRepository(pool);
   const host: HostController =
-    config.host.kind === 'ec2' ? new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName }) : new LocalHost(settings);
+    config.host.kind === 'ec2'
+      ? await Promise.all([import('./adapters/ec2-host'), import('@aws-sdk/client-ec2')]).then(
+          ([{ Ec2Host }, { EC2Client }]) => new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName }),
+        )
+      : new LocalHost(settings);
   const orchestrator: Orchestrator =
     config.orchestrator === 'airflow'
       ? new AirflowOrchestrator(
@@ -125,7 +134,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
     pool,
     databaseUrl,
     source,
-    uploads: openUploadTarget(config.source, config.s3),
+    uploads: await openUploadTarget(config.source, config.s3),
     monitored,
     runs,
     orchestrator,

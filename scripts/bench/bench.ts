@@ -8,12 +8,17 @@
  * Prints a Markdown table to paste into BENCHMARKS.md.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline as pipelineStreams } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -22,10 +27,14 @@ import S3rver from 's3rver';
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { PgStockTable } from '../../server/adapters/pg-stock-table';
 import { S3ObjectStore } from '../../server/adapters/s3-object-store';
+import { SessionStore } from '../../server/auth/sessions';
+import { UserRepository } from '../../server/auth/users';
+import { ensureWebBuild } from '../../server/cli/web-server';
 import { loadCompanyChart } from '../../server/read-models/company-chart';
 import { loadDataPage } from '../../server/read-models/data-page';
 import { seedFromFolder } from '../../server/seed/from-folder';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SAMPLE = resolve(process.env.STOCKFLOW_SAMPLE_DIR ?? '../shared/data');
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PSQL = process.env.PSQL ?? 'psql';
@@ -244,6 +253,116 @@ async function firstLoadOnly(work: string): Promise<void> {
 
 let cliTimings: Array<{ name: string; ms: number }> = [];
 
+interface ExportTiming {
+  name: string;
+  /** Median of the runs, by wall time. */
+  seconds: number;
+  bytes: number;
+  rows: number;
+  /** The database's own COPY of the same rows into /dev/null through psql (the limit), when measured. */
+  copySeconds: number | null;
+}
+let exportTimings: ExportTiming[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/** One GET read to its end as fast as the socket gives it: bytes, CSV rows (lines past the header) and wall time. */
+function download(url: string, cookie: string): Promise<{ bytes: number; rows: number; seconds: number }> {
+  return new Promise((resolveDownload, reject) => {
+    const started = performance.now();
+    httpGet(url, { headers: { cookie } }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`GET ${url}: HTTP ${response.statusCode}`));
+        return;
+      }
+      let bytes = 0;
+      let lines = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+      });
+      response.on('end', () => resolveDownload({ bytes, rows: lines - 1, seconds: (performance.now() - started) / 1000 }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/**
+ * The data page's CSV export over HTTP on the loaded table (issue #11: 100 MB/s or more): the
+ * production control panel (`next build` when stale, then `next start`, as `stockflow start` runs
+ * it) on the bench database, a viewer's session made in the database, and GET /api/data/export
+ * read to its end by a plain HTTP client. Median of 3 per query; beside it the database's own
+ * COPY of the same rows to /dev/null (psql), the most the export could do on this machine.
+ */
+async function measureExport(url: string, env: Record<string, string>): Promise<ExportTiming[]> {
+  progress('CSV export over HTTP (next build if the panel build is stale)');
+  ensureWebBuild({ log: (_level, message) => progress(message) });
+  const port = await freePort();
+  const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
+  const web = spawn(process.execPath, [next, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, DATABASE_URL: url, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let waited = 0; ; waited += 250) {
+      const up = await fetch(`${base}/login`).then(
+        (response) => response.status < 500,
+        () => false,
+      );
+      if (up) break;
+      if (web.exitCode !== null || waited > 120_000) throw new Error('the control panel (next start) did not come up');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+    }
+    const users = new UserRepository(pool);
+    const username = `bench_${randomBytes(4).toString('hex')}`;
+    const user = await users.add(username, randomBytes(18).toString('base64url'), 'viewer');
+    const { cookie } = await new SessionStore(pool).create(user.id);
+    const cases = [
+      { name: 'data page export: whole table, default order (newest first)', query: '', sql: 'ORDER BY t.stock_date DESC, t.company_name DESC' },
+      { name: 'data page export: whole table sorted by company (primary key order)', query: 'sort=company_name&dir=asc', sql: 'ORDER BY t.company_name ASC, t.stock_date ASC' },
+      {
+        name: 'data page export: filtered (dates, close), sorted by close, 2 columns hidden',
+        query: 'from=2005-01-01&to=2015-12-31&closeMin=5&sort=close_value&dir=asc&hide=open_value,high_value',
+        sql: null,
+      },
+    ];
+    const columns = 't.stock_date, t.open_value, t.high_value, t.low_value, t.close_value, t.volume_traded, t.daily_percent_change, t.value_change, t.company_name';
+    const timings: ExportTiming[] = [];
+    for (const exportCase of cases) {
+      const runs = [];
+      for (let index = 0; index < 3; index += 1) runs.push(await download(`${base}/api/data/export?${exportCase.query}`, `stockflow_session=${cookie}`));
+      runs.sort((a, b) => a.seconds - b.seconds);
+      const middle = runs[1]!;
+      const copySeconds = exportCase.sql
+        ? timed(() =>
+            psql(
+              url,
+              `\copy (SELECT ${columns} FROM public.historical_stocks_data t ${exportCase.sql}) TO '/dev/null' WITH (FORMAT csv)
+`,
+            ),
+          ).seconds
+        : null;
+      timings.push({ name: exportCase.name, seconds: middle.seconds, bytes: middle.bytes, rows: middle.rows, copySeconds });
+    }
+    await users.remove(username);
+    return timings;
+  } finally {
+    await pool.end();
+    web.kill('SIGTERM');
+    if (web.exitCode === null) await once(web, 'exit');
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(SAMPLE, 'stocks'))) throw new Error(`No sample at ${SAMPLE}; set STOCKFLOW_SAMPLE_DIR`);
   const work = mkdtempSync(join(tmpdir(), 'stockflow-bench-'));
@@ -266,6 +385,7 @@ async function main(): Promise<void> {
     results.push(await runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work }));
     const producedCsv = join(folderBucket, 'Output/historical_stock_data.csv');
     panelTimings = await measurePanel(folderDb);
+    exportTimings = await measureExport(folderDb, { STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
     cliTimings = measureCli(folderDb);
 
     // 2. From the S3-compatible server.
@@ -351,6 +471,11 @@ async function main(): Promise<void> {
   for (const timing of cliTimings) lines.push(`| ${timing.name} | ${timing.ms.toFixed(0)} |`);
   lines.push('', '| control panel read (server time, median of 7) | ms | rows or points |', '|---|---:|---:|');
   for (const timing of panelTimings) lines.push(`| ${timing.name} | ${timing.medianMs.toFixed(1)} | ${timing.rows} |`);
+  lines.push('', '| CSV export over HTTP (median of 3; MB = 10^6 bytes) | MB/s | rows/s | MB | s | psql \\copy of the same rows to /dev/null, s |', '|---|---:|---:|---:|---:|---:|');
+  for (const timing of exportTimings)
+    lines.push(
+      `| ${timing.name} | ${(timing.bytes / 1e6 / timing.seconds).toFixed(0)} | ${Math.round(timing.rows / timing.seconds)} | ${(timing.bytes / 1e6).toFixed(1)} | ${timing.seconds.toFixed(2)} | ${timing.copySeconds === null ? '–' : timing.copySeconds.toFixed(2)} |`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

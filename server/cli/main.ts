@@ -15,7 +15,7 @@ import { confWithFull, confWithLoadMode, pipelineOptionsOfConf } from '../runs/r
 import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
-import { openServices, type Services } from '../services';
+import type { Services } from '../services';
 import { redactUrls } from '../util/redact';
 import { consoleLogger } from './console-logger';
 import { claimStartInstance } from './instance-lock';
@@ -249,6 +249,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let opened: Services | null = null;
   const services = async (): Promise<Services> => {
+    // Imported on first use (pg, the adapters): --help and usage errors start without them.
+    const { openServices } = await import('../services');
     opened ??= await openServices(loadConfig(), { log: (line) => process.stderr.write(`${line}\n`) });
     return opened;
   };
