@@ -69,7 +69,9 @@ async function shardedRun(label: string, env: Record<string, string>, runId: str
   phases.push({ phase: 'notify (publishes Output/)', seconds: notified.seconds, peakRssMb: notified.peakRssMb });
   const database = new pg.Client({ connectionString: env.DATABASE_URL });
   await database.connect();
-  const summary = (await database.query<{ summary: { status: string; rows: { loaded: number }; files: { found: number; unchanged: number } } }>('SELECT summary FROM stockflow.runs WHERE id = $1', [runId])).rows[0]!.summary;
+  const summary = (
+    await database.query<{ summary: { status: string; rows: { loaded: number }; files: { found: number; unchanged: number } } }>('SELECT summary FROM stockflow.runs WHERE id = $1', [runId])
+  ).rows[0]!.summary;
   const table = Number((await database.query<{ n: string }>('SELECT count(*) AS n FROM historical_stocks_data')).rows[0]!.n);
   await database.end();
   if (summary.status !== 'success') throw new Error(`${label}: run ${runId} ended ${summary.status}`);
@@ -116,7 +118,9 @@ function table(runs: ShardedRun[]): string {
   const lines = ['| batch | shards | files | rows in table | phase | wall s | peak RSS MB (largest process) |', '|---|---|---|---|---|---|---|'];
   for (const run of runs) {
     for (const phase of run.phases) {
-      lines.push(`| ${run.label} | ${run.shards} | ${run.files}${run.unchanged ? ` (${run.unchanged} unchanged)` : ''} | ${run.rows} | ${phase.phase} | ${phase.seconds.toFixed(1)} | ${phase.peakRssMb.toFixed(0)} |`);
+      lines.push(
+        `| ${run.label} | ${run.shards} | ${run.files}${run.unchanged ? ` (${run.unchanged} unchanged)` : ''} | ${run.rows} | ${phase.phase} | ${phase.seconds.toFixed(1)} | ${phase.peakRssMb.toFixed(0)} |`,
+      );
     }
     lines.push(`| ${run.label} | ${run.shards} | | | **whole run** | **${run.totalSeconds.toFixed(1)}** | |`);
   }
