@@ -8,3 +8,5 @@ export function forbiddenInputs(metafile: Metafile): string[];
 export function buildCli(outDir?: string): Promise<{ outDir: string; bundle: string; metafile: Metafile }>;
 export function buildLocalCli(outfile?: string): Promise<{ bundle: string; metafile: Metafile }>;
 export function buildBenchRun(outfile?: string): Promise<string>;
+export function dynamicallyImportedCommonJs(metafile: Metafile): string[];
+export function bundleCli(options: { entry: string; outfile: string; plugins: import('esbuild').Plugin[]; splitting?: boolean }): Promise<{ metafile: Metafile }>;

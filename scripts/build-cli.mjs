@@ -42,6 +42,18 @@ const noEmbeddedPostgres = {
   },
 };
 
+/**
+ * CommonJS packages the code imports with `import()`. Split into chunks, a CommonJS package imported that
+ * way exports only `default` (esbuild), so `const { Upload } = await import(...)` gets undefined at
+ * run time though it works under tsx. Lazy loading goes through an adapter module of ours that
+ * imports the package statically.
+ */
+export function dynamicallyImportedCommonJs(metafile) {
+  return Object.values(metafile.outputs)
+    .map((output) => output.entryPoint)
+    .filter((entryPoint) => entryPoint?.includes('node_modules/') && metafile.inputs[entryPoint]?.format === 'cjs');
+}
+
 /** Paths of bundled inputs that belong to a forbidden package (empty when the bundle is clean). */
 export function forbiddenInputs(metafile) {
   return Object.keys(metafile.inputs).filter((path) => FORBIDDEN_PACKAGES.some((name) => path.includes(`node_modules/${name}${name.endsWith('/') ? '' : '/'}`)));
@@ -77,7 +89,7 @@ export async function buildBenchRun(outfile = join(ROOT, 'build/bench/run-once.m
   return outfile;
 }
 
-async function bundleCli({ entry, outfile, plugins, splitting = false }) {
+export async function bundleCli({ entry, outfile, plugins, splitting = false }) {
   const name = basename(outfile, extname(outfile));
   // Code splitting needs an entry point with a name (not stdin): a virtual one holding `entry`.
   const virtualEntry = {
@@ -110,6 +122,8 @@ async function bundleCli({ entry, outfile, plugins, splitting = false }) {
   });
   const forbidden = forbiddenInputs(result.metafile);
   if (forbidden.length > 0) throw new Error(`the CLI bundle must not contain ${forbidden.join(', ')}`);
+  const imported = dynamicallyImportedCommonJs(result.metafile);
+  if (imported.length > 0) throw new Error(`import these CommonJS packages statically, from a module of ours imported lazily: ${imported.join(', ')}`);
   return result;
 }
 

@@ -83,12 +83,13 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const results = new PgStepResults(pool);
   const settings = new SettingsRepository(pool);
   // The AWS SDK clients and nodemailer are loaded only when configured: each costs the CLI's
-  // start-up (EC2's SDK alone ~0.3 s) and most processes never use them.
+  // start-up (EC2's SDK alone ~0.3 s) and most processes never use them. Always through our
+  // adapter module, never `import('@aws-sdk/...')` here: bundled, a dynamic import of a CommonJS
+  // package keeps only its default export (the build refuses it).
   const snsChannel =
     config.mail.channel === 'sns'
-      ? await Promise.all([import('./adapters/sns-channel'), import('@aws-sdk/client-sns')]).then(
-          ([{ SnsChannel }, { SNSClient }]) =>
-            new SnsChannel(new SNSClient({ region: config.s3.region, endpoint: config.mail.snsEndpoint }), async () => (await settings.get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null),
+      ? await import('./adapters/sns-channel').then(({ SnsChannel }) =>
+          SnsChannel.open({ region: config.s3.region, endpoint: config.mail.snsEndpoint }, async () => (await settings.get<string>(SNS_TOPIC_KEY)) ?? config.mail.snsTopicArn ?? null),
         )
       : null;
   const smtpChannel: SmtpChannel | null =
@@ -100,9 +101,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
   const runs = new RunRepository(pool);
   const host: HostController =
     config.host.kind === 'ec2'
-      ? await Promise.all([import('./adapters/ec2-host'), import('@aws-sdk/client-ec2')]).then(
-          ([{ Ec2Host }, { EC2Client }]) => new Ec2Host(new EC2Client({ region: config.s3.region }), { instanceId: config.host.instanceId, instanceName: config.host.instanceName }),
-        )
+      ? await import('./adapters/ec2-host').then(({ Ec2Host }) => Ec2Host.open(config.s3.region, { instanceId: config.host.instanceId, instanceName: config.host.instanceName }))
       : new LocalHost(settings);
   const orchestrator: Orchestrator =
     config.orchestrator === 'airflow'

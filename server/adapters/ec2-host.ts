@@ -32,6 +32,11 @@ export class Ec2Host implements HostController {
     this.resolvedId = target.instanceId;
   }
 
+  /** A host with its own EC2 client (services.ts loads this module only when the host is EC2). */
+  static open(region: string, target: { instanceId?: string; instanceName?: string }): Ec2Host {
+    return new Ec2Host(new EC2Client({ region }), target);
+  }
+
   private explain(error: unknown, action: string): never {
     if (error instanceof HostError) throw error;
     if (error instanceof EC2ServiceException) {

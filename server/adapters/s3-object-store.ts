@@ -132,23 +132,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: ObjectBody, options?: { contentType?: string }): Promise<void> {
-    // lib-storage switches to multipart above one part (5 MiB) and streams without buffering it all.
-    // Loaded on the first write: steps that only read (discover, load) start without it.
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.settings.bucket,
-        Key: this.fullKey(key),
-        Body: body,
-        ContentType: options?.contentType ?? 'application/octet-stream',
-      },
-      // Two parts in flight while the next one fills: each part is a Buffer held until S3 took it,
-      // so the part size is what a write costs in memory, ~3 parts (S3's smallest part: 5 MiB).
-      queueSize: 2,
-      partSize: 5 * 1024 * 1024,
-    });
-    await upload.done();
+    const { uploadObject } = await import('./s3-streaming-upload');
+    await uploadObject(this.client, { bucket: this.settings.bucket, key: this.fullKey(key), body, contentType: options?.contentType ?? 'application/octet-stream' });
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

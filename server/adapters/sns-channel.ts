@@ -23,6 +23,11 @@ export class SnsChannel implements MailChannel {
     private readonly topic: () => Promise<string | null>,
   ) {}
 
+  /** A channel with its own SNS client (services.ts loads this module only when SNS is configured). */
+  static open(client: { region: string; endpoint?: string }, topic: () => Promise<string | null>): SnsChannel {
+    return new SnsChannel(new SNSClient(client), topic);
+  }
+
   currentTopic(): Promise<string | null> {
     return this.topic();
   }

@@ -60,6 +60,8 @@ export function airflowHostEnv(values: StackValues): EnvEntries {
     ['AIRFLOW_UID', '50000'],
     // Operators reach the UI through an SSM port forward to this port on their machine.
     ['AIRFLOW_BASE_URL', `http://localhost:${AIRFLOW_PORT}`],
+    // Read only by docker-compose.celery.yaml; the host runs docker-compose.yaml (blank: its default).
+    ['AIRFLOW_WORKER_CONCURRENCY', ''],
     ...stockflowEnv(values),
     // SMTP is not used on AWS (SNS delivers); blank means unset for compose and loadConfig.
     ['SMTP_URL', ''],
