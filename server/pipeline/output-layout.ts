@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { KEYS, type PipelineContext } from './context';
 import { isWholeRun, type Shard } from './shard';
+import { putManifest, readManifest } from './manifest-file';
 import { mergeManifests } from './shard-merge';
-import { streamToString } from './streams';
 import type { Manifest } from './transform';
 
 /**
@@ -54,13 +54,8 @@ export function runOutputKeys(runId: string, shard?: Shard): RunOutputKeys {
 
 /** The run whose files Output/ holds, or null. */
 export async function publishedRunId(source: ObjectStore): Promise<string | null> {
-  try {
-    const manifest = JSON.parse(await streamToString(await source.get(KEYS.manifest))) as { runId?: unknown };
-    return typeof manifest.runId === 'string' ? manifest.runId : null;
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError || error instanceof SyntaxError) return null;
-    throw error;
-  }
+  const manifest = await readManifest(source, KEYS.manifest, { headerOnly: true });
+  return typeof manifest?.runId === 'string' ? manifest.runId : null;
 }
 
 /** The output the load reads: the run's own file, or the published one when this run already published it. */
@@ -103,8 +98,7 @@ export async function publishRunOutput(context: PipelineContext, manifest: Manif
     await source.copy(manifest.outputKey, KEYS.output);
     await source.copy(manifest.rejectsKey, KEYS.rejects);
   }
-  const published: Manifest = { ...manifest, outputKey: KEYS.output, rejectsKey: KEYS.rejects };
-  await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
+  await putManifest(source, KEYS.manifest, { ...manifest, outputKey: KEYS.output, rejectsKey: KEYS.rejects }, manifest.files);
   if (manifest.unchanged) await source.delete(carried.unchangedOutput).catch(() => {});
   context.log.log('info', `load: published Output/ from ${manifest.outputKey.slice(0, manifest.outputKey.lastIndexOf('/') + 1)}`);
   // The published copy is the output now; the run keeps its rejects.csv for the download route.
@@ -128,7 +122,7 @@ export async function publishShardedOutput(context: PipelineContext, manifests: 
   await source.put(KEYS.output, concatenated(source, outputs, false), { contentType: 'text/csv' });
   await source.put(KEYS.rejects, concatenated(source, rejects, true), { contentType: 'text/csv' });
   const published = mergeManifests(ordered, { outputKey: KEYS.output, rejectsKey: KEYS.rejects });
-  await source.put(KEYS.manifest, JSON.stringify(published, null, 2), { contentType: 'application/json' });
+  await putManifest(source, KEYS.manifest, published, published.files);
   context.log.log('info', `notify: published Output/ from the run's ${ordered.length} shards (${published.totals.rowsKept} rows)`);
   for (const manifest of ordered) {
     if (manifest.unchanged) await source.delete(carried(manifest).unchangedOutput).catch(() => {});

@@ -5,6 +5,7 @@ import { type PipelineContext, StepInputError } from './context';
 import { csvRecord } from './csv';
 import type { DiscoveryResult } from './discover';
 import { removeStaleOutputs, runOutputKeys } from './output-layout';
+import { putManifest } from './manifest-file';
 import { type FileOutcome, readSourceFile } from './read-file';
 import { formatShard, inShard, isWholeRun, type Shard } from './shard';
 import { spreadsheetSafe } from './stored-text';
@@ -166,7 +167,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
   };
-  await context.source.put(keys.manifest, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  await putManifest(context.source, keys.manifest, manifest, manifest.files);
   const { totals } = manifest;
   context.log.log(
     'info',

@@ -1,11 +1,12 @@
 import { PassThrough } from 'node:stream';
 
-import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
+import type { ObjectStore } from '../ports/object-store';
 import type { LoadedFile } from '../ports/stock-table';
 import { KEYS, type PipelineContext, StepInputError } from './context';
 import { LineSplitter, parseCsvLine } from './csv';
 import type { DiscoveredFile } from './discover';
-import { streamToString, writeChunk } from './streams';
+import { readManifest } from './manifest-file';
+import { writeChunk } from './streams';
 import type { FileReport, Manifest } from './transform';
 
 /**
@@ -30,9 +31,15 @@ export async function findUnchangedFiles(context: PipelineContext, files: Discov
   const everything: UnchangedFiles = { changed: files, unchanged: [], carriedFrom: null };
   // replace makes the table exactly the batch: every file of it is loaded.
   if (context.full || context.loadMode === 'replace' || files.length === 0) return everything;
-  const published = await readPublishedManifest(context.source);
+  // Only what the check needs of each published report: 100,000 whole reports would be ~50 MB.
+  const reports = new Map<string, Pick<FileReport, 'key' | 'etag' | 'status'>>();
+  const published = await readManifest(context.source, KEYS.manifest, {
+    keep: ({ company, key, etag, status }) => {
+      reports.set(company, { key, etag, status });
+      return false;
+    },
+  });
   if (!published) return everything;
-  const reports = new Map(published.files.map((report) => [report.company, report]));
   const loaded = await context.stocks.loadedFiles(files.map((file) => file.company));
   const result: UnchangedFiles = { changed: [], unchanged: [], carriedFrom: published.runId };
   for (const file of files) {
@@ -71,11 +78,11 @@ export interface CarriedFiles {
  * reports from the published manifest.
  */
 export async function carryUnchangedFiles(context: PipelineContext, files: readonly DiscoveredFile[], carriedFrom: string, keys: { output: string; rejects: string }): Promise<CarriedFiles> {
-  const published = await readPublishedManifest(context.source);
+  const companies = new Set(files.map((file) => file.company));
+  const published = await readManifest(context.source, KEYS.manifest, { keep: (report) => companies.has(report.company) });
   if (published?.runId !== carriedFrom) {
     throw new StepInputError(`Output/ no longer holds run ${carriedFrom}, whose rows this run carries over for unchanged files: start a new run`);
   }
-  const companies = new Set(files.map((file) => file.company));
   const fileKeys = new Set(files.map((file) => file.key));
   const lastField = (line: string): string => line.slice(line.lastIndexOf(',') + 1);
   const rows = await copyLines(context.source, KEYS.output, keys.output, (line) => companies.has(lastField(line)), false);
@@ -89,18 +96,9 @@ export async function carryUnchangedFiles(context: PipelineContext, files: reado
     },
     true,
   );
-  const reports = published.files.filter((report) => companies.has(report.company)).map((report) => ({ ...report, unchanged: true }));
+  const reports = published.files.map((report) => ({ ...report, unchanged: true }));
   if (reports.length !== companies.size) throw new StepInputError(`The published manifest of run ${carriedFrom} lacks some unchanged files' reports: start the run again with full`);
   return { reports, rows };
-}
-
-async function readPublishedManifest(source: ObjectStore): Promise<Manifest | null> {
-  try {
-    return JSON.parse(await streamToString(await source.get(KEYS.manifest))) as Manifest;
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError || error instanceof SyntaxError) return null;
-    throw error;
-  }
 }
 
 /** Writes the lines of `from` that `keep` accepts to `to` (with `from`'s first line when `header`); returns how many were kept. */
