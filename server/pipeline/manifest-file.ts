@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { streamToString } from './streams';

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 
 import { ObjectNotFoundError, type ObjectStore } from '../ports/object-store';
 import { KEYS, type PipelineContext } from './context';
-import { isWholeRun, type Shard } from './shard';
 import { putManifest, readManifest } from './manifest-file';
+import { isWholeRun, type Shard } from './shard';
 import { mergeManifests } from './shard-merge';
 import type { Manifest } from './transform';
 

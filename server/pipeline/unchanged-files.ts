@@ -7,7 +7,7 @@ import { LineSplitter, parseCsvLine } from './csv';
 import type { DiscoveredFile } from './discover';
 import { readManifest } from './manifest-file';
 import { writeChunk } from './streams';
-import type { FileReport, Manifest } from './transform';
+import type { FileReport } from './transform';
 
 /**
  * Re-runs skip unchanged files. A listed file is unchanged when the table's record of the file
