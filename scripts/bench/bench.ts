@@ -74,7 +74,9 @@ function benchRunBundle(): Promise<string> {
 async function runPipelineProcess(name: string, env: Record<string, string>): Promise<Measurement> {
   progress(name);
   // Compiled like the CLI (build/cli/): tsx would add ~100 MB of its own to the peak RSS measured.
-  const child = spawn(process.execPath, [await benchRunBundle()], { env: { ...process.env, ...env } });
+  // BENCH_NODE_ARGS: node flags for the run's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, await benchRunBundle()], { env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -251,6 +253,55 @@ async function firstLoadOnly(work: string): Promise<void> {
   process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
 }
 
+/** The S3 source through s3rver (in this process, its CPU on the same cores): seeded with the sample, and the env a run needs. */
+async function startSampleS3(work: string): Promise<{ s3: S3rver; env: Record<string, string> }> {
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(work, 's3') });
+  const { port } = (await s3.run()) as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
+  await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
+  client.destroy();
+  const env = { STOCKFLOW_SOURCE: 's3://bench-source', S3_ENDPOINT: endpoint, STOCKFLOW_DATA_DIR: work, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  return { s3, env };
+}
+
+/**
+ * BENCH_ONLY=s3: the first load from a folder and from s3rver, alternated BENCH_REPEAT times
+ * (default 3), each pair's ratio printed (issue #11: the S3 path within 1.2× of the folder path).
+ */
+async function s3Only(work: string): Promise<void> {
+  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  const folderBucket = join(work, 'folder-bucket');
+  await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
+  const { s3, env } = await startSampleS3(work);
+  const lines = ['| try | folder bucket (s) | S3 bucket, s3rver (s) | ratio | s3rver CPU s | peak RSS MB folder / S3 |', '|---:|---:|---:|---:|---:|---:|'];
+  try {
+    for (let attempt = 1; attempt <= repeat; attempt += 1) {
+      const folder = await runPipelineProcess(`stockflow run, folder bucket (${attempt}/${repeat})`, {
+        DATABASE_URL: await freshDatabase('stockflow_bench_folder'),
+        STOCKFLOW_SOURCE: folderBucket,
+        STOCKFLOW_DATA_DIR: work,
+      });
+      const database = await freshDatabase('stockflow_bench_s3');
+      // This process's CPU during the S3 run is s3rver's: work a real S3 would do on its own machines.
+      const cpuBefore = process.cpuUsage();
+      const overS3 = await runPipelineProcess(`stockflow run, S3 bucket (${attempt}/${repeat})`, { DATABASE_URL: database, ...env });
+      const { user, system } = process.cpuUsage(cpuBefore);
+      const mb = (run: Measurement): string => (run.peakRssKb === null ? '–' : (run.peakRssKb / 1024).toFixed(0));
+      lines.push(
+        `| ${attempt} | ${folder.seconds.toFixed(2)} | ${overS3.seconds.toFixed(2)} | ${(overS3.seconds / folder.seconds).toFixed(2)}× | ${((user + system) / 1e6).toFixed(2)} | ${mb(folder)} / ${mb(overS3)} |`,
+      );
+      progress(lines.at(-1)!);
+    }
+  } finally {
+    await s3.close();
+  }
+  process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
+}
+
 let cliTimings: Array<{ name: string; ms: number }> = [];
 
 interface ExportTiming {
@@ -366,17 +417,17 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
 async function main(): Promise<void> {
   if (!existsSync(join(SAMPLE, 'stocks'))) throw new Error(`No sample at ${SAMPLE}; set STOCKFLOW_SAMPLE_DIR`);
   const work = mkdtempSync(join(tmpdir(), 'stockflow-bench-'));
-  if (process.env.BENCH_ONLY === 'first-load') {
+  const only = process.env.BENCH_ONLY === 'first-load' ? firstLoadOnly : process.env.BENCH_ONLY === 's3' ? s3Only : null;
+  if (only) {
     try {
-      await firstLoadOnly(work);
+      await only(work);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
     return;
   }
   const results: Measurement[] = [];
-  const s3Directory = join(work, 's3');
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Directory });
+  let s3: S3rver | null = null;
   try {
     // 1. From a folder.
     const folderBucket = join(work, 'folder-bucket');
@@ -389,24 +440,9 @@ async function main(): Promise<void> {
     cliTimings = measureCli(folderDb);
 
     // 2. From the S3-compatible server.
-    const { port } = (await s3.run()) as { port: number };
-    const endpoint = `http://127.0.0.1:${port}`;
-    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
-    await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
-    await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
-    const s3Db = await freshDatabase('stockflow_bench_s3');
-    results.push(
-      await runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', {
-        DATABASE_URL: s3Db,
-        STOCKFLOW_SOURCE: 's3://bench-source',
-        S3_ENDPOINT: endpoint,
-        STOCKFLOW_DATA_DIR: work,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      }),
-    );
+    const started = await startSampleS3(work);
+    s3 = started.s3;
+    results.push(await runPipelineProcess('stockflow run, S3-compatible bucket (s3rver)', { DATABASE_URL: await freshDatabase('stockflow_bench_s3'), ...started.env }));
 
     progress('references: psql \\copy, load mechanisms, pandas');
     const { copyDb, indexes, copiedRows, measurement } = await fairReference(producedCsv);
@@ -449,9 +485,8 @@ async function main(): Promise<void> {
     if (pandas.status !== 0) throw new Error(`pandas reference failed (needs python3-pandas and python3-psycopg2): ${pandas.stderr}`);
     const pandasReport = JSON.parse(pandas.stdout.trim()) as { rows: number; seconds: number; peakRssKb: number };
     results.push({ name: '(b) pandas read_csv + to_csv + COPY (psycopg2)', ...pandasReport });
-    client.destroy();
   } finally {
-    await s3.close().catch(() => {});
+    await s3?.close().catch(() => {});
     rmSync(work, { recursive: true, force: true });
   }
 
