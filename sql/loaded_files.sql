@@ -1,7 +1,11 @@
 -- stockflow.loaded_files: the source file behind each company's rows (migration 019).
 
--- name: read_loaded_files
-SELECT company_name, source_key, etag, size, transform_version FROM stockflow.loaded_files WHERE company_name = ANY($1::text[]);
+-- Of the given files, the companies whose rows were last loaded from exactly that file (same key,
+-- ETag, size and transform version). Compared here: a batch of 100,000 files need not come back.
+-- name: companies_loaded_from
+SELECT l.company_name
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[]) AS f(company_name, source_key, etag, size, transform_version)
+JOIN stockflow.loaded_files l USING (company_name, source_key, etag, size, transform_version);
 
 -- The batch's files, after its rows were copied (same transaction).
 -- name: record_loaded_files

@@ -5,6 +5,7 @@
  *   - a synthetic batch of SCALE_FILES files (default 100,000, SCALE_ROWS rows each) as 8 shards,
  *     then run again unchanged (every file skipped).
  * Prints Markdown tables for docs/SCALING.md. Needs /usr/bin/time (Debian package `time`).
+ * SCALE_ONLY=sample|synthetic runs one part; SCALE_KEEP=1 keeps the synthetic batch and database.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -147,7 +148,9 @@ async function main(): Promise<void> {
     process.stderr.write(`wrote ${SCALE_FILES} files in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     runs.push(await shardedRun(`${SCALE_FILES} synthetic files`, env, 'scale__synthetic_1', { shards: 8 }));
     runs.push(await shardedRun(`${SCALE_FILES} synthetic files, again`, env, 'scale__synthetic_2', { shards: 8 }));
-    await rm(dataDir, { recursive: true, force: true });
+    // SCALE_KEEP=1 keeps the batch and its database, to run single steps again (profiles, --trace-gc).
+    if (process.env.SCALE_KEEP === '1') process.stderr.write(`kept: ${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')}\n`);
+    else await rm(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ${new Date().toISOString().slice(0, 10)}\n\n${table(runs)}\n`);
 }

@@ -1,14 +1,20 @@
 import type pg from 'pg';
 
 import { readNamedQueries } from '../db/sql-files';
-import type { LoadedFile, SourceFingerprint } from '../ports/stock-table';
+import type { LoadedFile } from '../ports/stock-table';
 
 const queries = readNamedQueries('loaded_files.sql');
 
-/** What stockflow.loaded_files says each company's rows came from. */
-export async function readLoadedFiles(pool: pg.Pool, companies: readonly string[]): Promise<Map<string, SourceFingerprint>> {
-  const found = await pool.query<{ company_name: string; source_key: string; etag: string; size: string; transform_version: number }>(queries.read_loaded_files!, [companies]);
-  return new Map(found.rows.map((row) => [row.company_name, { key: row.source_key, etag: row.etag, size: Number(row.size), transformVersion: row.transform_version }]));
+/** Of `files`, the companies stockflow.loaded_files says were last loaded from exactly that file. */
+export async function companiesLoadedFrom(pool: pg.Pool, files: readonly LoadedFile[]): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  const column = <T>(pick: (file: LoadedFile) => T): T[] => files.map(pick);
+  const found = await pool.query<[string]>({
+    text: queries.companies_loaded_from!,
+    values: [column((file) => file.company), column((file) => file.key), column((file) => file.etag), column((file) => file.size), column((file) => file.transformVersion)],
+    rowMode: 'array',
+  });
+  return new Set(found.rows.map(([company]) => company));
 }
 
 /**

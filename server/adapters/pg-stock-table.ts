@@ -5,9 +5,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { DataChanges, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, SourceFingerprint, StockTable } from '../ports/stock-table';
+import type { DataChanges, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, LoadedFile, StockTable } from '../ports/stock-table';
 import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
-import { readLoadedFiles, recordLoadedFiles } from './loaded-files';
+import { companiesLoadedFrom, recordLoadedFiles } from './loaded-files';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -46,8 +46,8 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, input.signal, input.onPhase);
   }
 
-  loadedFiles(companies: readonly string[]): Promise<Map<string, SourceFingerprint>> {
-    return readLoadedFiles(this.pool, companies);
+  companiesLoadedFrom(files: readonly LoadedFile[]): Promise<Set<string>> {
+    return companiesLoadedFrom(this.pool, files);
   }
 
   async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource } = {}): Promise<ReplaceSession> {

@@ -3,6 +3,7 @@ import type { LoadMode } from '../ports/stock-table';
 import { parseCompanyList } from './company-list';
 import { KEYS, type PipelineContext, StepInputError } from './context';
 import { MAX_SHARDS, shardList } from './shard';
+import { storeShardFileLists } from './shard-file-lists';
 import { storedText } from './stored-text';
 import { streamToString } from './streams';
 import { findUnchangedFiles } from './unchanged-files';
@@ -37,6 +38,8 @@ export interface DiscoveryResult {
   carriedFrom?: string | null;
   /** Shards transform and load run as (1: the whole batch in one); fixed here. Absent in older results: 1. */
   shards?: number;
+  /** Sharded runs: `files` and `unchanged` are empty here and kept per shard (shard-file-lists.ts); these are their lengths. */
+  counts?: { files: number; unchanged: number };
 }
 
 /** Source bytes one shard takes on when the run's conf does not say (~11 M rows; the sample is 93 MB). */
@@ -127,7 +130,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   for (const entry of result.invalid.slice(0, 10)) {
     context.log.log('warn', `discover: ${KEYS.companyList} line ${entry.line}: ${entry.raw}: ${entry.reason}`);
   }
-  return result;
+  return storeShardFileLists(context, result);
 }
 
 function preview(names: string[], limit = 20): string {

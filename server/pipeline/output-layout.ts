@@ -24,6 +24,8 @@ export interface RunOutputKeys {
   /** Rows and rejects of unchanged files, carried over from the published files (unchanged-files.ts). */
   unchangedOutput: string;
   unchangedRejects: string;
+  /** A shard's part of a sharded run's file lists (shard-file-lists.ts). */
+  fileLists: string;
 }
 
 /** The run id as one key segment (Airflow ids hold ':' and '+'), reversibly. */
@@ -49,6 +51,7 @@ export function runOutputKeys(runId: string, shard?: Shard): RunOutputKeys {
     manifest: `${folder}manifest.json`,
     unchangedOutput: `${folder}unchanged.csv`,
     unchangedRejects: `${folder}unchanged-rejects.csv`,
+    fileLists: `${folder}files.json`,
   };
 }
 

@@ -2,6 +2,7 @@ import type { StepRecord } from '../ports/step-results';
 import type { DataChanges, LoadMode, LoadResult } from '../ports/stock-table';
 import { KEYS } from './context';
 import type { DiscoveryResult } from './discover';
+import { fileCounts } from './shard-file-lists';
 import { mergeLoadResults, mergeManifests, shardedStep } from './shard-merge';
 import type { Manifest } from './transform';
 
@@ -37,6 +38,7 @@ export function resultOf<T>(records: StepRecord[], step: StepRecord['step']): T 
 export function summarizeRun(runId: string, records: StepRecord[], now = new Date()): RunSummary {
   const discovery = resultOf<DiscoveryResult>(records, 'discover');
   const { manifest, loaded, missing } = dataOf(records, discovery?.shards ?? 1);
+  const counts = discovery ? fileCounts(discovery) : { files: 0, unchanged: 0 };
   // A mail that could not be delivered is not a failed run: only the data steps decide.
   const dataSteps = records.filter((record) => record.step !== 'notify');
   const failure = dataSteps.find((record) => record.status === 'failed');
@@ -47,11 +49,11 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
     status: failure || !loaded ? 'failed' : 'success',
     files: {
       listed: discovery?.listed ?? 0,
-      found: (discovery?.files.length ?? 0) + (discovery?.unchanged?.length ?? 0),
+      found: counts.files + counts.unchanged,
       missing: discovery?.missing.length ?? 0,
       empty: manifest?.totals.filesEmpty ?? 0,
       failed: manifest?.totals.filesFailed ?? 0,
-      unchanged: discovery?.unchanged?.length ?? 0,
+      unchanged: counts.unchanged,
     },
     rows: {
       read: manifest?.totals.rowsRead ?? 0,

@@ -7,7 +7,8 @@ import type { DiscoveryResult } from './discover';
 import { putManifest } from './manifest-file';
 import { removeStaleOutputs, runOutputKeys } from './output-layout';
 import { type FileOutcome, readSourceFile } from './read-file';
-import { formatShard, inShard, isWholeRun, type Shard } from './shard';
+import { formatShard, isWholeRun, type Shard } from './shard';
+import { fileCounts, shardFileLists } from './shard-file-lists';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, writeChunk } from './streams';
 import { carryUnchangedFiles } from './unchanged-files';
@@ -83,13 +84,11 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
   const startedAt = new Date();
   await removeStaleOutputs(context);
   const { shard } = context;
-  const files = discovery.files.filter((file) => inShard(file.company, shard));
-  if (!isWholeRun(shard)) {
-    if (shard!.count !== (discovery.shards ?? 1)) {
-      throw new StepInputError(`discover split run ${context.runId} into ${discovery.shards ?? 1} shards, not ${shard!.count}`);
-    }
-    context.log.log('info', `transform: shard ${formatShard(shard!)}: ${files.length} of the batch's ${discovery.files.length} files`);
+  if (!isWholeRun(shard) && shard!.count !== (discovery.shards ?? 1)) {
+    throw new StepInputError(`discover split run ${context.runId} into ${discovery.shards ?? 1} shards, not ${shard!.count}`);
   }
+  const { files, unchanged } = await shardFileLists(context, discovery, shard);
+  if (!isWholeRun(shard)) context.log.log('info', `transform: shard ${formatShard(shard!)}: ${files.length} of the batch's ${fileCounts(discovery).files} files`);
   const keys = runOutputKeys(context.runId, shard);
   const output = new PassThrough({ highWaterMark: 1 << 20 });
   const rejects = new PassThrough();
@@ -138,7 +137,6 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     throw error;
   }
 
-  const unchanged = (discovery.unchanged ?? []).filter((file) => inShard(file.company, shard));
   const carried = unchanged.length > 0 ? await carryUnchangedFiles(context, unchanged, discovery.carriedFrom!, { output: keys.unchangedOutput, rejects: keys.unchangedRejects }) : null;
   if (carried) context.log.log('info', `transform: ${unchanged.length} files unchanged since loaded: ${carried.rows} rows carried over from the published output, not read`);
   reports.sort((a, b) => (a.company < b.company ? -1 : 1));

@@ -31,33 +31,24 @@ export async function findUnchangedFiles(context: PipelineContext, files: Discov
   const everything: UnchangedFiles = { changed: files, unchanged: [], carriedFrom: null };
   // replace makes the table exactly the batch: every file of it is loaded.
   if (context.full || context.loadMode === 'replace' || files.length === 0) return everything;
-  // Only what the check needs of each published report: 100,000 whole reports would be ~50 MB.
-  const reports = new Map<string, Pick<FileReport, 'key' | 'etag' | 'status'>>();
-  const published = await readManifest(context.source, KEYS.manifest, {
-    keep: ({ company, key, etag, status }) => {
-      reports.set(company, { key, etag, status });
+  // Each published report is checked as it is read and dropped: a run of 100,000 files publishes
+  // as many reports, which are not held.
+  const byCompany = new Map(files.map((file) => [file.company, file]));
+  const published = new Set<string>();
+  const manifest = await readManifest(context.source, KEYS.manifest, {
+    keep: (report) => {
+      const file = byCompany.get(report.company);
+      if (file && report.status !== 'failed' && report.key === file.key && report.etag === file.etag) published.add(report.company);
       return false;
     },
   });
-  if (!published) return everything;
-  const loaded = await context.stocks.loadedFiles(files.map((file) => file.company));
-  const result: UnchangedFiles = { changed: [], unchanged: [], carriedFrom: published.runId };
-  for (const file of files) {
-    const record = loaded.get(file.company);
-    const report = reports.get(file.company);
-    const same =
-      record !== undefined &&
-      record.key === file.key &&
-      record.etag === file.etag &&
-      record.size === file.size &&
-      record.transformVersion === TRANSFORM_VERSION &&
-      report !== undefined &&
-      report.status !== 'failed' &&
-      report.key === file.key &&
-      report.etag === file.etag;
-    (same ? result.unchanged : result.changed).push(file);
-  }
-  return result.unchanged.length > 0 ? result : everything;
+  if (!manifest || published.size === 0) return everything;
+  const candidates = files.filter((file) => published.has(file.company) && file.etag !== undefined);
+  const loaded = await context.stocks.companiesLoadedFrom(candidates.map((file) => ({ company: file.company, key: file.key, etag: file.etag!, size: file.size, transformVersion: TRANSFORM_VERSION })));
+  if (loaded.size === 0) return everything;
+  const result: UnchangedFiles = { changed: [], unchanged: [], carriedFrom: manifest.runId };
+  for (const file of files) (loaded.has(file.company) ? result.unchanged : result.changed).push(file);
+  return result;
 }
 
 /** The load's record of the files it took rows from: those read in this run (not carried, not failed). */

@@ -109,6 +109,6 @@ export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
   /** `estimatedRows` (when known) lets a large batch take the bulk path. */
   beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource }): Promise<ReplaceSession>;
-  /** The files the given companies' rows were last loaded from (companies with no record are absent). */
-  loadedFiles(companies: readonly string[]): Promise<Map<string, SourceFingerprint>>;
+  /** Of the given files, the companies whose rows were last loaded from exactly that file (key, ETag, size, transform version). */
+  companiesLoadedFrom(files: readonly LoadedFile[]): Promise<Set<string>>;
 }

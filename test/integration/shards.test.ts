@@ -7,6 +7,7 @@ import { PgStepResults } from '../../server/adapters/pg-step-results';
 import { migrate } from '../../server/db/migrate';
 import { type DiscoveryResult, shardsOf } from '../../server/pipeline/discover';
 import { allShards, type Shard, shardOfCompany } from '../../server/pipeline/shard';
+import { fileCounts, shardFileLists } from '../../server/pipeline/shard-file-lists';
 import { runStep } from '../../server/pipeline/steps';
 import { forEachConcurrently, streamToString } from '../../server/pipeline/streams';
 import { summarizeRun } from '../../server/pipeline/summary';
@@ -154,7 +155,11 @@ describe('shards: a full bucket of 7,192 tickers with 1,000 listed (s3rver)', ()
     const context = (shard?: Shard) => ({ ...pipelineContext(database.pool, source, runId), shards: 4, shard });
     const discovered = await runStep(context(), 'discover');
     const discovery = discovered.result as DiscoveryResult;
-    assert.equal(discovery.files.length, LISTED);
+    // The record keeps counts; each shard's files are in its own list, together exactly the listed ones.
+    assert.deepEqual(fileCounts(discovery), { files: LISTED, unchanged: 0 });
+    assert.deepEqual(discovery.files, []);
+    const lists = await Promise.all(allShards(4).map((shard) => shardFileLists(context(shard), discovery, shard)));
+    assert.deepEqual(lists.flatMap((list) => list.files.map((found) => found.company)).sort(), [...listed].sort());
     assert.equal(discovery.unlistedFiles, TICKERS - LISTED);
     assert.deepEqual(shardsOf(discovery), ['1/4', '2/4', '3/4', '4/4']);
     for (const step of ['transform', 'load'] as const) {

@@ -1,0 +1,49 @@
+import { type PipelineContext, StepInputError } from './context';
+import type { DiscoveredFile, DiscoveryResult } from './discover';
+import { runOutputKeys } from './output-layout';
+import { allShards, formatShard, inShard, isWholeRun, type Shard } from './shard';
+import { streamToString } from './streams';
+
+/**
+ * A sharded run's file lists are kept per shard, in the shard's folder of the run's output
+ * (files.json), not in the discover step's record: each shard's transform then reads its own part,
+ * and notify and the panel, which only count, read none. 100,000 files are ~10 MB of JSON.
+ */
+
+export interface FileLists {
+  files: DiscoveredFile[];
+  unchanged: DiscoveredFile[];
+}
+
+/** How many files the batch has to read, and how many it carries over unchanged. */
+export function fileCounts(discovery: DiscoveryResult): { files: number; unchanged: number } {
+  return discovery.counts ?? { files: discovery.files.length, unchanged: discovery.unchanged?.length ?? 0 };
+}
+
+/** Writes each shard's part of the lists; the discovery then keeps only their counts. */
+export async function storeShardFileLists(context: PipelineContext, discovery: DiscoveryResult): Promise<DiscoveryResult> {
+  const count = discovery.shards ?? 1;
+  if (count <= 1) return discovery;
+  const unchanged = discovery.unchanged ?? [];
+  for (const shard of allShards(count)) {
+    const lists: FileLists = { files: discovery.files.filter((file) => inShard(file.company, shard)), unchanged: unchanged.filter((file) => inShard(file.company, shard)) };
+    await context.source.put(runOutputKeys(context.runId, shard).fileLists, JSON.stringify(lists), { contentType: 'application/json' });
+  }
+  return { ...discovery, files: [], unchanged: [], counts: fileCounts(discovery) };
+}
+
+/** The files one shard (or the whole run) reads and carries over. */
+export async function shardFileLists(context: PipelineContext, discovery: DiscoveryResult, shard: Shard | undefined): Promise<FileLists> {
+  if (!discovery.counts) {
+    return { files: discovery.files.filter((file) => inShard(file.company, shard)), unchanged: (discovery.unchanged ?? []).filter((file) => inShard(file.company, shard)) };
+  }
+  if (isWholeRun(shard)) throw new StepInputError(`run ${context.runId} is split into ${discovery.shards} shards: give the step one of them`);
+  const key = runOutputKeys(context.runId, shard).fileLists;
+  try {
+    return JSON.parse(await streamToString(await context.source.get(key))) as FileLists;
+  } catch (error) {
+    throw new StepInputError(
+      `shard ${formatShard(shard!)} of run ${context.runId} has no file list at ${key} in ${context.source.location} (${error instanceof Error ? error.message : String(error)}): run discover again`,
+    );
+  }
+}
