@@ -1,11 +1,12 @@
 -- stockflow.loaded_files: the source file behind each company's rows (migration 019).
 
 -- Of the given files, the companies whose rows were last loaded from exactly that file (same key,
--- ETag, size and transform version). Compared here: a batch of 100,000 files need not come back.
+-- ETag, size) by this transform version. Compared here: a batch of 100,000 files need not come back.
 -- name: companies_loaded_from
 SELECT l.company_name
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[]) AS f(company_name, source_key, etag, size, transform_version)
-JOIN stockflow.loaded_files l USING (company_name, source_key, etag, size, transform_version);
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS f(company_name, source_key, etag, size)
+JOIN stockflow.loaded_files l USING (company_name, source_key, etag, size)
+WHERE l.transform_version = $5::integer;
 
 -- The batch's files, after its rows were copied (same transaction).
 -- name: record_loaded_files

@@ -5,16 +5,23 @@ import type { LoadedFile } from '../ports/stock-table';
 
 const queries = readNamedQueries('loaded_files.sql');
 
-/** Of `files`, the companies stockflow.loaded_files says were last loaded from exactly that file. */
-export async function companiesLoadedFrom(pool: pg.Pool, files: readonly LoadedFile[]): Promise<Set<string>> {
-  if (files.length === 0) return new Set();
-  const column = <T>(pick: (file: LoadedFile) => T): T[] => files.map(pick);
-  const found = await pool.query<[string]>({
-    text: queries.companies_loaded_from!,
-    values: [column((file) => file.company), column((file) => file.key), column((file) => file.etag), column((file) => file.size), column((file) => file.transformVersion)],
-    rowMode: 'array',
-  });
-  return new Set(found.rows.map(([company]) => company));
+// Files compared per query: the arrays are sent as text, so a batch of 100,000 goes in parts.
+const COMPARED_PER_QUERY = 10_000;
+
+/** Of `files`, the companies stockflow.loaded_files says were last loaded from exactly that file by `transformVersion`. */
+export async function companiesLoadedFrom(pool: pg.Pool, files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>> {
+  const companies = new Set<string>();
+  for (let start = 0; start < files.length; start += COMPARED_PER_QUERY) {
+    const part = files.slice(start, start + COMPARED_PER_QUERY);
+    const column = <T>(pick: (file: Omit<LoadedFile, 'transformVersion'>) => T): T[] => part.map(pick);
+    const found = await pool.query<[string]>({
+      text: queries.companies_loaded_from!,
+      values: [column((file) => file.company), column((file) => file.key), column((file) => file.etag), column((file) => file.size), transformVersion],
+      rowMode: 'array',
+    });
+    for (const [company] of found.rows) companies.add(company);
+  }
+  return companies;
 }
 
 /**

@@ -46,8 +46,8 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, input.signal, input.onPhase);
   }
 
-  companiesLoadedFrom(files: readonly LoadedFile[]): Promise<Set<string>> {
-    return companiesLoadedFrom(this.pool, files);
+  companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>> {
+    return companiesLoadedFrom(this.pool, files, transformVersion);
   }
 
   async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource } = {}): Promise<ReplaceSession> {

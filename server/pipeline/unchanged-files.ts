@@ -43,8 +43,8 @@ export async function findUnchangedFiles(context: PipelineContext, files: Discov
     },
   });
   if (!manifest || published.size === 0) return everything;
-  const candidates = files.filter((file) => published.has(file.company) && file.etag !== undefined);
-  const loaded = await context.stocks.companiesLoadedFrom(candidates.map((file) => ({ company: file.company, key: file.key, etag: file.etag!, size: file.size, transformVersion: TRANSFORM_VERSION })));
+  const candidates = files.filter((file): file is DiscoveredFile & { etag: string } => published.has(file.company) && file.etag !== undefined);
+  const loaded = await context.stocks.companiesLoadedFrom(candidates, TRANSFORM_VERSION);
   if (loaded.size === 0) return everything;
   const result: UnchangedFiles = { changed: [], unchanged: [], carriedFrom: manifest.runId };
   for (const file of files) (loaded.has(file.company) ? result.unchanged : result.changed).push(file);

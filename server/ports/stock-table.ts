@@ -109,6 +109,6 @@ export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
   /** `estimatedRows` (when known) lets a large batch take the bulk path. */
   beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource }): Promise<ReplaceSession>;
-  /** Of the given files, the companies whose rows were last loaded from exactly that file (key, ETag, size, transform version). */
-  companiesLoadedFrom(files: readonly LoadedFile[]): Promise<Set<string>>;
+  /** Of the given files, the companies whose rows were last loaded from exactly that file (key, ETag, size) by this transform version. */
+  companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>>;
 }
