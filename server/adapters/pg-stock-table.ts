@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { DataChanges, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, LoadedFile, StockTable } from '../ports/stock-table';
+import type { DataChanges, LoadedFile, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
 import { companiesLoadedFrom, recordLoadedFiles } from './loaded-files';
 
