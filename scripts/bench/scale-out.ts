@@ -149,7 +149,12 @@ async function main(): Promise<void> {
     runs.push(await shardedRun(`${SCALE_FILES} synthetic files`, env, 'scale__synthetic_1', { shards: 8 }));
     runs.push(await shardedRun(`${SCALE_FILES} synthetic files, again`, env, 'scale__synthetic_2', { shards: 8 }));
     // SCALE_KEEP=1 keeps the batch and its database, to run single steps again (profiles, --trace-gc).
-    if (process.env.SCALE_KEEP === '1') process.stderr.write(`kept: ${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')}\n`);
+    if (process.env.SCALE_KEEP === '1')
+      process.stderr.write(
+        `kept: ${Object.entries(env)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(' ')}\n`,
+      );
     else await rm(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ${new Date().toISOString().slice(0, 10)}\n\n${table(runs)}\n`);
