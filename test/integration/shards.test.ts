@@ -160,6 +160,7 @@ describe('shards: a full bucket of 7,192 tickers with 1,000 listed (s3rver)', ()
     assert.deepEqual(discovery.files, []);
     const lists = await Promise.all(allShards(4).map((shard) => shardFileLists(context(shard), discovery, shard)));
     assert.deepEqual(lists.flatMap((list) => list.files.map((found) => found.company)).sort(), [...listed].sort());
+    await assert.rejects(shardFileLists(context(), discovery, undefined), /split into 4 shards: give the step one of them/);
     assert.equal(discovery.unlistedFiles, TICKERS - LISTED);
     assert.deepEqual(shardsOf(discovery), ['1/4', '2/4', '3/4', '4/4']);
     for (const step of ['transform', 'load'] as const) {

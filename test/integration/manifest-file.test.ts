@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { FolderObjectStore } from '../adapters/folder-object-store';
-import { putManifest, readManifest } from './manifest-file';
-import { streamToString } from './streams';
-import type { FileReport, Manifest } from './transform';
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { putManifest, readManifest } from '../../server/pipeline/manifest-file';
+import { streamToString } from '../../server/pipeline/streams';
+import type { FileReport, Manifest } from '../../server/pipeline/transform';
 
 function report(company: string, extra: Partial<FileReport> = {}): FileReport {
   return {
