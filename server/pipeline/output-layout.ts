@@ -71,19 +71,44 @@ export async function openRunOutput(source: ObjectStore, manifest: Manifest): Pr
   return (await publishedRunId(source)) === manifest.runId ? source.get(KEYS.output) : null;
 }
 
-/** A run's rejects.csv while its files are kept (unfinished, failed or published run), else null. */
+/**
+ * A run's rejects.csv while its files are kept (unfinished, failed or published run), else null.
+ * A sharded run has one only once notify published it; before that (running, or failed) its
+ * shards' rejects are joined here, header once, in shard order.
+ */
 export async function openRunRejects(source: ObjectStore, runId: string): Promise<Readable | null> {
   try {
     return await source.get(runOutputKeys(runId).rejects);
   } catch (error) {
     if (!(error instanceof ObjectNotFoundError)) throw error;
   }
-  // Runs from before the per-run layout wrote straight to the published names.
-  if ((await publishedRunId(source)) !== runId) return null;
-  return source.get(KEYS.rejects).catch((error: unknown) => {
-    if (error instanceof ObjectNotFoundError) return null;
-    throw error;
-  });
+  // The published run (a sharded one, or one from before the per-run layout) has the published file.
+  if ((await publishedRunId(source)) === runId) {
+    return source.get(KEYS.rejects).catch((error: unknown) => {
+      if (error instanceof ObjectNotFoundError) return null;
+      throw error;
+    });
+  }
+  const parts = await shardRejectKeys(source, runId);
+  return parts.length > 0 ? concatenated(source, parts, true) : null;
+}
+
+/** The rejects files of a run's shards (of its latest split, when discover ran again with another N), in shard order. */
+async function shardRejectKeys(source: ObjectStore, runId: string): Promise<string[]> {
+  const prefix = `${RUNS_PREFIX}${folderOf(runId)}/shard-`;
+  const splits = new Map<number, { newest: number; parts: Array<{ index: number; carried: boolean; key: string }> }>();
+  for await (const object of source.list(prefix)) {
+    const match = /^(\d+)-of-(\d+)\/(rejects|unchanged-rejects)\.csv$/.exec(object.key.slice(prefix.length));
+    if (!match) continue;
+    const count = Number(match[2]);
+    const split = splits.get(count) ?? { newest: 0, parts: [] };
+    split.parts.push({ index: Number(match[1]), carried: match[3] === 'unchanged-rejects', key: object.key });
+    split.newest = Math.max(split.newest, object.lastModified.getTime());
+    splits.set(count, split);
+  }
+  const latest = [...splits.values()].sort((a, b) => b.newest - a.newest)[0];
+  if (!latest) return [];
+  return latest.parts.sort((a, b) => a.index - b.index || Number(a.carried) - Number(b.carried)).map((part) => part.key);
 }
 
 /** Called once the load committed: the run's files become the published ones. */
