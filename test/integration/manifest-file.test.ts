@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { FolderObjectStore } from '../../server/adapters/folder-object-store';
 import { putManifest, readManifest } from '../../server/pipeline/manifest-file';
 import { streamToString } from '../../server/pipeline/streams';
 import type { FileReport, Manifest } from '../../server/pipeline/transform';
+import { useFolderStore } from '../helpers/folder-store';
 
 function report(company: string, extra: Partial<FileReport> = {}): FileReport {
   return {
@@ -46,36 +43,30 @@ function manifestOf(files: FileReport[]): Manifest {
 }
 
 describe('manifest.json, written and read a report at a time', () => {
-  let root: string;
-  let store: FolderObjectStore;
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'stockflow-manifest-'));
-    store = new FolderObjectStore(root);
-  });
-  after(() => rm(root, { recursive: true, force: true }));
+  const bucket = useFolderStore('manifest');
 
   it('is plain JSON, files last with one report per line, and reads back the same', async () => {
     const manifest = manifestOf([report('AAPL'), report('MSFT', { status: 'failed', error: 'foreign header "a,b"\n{"x":1}' }), report('ZZ')]);
-    await putManifest(store, 'Output/manifest.json', manifest, manifest.files);
-    const text = await streamToString(await store.get('Output/manifest.json'));
+    await putManifest(bucket.store, 'Output/manifest.json', manifest, manifest.files);
+    const text = await streamToString(await bucket.store.get('Output/manifest.json'));
     assert.deepEqual(JSON.parse(text), manifest);
     const lines = text.split('\n');
     assert.equal(lines.filter((line) => line.startsWith('    {"company":')).length, 3);
     assert.equal(Object.keys(JSON.parse(text) as object).at(-1), 'files');
-    assert.deepEqual(await readManifest(store, 'Output/manifest.json'), manifest);
+    assert.deepEqual(await readManifest(bucket.store, 'Output/manifest.json'), manifest);
   });
 
   it('keeps only the reports asked for, and reads no report for the header alone', async () => {
     const manifest = manifestOf(['A', 'B', 'C', 'D'].map((company) => report(company)));
-    await putManifest(store, 'Output/manifest.json', manifest, manifest.files);
-    const kept = await readManifest(store, 'Output/manifest.json', { keep: (file) => file.company === 'B' || file.company === 'D' });
+    await putManifest(bucket.store, 'Output/manifest.json', manifest, manifest.files);
+    const kept = await readManifest(bucket.store, 'Output/manifest.json', { keep: (file) => file.company === 'B' || file.company === 'D' });
     assert.deepEqual(
       kept?.files.map((file) => file.company),
       ['B', 'D'],
     );
     assert.deepEqual(kept?.totals, manifest.totals);
     const seen: string[] = [];
-    const header = await readManifest(store, 'Output/manifest.json', { headerOnly: true, keep: (file) => Boolean(seen.push(file.company)) });
+    const header = await readManifest(bucket.store, 'Output/manifest.json', { headerOnly: true, keep: (file) => Boolean(seen.push(file.company)) });
     assert.equal(header?.runId, manifest.runId);
     assert.deepEqual(header?.companies, manifest.companies);
     assert.deepEqual(seen, []);
@@ -83,20 +74,20 @@ describe('manifest.json, written and read a report at a time', () => {
 
   it('writes a manifest without files', async () => {
     const manifest = manifestOf([]);
-    await putManifest(store, 'Output/manifest.json', manifest, []);
-    assert.deepEqual(await readManifest(store, 'Output/manifest.json'), manifest);
+    await putManifest(bucket.store, 'Output/manifest.json', manifest, []);
+    assert.deepEqual(await readManifest(bucket.store, 'Output/manifest.json'), manifest);
   });
 
   it('reads the indented manifests of earlier versions whole, and tells none from broken', async () => {
     const manifest = manifestOf([report('AAPL'), report('MSFT')]);
-    await store.put('Output/old.json', JSON.stringify(manifest, null, 2));
-    assert.deepEqual(await readManifest(store, 'Output/old.json'), manifest);
-    assert.deepEqual((await readManifest(store, 'Output/old.json', { keep: (file) => file.company === 'MSFT' }))?.files, [manifest.files[1]]);
-    assert.equal((await readManifest(store, 'Output/old.json', { headerOnly: true }))?.runId, manifest.runId);
-    await store.put('Output/empty-old.json', JSON.stringify(manifestOf([]), null, 2));
-    assert.deepEqual(await readManifest(store, 'Output/empty-old.json'), manifestOf([]));
-    assert.equal(await readManifest(store, 'Output/missing.json'), null);
-    await store.put('Output/broken.json', '{"runId": "x", "files": [');
-    assert.equal(await readManifest(store, 'Output/broken.json'), null);
+    await bucket.store.put('Output/old.json', JSON.stringify(manifest, null, 2));
+    assert.deepEqual(await readManifest(bucket.store, 'Output/old.json'), manifest);
+    assert.deepEqual((await readManifest(bucket.store, 'Output/old.json', { keep: (file) => file.company === 'MSFT' }))?.files, [manifest.files[1]]);
+    assert.equal((await readManifest(bucket.store, 'Output/old.json', { headerOnly: true }))?.runId, manifest.runId);
+    await bucket.store.put('Output/empty-old.json', JSON.stringify(manifestOf([]), null, 2));
+    assert.deepEqual(await readManifest(bucket.store, 'Output/empty-old.json'), manifestOf([]));
+    assert.equal(await readManifest(bucket.store, 'Output/missing.json'), null);
+    await bucket.store.put('Output/broken.json', '{"runId": "x", "files": [');
+    assert.equal(await readManifest(bucket.store, 'Output/broken.json'), null);
   });
 });
