@@ -184,7 +184,8 @@ function concatenated(source: ObjectStore, keys: readonly string[], sameHeader: 
 /**
  * Removes other runs' folders under Output/runs/ once their run ended (notify recorded) or nothing
  * touched them for staleOutputAfterMs (a killed run), and interrupted writes as old under Output/.
- * The published run keeps its rejects.csv and manifest.json. Never fails the run: it only warns.
+ * The published run keeps its rejects.csv and manifest.json, a failed sharded run its shards'
+ * files.json. Never fails the run: it only warns.
  */
 export async function removeStaleOutputs(context: PipelineContext): Promise<void> {
   const { source } = context;
@@ -204,11 +205,15 @@ export async function removeStaleOutputs(context: PipelineContext): Promise<void
     let removed = 0;
     for (const [folder, { keys, newest }] of folders) {
       const runId = runIdOf(folder);
-      const ended = runId !== null && (await context.results.list(runId)).some((record) => record.step === 'notify');
+      const records = runId === null ? [] : await context.results.list(runId);
+      const ended = records.some((record) => record.step === 'notify');
       if (!ended && newest >= cutoff.getTime()) continue;
       const keep = runId !== null && runId === published ? new Set([runOutputKeys(runId).rejects, runOutputKeys(runId).manifest]) : new Set<string>();
+      // A failed sharded run may be retried (panel Retry, Airflow clear): its shards' file lists
+      // stay until a retry succeeds, since discover, which wrote them, is not run again.
+      const retryable = records.some((record) => record.status === 'failed' && record.step !== 'notify');
       for (const key of keys) {
-        if (keep.has(key)) continue;
+        if (keep.has(key) || (retryable && key.endsWith('/files.json'))) continue;
         await source.delete(key);
         removed += 1;
       }
