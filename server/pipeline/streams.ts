@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 export async function streamToString(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -54,4 +54,18 @@ export async function forEachConcurrently<T>(items: readonly T[], limit: number,
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * A stream whose bytes `put` uploads. A failed upload destroys the stream (no writing into a
+ * stream nobody reads), and the writer may destroy it with its own error before the upload has
+ * attached a reader (puts load their SDK lazily): that error is the writer's to report, so it is
+ * never an unhandled 'error' event that would crash the process.
+ */
+export function uploadStream(put: (body: Readable) => Promise<void>, highWaterMark?: number): { stream: PassThrough; done: Promise<void> } {
+  const stream = new PassThrough(highWaterMark === undefined ? {} : { highWaterMark });
+  stream.on('error', () => {});
+  const done = put(stream);
+  done.catch((error: unknown) => stream.destroy(error as Error));
+  return { stream, done };
 }

@@ -1,4 +1,4 @@
-import { PassThrough, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 import type { LoadMode } from '../ports/stock-table';
 import { type PipelineContext, StepInputError } from './context';
@@ -10,7 +10,7 @@ import { type FileOutcome, readSourceFile } from './read-file';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import { fileCounts, shardFileLists } from './shard-file-lists';
 import { spreadsheetSafe } from './stored-text';
-import { forEachConcurrently, writeChunk } from './streams';
+import { forEachConcurrently, uploadStream, writeChunk } from './streams';
 import { carryUnchangedFiles } from './unchanged-files';
 
 /** raw and reason are stored text: control characters escaped, at most ~1 KiB (stored-text.ts). */
@@ -90,14 +90,10 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
   const { files, unchanged } = await shardFileLists(context, discovery, shard);
   if (!isWholeRun(shard)) context.log.log('info', `transform: shard ${formatShard(shard!)}: ${files.length} of the batch's ${fileCounts(discovery).files} files`);
   const keys = runOutputKeys(context.runId, shard);
-  const output = new PassThrough({ highWaterMark: 1 << 20 });
-  const rejects = new PassThrough();
-  const uploads = Promise.all([context.source.put(keys.output, output, { contentType: 'text/csv' }), context.source.put(keys.rejects, rejects, { contentType: 'text/csv' })]);
-  // A failed upload must not leave us writing into a stream nobody reads.
-  uploads.catch((error: unknown) => {
-    output.destroy(error as Error);
-    rejects.destroy(error as Error);
-  });
+  const outputUpload = uploadStream((body) => context.source.put(keys.output, body, { contentType: 'text/csv' }), 1 << 20);
+  const rejectsUpload = uploadStream((body) => context.source.put(keys.rejects, body, { contentType: 'text/csv' }));
+  const [output, rejects] = [outputUpload.stream, rejectsUpload.stream];
+  const uploads = Promise.all([outputUpload.done, rejectsUpload.done]);
 
   const reports: FileReport[] = [];
   const firstRejects: RejectedRow[] = [];

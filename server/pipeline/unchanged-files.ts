@@ -1,12 +1,10 @@
-import { PassThrough } from 'node:stream';
-
 import type { ObjectStore } from '../ports/object-store';
 import type { LoadedFile } from '../ports/stock-table';
 import { KEYS, type PipelineContext, StepInputError } from './context';
 import { LineSplitter, parseCsvLine } from './csv';
 import type { DiscoveredFile } from './discover';
 import { readManifest } from './manifest-file';
-import { writeChunk } from './streams';
+import { uploadStream, writeChunk } from './streams';
 import type { FileReport } from './transform';
 
 /**
@@ -94,9 +92,7 @@ export async function carryUnchangedFiles(context: PipelineContext, files: reado
 
 /** Writes the lines of `from` that `keep` accepts to `to` (with `from`'s first line when `header`); returns how many were kept. */
 async function copyLines(source: ObjectStore, from: string, to: string, keep: (line: string) => boolean, header: boolean): Promise<number> {
-  const output = new PassThrough({ highWaterMark: 1 << 20 });
-  const upload = source.put(to, output, { contentType: 'text/csv' });
-  upload.catch((error: unknown) => output.destroy(error as Error));
+  const { stream: output, done: upload } = uploadStream((body) => source.put(to, body, { contentType: 'text/csv' }), 1 << 20);
   let kept = 0;
   try {
     let batch: string[] = [];
