@@ -80,11 +80,16 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   const demo = marker !== null && listInfo !== null && listInfo.lastModified.getTime() <= marker.lastModified.getTime();
   const loadMode = context.loadMode ?? 'companies';
 
+  // Only objects the list can name are kept: a bucket of every ticker (or of intraday files) is
+  // listed through, its memory bounded by the list, not by the bucket.
+  const wanted = new Set(list.companies.flatMap(({ company }) => candidateFileNames(company).map((name) => name.toLowerCase())));
   const filesByName = new Map<string, { key: string; size: number; etag: string }>();
+  let otherFiles = 0;
   for await (const object of context.source.list(KEYS.stocksPrefix)) {
     const name = object.key.slice(KEYS.stocksPrefix.length);
     if (name.includes('/')) continue;
-    filesByName.set(name.toLowerCase(), { key: object.key, size: object.size, etag: object.etag });
+    if (wanted.has(name.toLowerCase())) filesByName.set(name.toLowerCase(), { key: object.key, size: object.size, etag: object.etag });
+    else otherFiles += 1;
   }
 
   const files: DiscoveredFile[] = [];
@@ -112,7 +117,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     duplicates: list.duplicates.map((entry) => entry.company),
     // Only invalid entries carry raw list text (names passed the ticker check): escaped and cut.
     invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw: storedText(raw), reason })),
-    unlistedFiles: filesByName.size - used.size,
+    unlistedFiles: otherFiles + filesByName.size - used.size,
     demo,
     loadMode,
     shards: shardsForBatch(context.shards, changed),
