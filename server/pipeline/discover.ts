@@ -88,7 +88,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   for await (const object of context.source.list(KEYS.stocksPrefix)) {
     const name = object.key.slice(KEYS.stocksPrefix.length);
     if (name.includes('/')) continue;
-    if (wanted.has(name.toLowerCase())) filesByName.set(name.toLowerCase(), { key: object.key, size: object.size, etag: object.etag });
+    const lowerName = name.toLowerCase();
+    if (wanted.has(lowerName)) filesByName.set(lowerName, { key: object.key, size: object.size, etag: object.etag });
     else otherFiles += 1;
   }
 

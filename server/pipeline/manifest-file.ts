@@ -16,7 +16,7 @@ export type ManifestHeader = Omit<Manifest, 'files'>;
 /** Strings are gathered into pieces of about this size before they are handed to the stream. */
 const PIECE_CHARS = 64 * 1024;
 
-/** The manifest's JSON text in pieces; `files` may be any iterable (a merge of sorted shards). */
+/** The manifest's JSON text in pieces, the reports taken from `files` one at a time. */
 export function manifestJson(header: ManifestHeader, files: Iterable<FileReport>): Readable {
   return Readable.from(
     (function* () {

@@ -1,3 +1,4 @@
+import { ObjectNotFoundError } from '../ports/object-store';
 import { type PipelineContext, StepInputError } from './context';
 import type { DiscoveredFile, DiscoveryResult } from './discover';
 import { runOutputKeys } from './output-layout';
@@ -20,30 +21,32 @@ export function fileCounts(discovery: DiscoveryResult): { files: number; unchang
   return discovery.counts ?? { files: discovery.files.length, unchanged: discovery.unchanged?.length ?? 0 };
 }
 
+/** The part of a discovery's lists (still held whole) that belongs to one shard. */
+function listsIn(discovery: DiscoveryResult, shard: Shard | undefined): FileLists {
+  return { files: discovery.files.filter((file) => inShard(file.company, shard)), unchanged: (discovery.unchanged ?? []).filter((file) => inShard(file.company, shard)) };
+}
+
 /** Writes each shard's part of the lists; the discovery then keeps only their counts. */
 export async function storeShardFileLists(context: PipelineContext, discovery: DiscoveryResult): Promise<DiscoveryResult> {
   const count = discovery.shards ?? 1;
   if (count <= 1) return discovery;
-  const unchanged = discovery.unchanged ?? [];
   for (const shard of allShards(count)) {
-    const lists: FileLists = { files: discovery.files.filter((file) => inShard(file.company, shard)), unchanged: unchanged.filter((file) => inShard(file.company, shard)) };
-    await context.source.put(runOutputKeys(context.runId, shard).fileLists, JSON.stringify(lists), { contentType: 'application/json' });
+    await context.source.put(runOutputKeys(context.runId, shard).fileLists, JSON.stringify(listsIn(discovery, shard)), { contentType: 'application/json' });
   }
   return { ...discovery, files: [], unchanged: [], counts: fileCounts(discovery) };
 }
 
 /** The files one shard (or the whole run) reads and carries over. */
 export async function shardFileLists(context: PipelineContext, discovery: DiscoveryResult, shard: Shard | undefined): Promise<FileLists> {
-  if (!discovery.counts) {
-    return { files: discovery.files.filter((file) => inShard(file.company, shard)), unchanged: (discovery.unchanged ?? []).filter((file) => inShard(file.company, shard)) };
-  }
+  if (!discovery.counts) return listsIn(discovery, shard);
   if (isWholeRun(shard)) throw new StepInputError(`run ${context.runId} is split into ${discovery.shards} shards: give the step one of them`);
   const key = runOutputKeys(context.runId, shard).fileLists;
+  // Missing or unreadable as JSON is the run's input gone; any other error (the store is down) is
+  // the store's, left as it is for the step's retries.
   try {
     return JSON.parse(await streamToString(await context.source.get(key))) as FileLists;
   } catch (error) {
-    throw new StepInputError(
-      `shard ${formatShard(shard!)} of run ${context.runId} has no file list at ${key} in ${context.source.location} (${error instanceof Error ? error.message : String(error)}): run discover again`,
-    );
+    if (!(error instanceof ObjectNotFoundError || error instanceof SyntaxError)) throw error;
+    throw new StepInputError(`shard ${formatShard(shard!)} of run ${context.runId} has no file list at ${key} in ${context.source.location} (${error.message}): run discover again`);
   }
 }

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
+import { PgStepResults } from '../../server/adapters/pg-step-results';
+import { migrate } from '../../server/db/migrate';
 import type { PipelineContext } from '../../server/pipeline/context';
 import type { DiscoveryResult } from '../../server/pipeline/discover';
 import { removeStaleOutputs, runOutputKeys } from '../../server/pipeline/output-layout';
 import { shardFileLists } from '../../server/pipeline/shard-file-lists';
-import type { StepRecord, StepResultStore } from '../../server/ports/step-results';
+import type { StepRecord } from '../../server/ports/step-results';
 import { useFolderStore } from '../helpers/folder-store';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 function record(runId: string, step: string, status: StepRecord['status']): StepRecord {
   return { runId, step, status, startedAt: '2026-11-26T03:00:00.000Z', finishedAt: '2026-11-26T03:00:01.000Z', result: null, error: status === 'failed' ? 'boom' : null };
@@ -14,13 +17,23 @@ function record(runId: string, step: string, status: StepRecord['status']): Step
 
 describe('cleaning other runs out of Output/runs/', () => {
   const bucket = useFolderStore('stale-outputs');
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase('stale_outputs');
+    await migrate(database.pool);
+  });
+  after(() => database?.drop());
 
   it("keeps a failed sharded run's file lists for a retry, and nothing else of ended runs", async () => {
-    const records: Record<string, StepRecord[]> = {
-      failed: [record('failed', 'discover', 'success'), record('failed', 'transform[1/2]', 'success'), record('failed', 'transform[2/2]', 'failed'), record('failed', 'notify', 'success')],
-      done: [record('done', 'discover', 'success'), record('done', 'transform[1/2]', 'success'), record('done', 'transform[2/2]', 'success'), record('done', 'notify', 'success')],
-    };
-    const results: StepResultStore = { save: async () => {}, get: async () => null, list: async (runId) => records[runId] ?? [] };
+    const results = new PgStepResults(database.pool);
+    for (const [runId, failedShard] of [
+      ['failed', true],
+      ['done', false],
+    ] as const) {
+      for (const step of ['discover', 'transform[1/2]', 'transform[2/2]', 'notify']) {
+        await results.save(record(runId, step, failedShard && step === 'transform[2/2]' ? 'failed' : 'success'));
+      }
+    }
     const lists = (company: string) => JSON.stringify({ files: [{ company, key: `Stocks/${company}.us.txt`, size: 10, etag: 'e' }], unchanged: [] });
     for (const runId of ['failed', 'done']) {
       for (const index of [1, 2]) {
@@ -30,8 +43,7 @@ describe('cleaning other runs out of Output/runs/', () => {
         await bucket.store.put(keys.rejects, 'file,line,raw,reason\n');
       }
     }
-    const logged: string[] = [];
-    const context = (runId: string) => ({ runId, source: bucket.store, results, log: { log: (_level: string, message: string) => logged.push(message) } }) as unknown as PipelineContext;
+    const context = (runId: string) => ({ runId, source: bucket.store, results, log: { log: () => {} } }) as unknown as PipelineContext;
     await removeStaleOutputs(context('next'));
 
     const left: string[] = [];
@@ -45,7 +57,7 @@ describe('cleaning other runs out of Output/runs/', () => {
     );
 
     // Once a retry succeeded (its records say so), the lists go too.
-    records.failed = records.failed!.map((entry) => ({ ...entry, status: 'success', error: null }));
+    await results.save(record('failed', 'transform[2/2]', 'success'));
     await removeStaleOutputs(context('next'));
     const after: string[] = [];
     for await (const object of bucket.store.list('Output/runs/')) after.push(object.key);
