@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 
 import type { Page } from 'playwright-core';
 
@@ -119,11 +120,19 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
       headers.some((text) => text.startsWith('close_value')),
       headers.join(' '),
     );
-    const exportHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
-    const csv = await (await page.request.get(`${product.url}${exportHref}`)).text();
+    const exportHref = await page.getByRole('link', { name: 'Export CSV', exact: true }).getAttribute('href');
+    const plain = await page.request.get(`${product.url}${exportHref}`);
+    assert.equal(plain.headers()['content-encoding'], undefined, 'the CSV is sent as is (Next.js would gzip it slowly)');
+    const csv = await plain.text();
     const lines = csv.trim().split('\n');
     assert.equal(lines[0], 'stock_date,high_value,low_value,close_value,volume_traded,daily_percent_change,company_name');
     assert.equal(lines.length - 1, 100);
+    // The gzip link: the same rows as a .csv.gz file.
+    const gzipHref = await page.getByRole('link', { name: 'Export CSV (gzip)' }).getAttribute('href');
+    const compressed = await page.request.get(`${product.url}${gzipHref}`);
+    assert.equal(compressed.headers()['content-type'], 'application/gzip');
+    assert.match(compressed.headers()['content-disposition'] ?? '', /\.csv\.gz"$/);
+    assert.equal(gunzipSync(await compressed.body()).toString(), csv);
   });
 
   it('jumps to a date when sorted by date', async () => {

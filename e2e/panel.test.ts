@@ -198,7 +198,7 @@ describe('the control panel in Chromium', { timeout: 600_000 }, () => {
     assert.ok(secondPage.length > 0 && Number.isFinite(secondPage[0]!), 'the second page has rows');
     assert.ok(secondPage[0]! >= ascending[ascending.length - 1]!);
 
-    const exportHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    const exportHref = await page.getByRole('link', { name: 'Export CSV', exact: true }).getAttribute('href');
     const response = await page.request.get(`${product.url}${exportHref}`);
     assert.equal(response.status(), 200);
     const csv = await response.text();

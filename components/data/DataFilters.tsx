@@ -10,7 +10,7 @@ type Raw = Record<string, string | string[] | undefined>;
 const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** The data page's filter, sort and column form (a plain GET form: the URL holds the whole view). */
-export function DataFilters({ page, raw, exportHref }: { page: DataPage; raw: Raw; exportHref: string }) {
+export function DataFilters({ page, raw, exportHrefs }: { page: DataPage; raw: Raw; exportHrefs: { csv: string; gzip: string } }) {
   const { query, problems } = page;
   const field = (name: keyof typeof query & string) => ({ name, raw: text(raw[name]), problem: problems[name] });
   return (
@@ -99,8 +99,11 @@ export function DataFilters({ page, raw, exportHref }: { page: DataPage; raw: Ra
           Apply
         </button>
         <Link href="/data">Reset</Link>
-        <a href={exportHref} download>
+        <a href={exportHrefs.csv} download>
           Export CSV
+        </a>
+        <a href={exportHrefs.gzip} download title="The same CSV, gzip-compressed: about a third of the size, for slow connections">
+          Export CSV (gzip)
         </a>
       </div>
     </form>

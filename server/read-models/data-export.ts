@@ -1,11 +1,20 @@
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 
+import { copyOut, type CopyOutStream } from '../db/copy-out';
 import { csvRecord } from '../pipeline/csv';
 import { filterClause, orderClause, parseDataQuery, type TableColumn, visibleColumns } from './data-page';
+import { EXPORT_SPLIT, exportParts, type ExportSplitSettings, RANGE_SCAN_SETTINGS } from './export-split';
+import { inPartOrder, type PartProducer } from './ordered-parts';
 
-/** Chunks handed to the reader: big enough that per-chunk costs (HTTP framing, awaits) vanish. */
-const CHUNK_BYTES = 256 * 1024;
+export interface ExportBuffers {
+  /** Chunks handed to the reader: big enough that per-chunk costs (HTTP framing, awaits) vanish. */
+  chunkBytes: number;
+  /** CSV the parts produced ahead may hold in memory while they wait for their turn. */
+  aheadBytes: number;
+  split: ExportSplitSettings;
+}
+
+export const EXPORT_BUFFERS: ExportBuffers = { chunkBytes: 256 * 1024, aheadBytes: 8 * 1024 * 1024, split: EXPORT_SPLIT };
 
 /**
  * Each column as the export writes it: PostgreSQL's own text for numbers and dates (what the data
@@ -37,42 +46,61 @@ export function inlineParameters(sql: string, params: readonly unknown[], escape
   });
 }
 
+/** One connection of an export, and the COPY it is running (null between parts). */
+interface ExportConnection {
+  client: pg.PoolClient;
+  copy: CopyOutStream | null;
+  released: boolean;
+}
+
 /**
  * The data page's current filtered, sorted view as CSV (header first, hidden columns left out),
  * written by PostgreSQL itself (`COPY (SELECT ...) TO STDOUT`) and streamed as it comes, with the
  * socket paused while the reader is behind: millions of rows, never held in memory, at the speed
  * of the database. Errors end the stream with an error, never with a silently shortened file.
  *
+ * A big export is cut into ranges of its order (`exportParts`) that a second connection, reading
+ * the same snapshot, COPYs side by side with the first; the ranges are handed over in order. The
+ * second connection is taken only when the export pool has one free, and only once it holds the
+ * table's lock, so a load's swap can never slip in between the two.
+ *
  * A reader that stops reading is given up after the connection's idle-in-transaction timeout (the
  * export pool sets one), counted from the chunk it did not take: PostgreSQL's own timeout ends an
  * export whose COPY had finished, this timer one whose COPY is blocked sending (that is not idle),
  * so neither holds its snapshot, nor the lock a load's swap waits for.
  */
-export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | string[] | undefined>): AsyncGenerator<Buffer> {
+export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | string[] | undefined>, buffers: ExportBuffers = EXPORT_BUFFERS): AsyncGenerator<Buffer> {
   // The route refuses a query with problems before streaming; here they are just left out.
   const { query } = parseDataQuery(raw);
   const params: unknown[] = [];
-  const where = filterClause(query, params);
+  const filter = filterClause(query, params);
   const columns = visibleColumns(query);
-  const client = await pool.connect();
-  // The server ends an export whose reader stalled: that must surface as this export's error at
-  // its next read, not crash the process as an unhandled 'error' event.
-  const onError = (): void => {};
-  client.on('error', onError);
+  const connections = [await openConnection(pool)];
+  const leader = connections[0]!;
   let failed = false;
-  let released = false;
   let stalled: Error | null = null;
   let stallTimer: NodeJS.Timeout | undefined;
-  let copy: ReturnType<typeof copyTo> | null = null;
   try {
-    await client.query('BEGIN READ ONLY');
-    const setting = await client.query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`);
+    // Repeatable read: the snapshot of the first statement is the one a second connection imports.
+    await leader.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const setting = await leader.client.query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`);
     const stallMs = setting.rows[0]?.ms ?? 0;
-    const select = `SELECT ${columns.map(selectOf).join(', ')} FROM public.historical_stocks_data t WHERE ${inlineParameters(where, params, (text) => client.escapeLiteral(text))} ORDER BY ${orderClause(query)}`;
-    copy = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
-    // Errors reach this generator through the loop below; one that comes after the stream was
-    // ended (the connection closed under a stalled reader) must not become an uncaught 'error'.
-    copy.on('error', onError);
+    const where = inlineParameters(filter, params, (text) => leader.client.escapeLiteral(text));
+    const parts = await exportParts(leader.client, query, where, buffers.split);
+    if (parts.length > 1) {
+      const second = await joinSnapshot(pool, leader.client);
+      if (second) connections.push(second);
+    }
+    const select = (part: string): string => `SELECT ${columns.map(selectOf).join(', ')} FROM public.historical_stocks_data t WHERE ${where} AND ${part} ORDER BY ${orderClause(query)}`;
+    const copyPart: PartProducer<ExportConnection> = async (connection, part, emit) => {
+      const copy = connection.client.query(copyOut(`COPY (${select(parts[part]!)}) TO STDOUT WITH (FORMAT csv)`));
+      connection.copy = copy;
+      // Errors reach the export through the loop below; one that comes after the stream was
+      // ended (the connection closed under a stalled reader) must not become an uncaught 'error'.
+      copy.on('error', ignore);
+      for await (const chunk of copy as AsyncIterable<Buffer>) await emit(chunk);
+      connection.copy = null;
+    };
     // The header is written here, not by COPY's HEADER option: the names of csvRecord, as before.
     const header = Buffer.from(csvRecord(columns));
     const chunks: Buffer[] = [header];
@@ -84,44 +112,87 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
       if (stallMs > 0)
         stallTimer = setTimeout(() => {
           stalled = new Error(`the export's reader took nothing for ${stallMs} ms; the export was ended`);
-          // Closing the connection makes PostgreSQL end the COPY and its transaction now.
-          copy?.destroy(stalled);
-          released = true;
-          client.release(stalled);
+          // Closing the connections makes PostgreSQL end the COPYs and their transactions now.
+          for (const connection of connections) {
+            connection.copy?.destroy(stalled);
+            connection.released = true;
+            connection.client.release(stalled);
+          }
         }, stallMs);
       yield chunk;
       clearTimeout(stallTimer);
       if (stalled) throw stalled;
     };
-    for await (const chunk of copy as AsyncIterable<Buffer>) {
+    for await (const chunk of inPartOrder(connections, parts.length, copyPart, buffers.aheadBytes)) {
       chunks.push(chunk);
       size += chunk.length;
-      if (size >= CHUNK_BYTES) yield* handOver();
+      if (size >= buffers.chunkBytes) yield* handOver();
     }
     if (size > 0) yield* handOver();
     if (stalled) throw stalled;
-    await client.query('COMMIT');
+    for (const connection of connections) await connection.client.query('COMMIT');
   } catch (error) {
     failed = true;
     throw stalled ?? error;
   } finally {
     clearTimeout(stallTimer);
-    if (!released) {
-      // A consumer that stopped early leaves the COPY running: the connection is dropped then.
-      const unfinished = copy !== null && !copy.readableEnded;
-      if (failed && !unfinished) await client.query('ROLLBACK').catch(() => {});
-      const open =
-        !unfinished &&
-        (await client.query('SELECT 1').then(
-          () =>
-            client.query('ROLLBACK').then(
-              () => true,
-              () => true,
-            ),
-          () => false,
-        ));
-      client.removeListener('error', onError);
-      client.release(!open);
-    }
+    await Promise.all(connections.map((connection) => releaseConnection(connection, failed)));
   }
+}
+
+const ignore = (): void => {};
+
+async function openConnection(pool: pg.Pool): Promise<ExportConnection> {
+  const client = await pool.connect();
+  // The server ends an export whose reader stalled: that must surface as this export's error at
+  // its next read, not crash the process as an unhandled 'error' event.
+  client.on('error', ignore);
+  return { client, copy: null, released: false };
+}
+
+/**
+ * A second connection on the leader's snapshot, or null when the export pool has none free (other
+ * exports and pages come first) or the table's lock does not come at once (a load's swap waits
+ * for it: the export then runs on one connection rather than queue behind the swap).
+ */
+async function joinSnapshot(pool: pg.Pool, leader: pg.PoolClient): Promise<ExportConnection | null> {
+  const free = pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10);
+  if (!free || pool.waitingCount > 0) return null;
+  const snapshot = await leader.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+  const connection = await openConnection(pool);
+  try {
+    await connection.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await connection.client.query(`SET TRANSACTION SNAPSHOT ${connection.client.escapeLiteral(snapshot.rows[0]!.id)}`);
+    await connection.client.query(`SET LOCAL lock_timeout = '250ms'`);
+    await connection.client.query('LOCK TABLE public.historical_stocks_data IN ACCESS SHARE MODE');
+    for (const setting of RANGE_SCAN_SETTINGS) await connection.client.query(`SET LOCAL ${setting} = off`);
+    return connection;
+  } catch {
+    await releaseConnection(connection, true);
+    return null;
+  }
+}
+
+/**
+ * Back to the pool when its transaction can be ended cleanly; dropped when a COPY was left
+ * running (a reader that stopped early) or the connection no longer answers.
+ */
+async function releaseConnection(connection: ExportConnection, failed: boolean): Promise<void> {
+  if (connection.released) return;
+  connection.released = true;
+  const { client, copy } = connection;
+  const unfinished = copy !== null && !copy.readableEnded;
+  if (failed && !unfinished) await client.query('ROLLBACK').catch(() => {});
+  const open =
+    !unfinished &&
+    (await client.query('SELECT 1').then(
+      () =>
+        client.query('ROLLBACK').then(
+          () => true,
+          () => true,
+        ),
+      () => false,
+    ));
+  client.removeListener('error', ignore);
+  client.release(!open);
 }

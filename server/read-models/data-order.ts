@@ -16,7 +16,7 @@ export interface SortKey {
 }
 
 /** Columns that can hold NULL (value_change is NOT NULL in our schema but not in a converted seed table). */
-const NULLABLE = new Set<TableColumn>(['daily_percent_change', 'value_change']);
+export const NULLABLE = new Set<TableColumn>(['daily_percent_change', 'value_change']);
 
 export function sortKeys(query: DataQuery): SortKey[] {
   const primaryAscending = query.dir === 'asc';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { migrate } from '../../server/db/migrate';
-import { exportCsv } from '../../server/read-models/data-export';
+import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
 import { createExportPool, ExportSlots } from '../../server/read-models/export-limits';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
@@ -58,42 +58,49 @@ describe('faults: unread CSV exports', () => {
     }
   });
 
-  it('ends a stalled export whose COPY is still sending (not idle, so no server timeout applies)', async () => {
-    // More rows than the socket buffers hold: PostgreSQL stays blocked sending the COPY, holding its lock.
-    await database.pool.query(
-      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+  const modes: Array<[string, ExportBuffers, string[]]> = [
+    ['on one connection', { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: Number.POSITIVE_INFINITY } }, ['active']],
+    ['cut over two connections', { ...EXPORT_BUFFERS, aheadBytes: 64 * 1024, split: { ...EXPORT_BUFFERS.split, splitAtRows: 1 } }, ['active', 'active']],
+  ];
+  for (const [mode, buffers, sending] of modes)
+    it(`ends a stalled export whose COPY is still sending (not idle, so no server timeout applies), ${mode}`, async () => {
+      // More rows than the socket buffers hold: PostgreSQL stays blocked sending the COPY, holding its lock.
+      await database.pool.query(
+        `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
        SELECT date '2000-01-01' + (n % 9000), 1.25, 2.5, 0.75, 1.5, 100000, 50.123, 0.625, rpad('big' || (n / 9000), 56, 'x') FROM generate_series(1, 200000) n`,
-    );
-    const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 1_000 });
-    try {
-      const rows = exportCsv(exportPool, {});
-      await rows.next();
-      const states = await database.pool.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%' AND backend_type = 'client backend'`);
-      assert.deepEqual(
-        states.rows.map((row) => row.state),
-        ['active'],
-        'the COPY is still sending',
       );
-      const client = await database.pool.connect();
+      await database.pool.query('ANALYZE historical_stocks_data');
+      const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 1_000 });
       try {
-        await client.query("SET lock_timeout = '10s'");
-        const started = Date.now();
-        await client.query('BEGIN');
-        await client.query('LOCK TABLE historical_stocks_data IN ACCESS EXCLUSIVE MODE');
-        await client.query('ROLLBACK');
-        assert.ok(Date.now() - started < 8000, 'the lock came once the stalled export was ended, long before its statement timeout');
+        const rows = exportCsv(exportPool, {}, buffers);
+        await rows.next();
+        const states = await database.pool.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%' AND backend_type = 'client backend'`);
+        assert.deepEqual(
+          states.rows.map((row) => row.state),
+          sending,
+          'the COPYs are still sending',
+        );
+        const client = await database.pool.connect();
+        try {
+          await client.query("SET lock_timeout = '10s'");
+          const started = Date.now();
+          await client.query('BEGIN');
+          await client.query('LOCK TABLE historical_stocks_data IN ACCESS EXCLUSIVE MODE');
+          await client.query('ROLLBACK');
+          assert.ok(Date.now() - started < 8000, 'the lock came once the stalled export was ended, long before its statement timeout');
+        } finally {
+          client.release();
+        }
+        assert.equal(exportPool.totalCount, 0, 'its connections were closed, not kept');
+        await assert.rejects(async () => {
+          for (let next = await rows.next(); !next.done; next = await rows.next());
+        }, /took nothing for 1000 ms/);
       } finally {
-        client.release();
+        await exportPool.end();
+        await database.pool.query("DELETE FROM historical_stocks_data WHERE company_name LIKE 'big%'");
+        await database.pool.query('ANALYZE historical_stocks_data');
       }
-      assert.equal(exportPool.totalCount, 0, 'its connection was closed, not kept');
-      await assert.rejects(async () => {
-        for (let next = await rows.next(); !next.done; next = await rows.next());
-      }, /took nothing for 1000 ms/);
-    } finally {
-      await exportPool.end();
-      await database.pool.query("DELETE FROM historical_stocks_data WHERE company_name LIKE 'big%'");
-    }
-  });
+    });
 
   it('lets one user run two exports at a time', () => {
     const slots = new ExportSlots(2);

@@ -24,7 +24,7 @@ export default async function DataPage({ searchParams }: { searchParams: Promise
   return (
     <>
       <h1>Data</h1>
-      <DataFilters page={page} raw={raw} exportHref={paths.api.dataExport(base)} />
+      <DataFilters page={page} raw={raw} exportHrefs={{ csv: paths.api.dataExport(base), gzip: paths.api.dataExport({ ...base, gzip: '1' }) }} />
       <p className="muted" data-testid="data-total">
         {page.total.isEstimate ? 'About ' : ''}
         {formatNumber(page.total.value)}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { migrate } from '../../server/db/migrate';
+import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { insertStockSample } from '../helpers/stock-sample';
+
+/** Cut even the 900-row sample: parts of about 40 rows, the whole table sampled. */
+const ALWAYS_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { splitAtRows: 1, partRows: 40, sampleRows: 1_000_000, maxParts: 64 } };
+const NEVER_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: Number.POSITIVE_INFINITY } };
+
+describe('the CSV export cut into ranges, two connections side by side', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase('exportsplit');
+    await migrate(database.pool);
+    await insertStockSample(database.pool);
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  /** The CSV and how many connections it took from the pool. */
+  async function download(query: Record<string, string | string[]>, split: ExportBuffers): Promise<{ csv: string; connections: number }> {
+    let connections = 0;
+    const count = (): void => {
+      connections += 1;
+    };
+    database.pool.on('acquire', count);
+    try {
+      let csv = '';
+      for await (const chunk of exportCsv(database.pool, query, split)) csv += chunk.toString();
+      return { csv, connections };
+    } finally {
+      database.pool.removeListener('acquire', count);
+    }
+  }
+
+  const orders: Array<Record<string, string | string[]>> = [
+    {},
+    { sort: 'company_name', dir: 'asc' },
+    { sort: 'stock_date', dir: 'asc' },
+    { sort: 'close_value', dir: 'asc', sort2: 'volume_traded', dir2: 'desc' },
+    { sort: 'daily_percent_change', dir: 'desc', sort2: 'value_change', dir2: 'asc' },
+    { sort: 'daily_percent_change', dir: 'asc' },
+    { sort: 'value_change', dir: 'asc', sort2: 'daily_percent_change', dir2: 'desc' },
+    { sort: 'value_change', dir: 'desc' },
+    { sort: 'volume_traded', dir: 'desc', from: '2017-03-01', closeMin: '20' },
+    { company: 'aa, b', sort: 'stock_date', dir: 'desc', hide: ['open_value', 'high_value'] },
+    { pctEmpty: '1', sort: 'value_change', dir: 'asc' },
+  ];
+  for (const query of orders) {
+    it(`gives byte for byte the one-connection file, in two or more parts: ${JSON.stringify(query)}`, async () => {
+      const whole = await download(query, NEVER_SPLIT);
+      const split = await download(query, ALWAYS_SPLIT);
+      assert.equal(whole.connections, 1);
+      assert.equal(split.connections, 2, 'a second connection read part of the ranges');
+      assert.ok(whole.csv.split('\n').length > 10, 'the query keeps rows');
+      assert.equal(split.csv, whole.csv);
+    });
+  }
+
+  it('stays on one connection when no index gives the order (each range would sort the whole table)', async () => {
+    const query = { sort: 'open_value', dir: 'asc' };
+    const split = await download(query, ALWAYS_SPLIT);
+    assert.equal(split.connections, 1);
+    assert.equal(split.csv, (await download(query, NEVER_SPLIT)).csv);
+  });
+
+  it("reads one snapshot: rows deleted between the two connections' starts are in the file", async () => {
+    const before = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM historical_stocks_data');
+    // A pool whose second connection comes only after a delete has committed.
+    let connects = 0;
+    const gated = Object.create(database.pool) as typeof database.pool;
+    gated.connect = (async () => {
+      connects += 1;
+      if (connects === 2) await database.pool.query(`DELETE FROM historical_stocks_data WHERE stock_date > '2017-09-01'`);
+      return database.pool.connect();
+    }) as typeof gated.connect;
+    try {
+      let csv = '';
+      for await (const chunk of exportCsv(gated, { sort: 'stock_date', dir: 'asc' }, ALWAYS_SPLIT)) csv += chunk.toString();
+      assert.equal(connects, 2);
+      assert.equal(csv.trim().split('\n').length - 1, before.rows[0]!.n);
+    } finally {
+      await database.pool.query('DELETE FROM historical_stocks_data');
+      await insertStockSample(database.pool);
+    }
+  });
+});
