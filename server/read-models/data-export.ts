@@ -23,7 +23,8 @@ export const EXPORT_BUFFERS: ExportBuffers = { chunkBytes: 256 * 1024, aheadByte
  */
 function selectOf(column: TableColumn): string {
   if (column !== 'company_name') return `t.${column}`;
-  return `CASE WHEN left(t.company_name, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || t.company_name ELSE t.company_name END AS company_name`;
+  // ascii() of the first character (= + - @ tab CR): left() made a text per row, a fifth of the COPY's time.
+  return `CASE WHEN ascii(t.company_name) IN (61, 43, 45, 64, 9, 13) THEN '''' || t.company_name ELSE t.company_name END AS company_name`;
 }
 
 /**
