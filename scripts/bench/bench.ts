@@ -540,7 +540,10 @@ async function main(): Promise<void> {
 }
 
 function exportTable(): string {
-  const lines = ['| CSV export over HTTP (median of 3; MB = 10^6 bytes of CSV) | MB/s | rows/s | MB | sent MB | s | psql \\copy of the same rows to /dev/null, s |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| CSV export over HTTP (median of 3; MB = 10^6 bytes of CSV) | MB/s | rows/s | MB | sent MB | s | psql \\copy of the same rows to /dev/null, s |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const timing of exportTimings)
     lines.push(
       `| ${timing.name} | ${(timing.bytes / 1e6 / timing.seconds).toFixed(0)} | ${Math.round(timing.rows / timing.seconds)} | ${(timing.bytes / 1e6).toFixed(1)} | ${(timing.sentBytes / 1e6).toFixed(1)} | ${timing.seconds.toFixed(2)} | ${timing.copySeconds === null ? '–' : timing.copySeconds.toFixed(2)} |`,

@@ -111,7 +111,9 @@ describe('hostile input', () => {
     const raws = (await rejectsOf(store, 'formulas')).map(([, , raw]) => raw);
     assert.deepEqual(raws, ['\'=HYPERLINK("http://evil","x")', "'+1,2", "'-2+3,1", "'@SUM(A1)"]);
 
-    await database.pool.query("INSERT INTO historical_stocks_data VALUES ('2017-01-03', 1, 1, 1, 1, 1, -3.5, -2.25, '=cmd|calc'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '@x'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '+p'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '-m'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, E'\\tt'), ('2017-01-04', 1, 1, 1, 1, 1, 0, 0, 'a=b')");
+    await database.pool.query(
+      "INSERT INTO historical_stocks_data VALUES ('2017-01-03', 1, 1, 1, 1, 1, -3.5, -2.25, '=cmd|calc'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '@x'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '+p'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '-m'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, E'\\tt'), ('2017-01-04', 1, 1, 1, 1, 1, 0, 0, 'a=b')",
+    );
     let csv = '';
     for await (const chunk of exportCsv(database.pool, { sort: 'company_name', dir: 'asc' })) csv += chunk;
     const lines = csv.trimEnd().split('\n');
