@@ -68,9 +68,20 @@ describe('CopyDataFramer (the rows of a COPY out of the protocol messages)', () 
     }
   });
 
-  it('reports a full reader so the socket is not read further', () => {
-    const framer = new CopyDataFramer(() => false);
-    const step = framer.take(Buffer.concat([message('H', Buffer.from([0])), message('d', Buffer.from('row\n'))]));
-    assert.deepEqual(step, { state: 'more', drained: false });
+  it('hands over whole slabs, and reports a full reader so the socket is not read further', () => {
+    const emitted: number[] = [];
+    const framer = new CopyDataFramer((bytes) => {
+      emitted.push(bytes.length);
+      return false;
+    });
+    const small = framer.take(Buffer.concat([message('H', Buffer.from([0])), message('d', Buffer.from('row\n'))]));
+    assert.deepEqual(small, { state: 'more', drained: true }, 'a short read stays in the slab');
+    assert.deepEqual(emitted, []);
+    const big = framer.take(message('d', Buffer.alloc(300 * 1024, 97)));
+    assert.deepEqual(big, { state: 'more', drained: false });
+    assert.deepEqual(emitted, [256 * 1024]);
+    const end = framer.take(message('c', Buffer.alloc(0)));
+    assert.equal(end.state, 'done');
+    assert.deepEqual(emitted, [256 * 1024, 4 + 300 * 1024 - 256 * 1024], 'the last slab, short, at the end of the COPY');
   });
 });

@@ -3,10 +3,11 @@ import { to as copyTo } from 'pg-copy-streams';
 /**
  * `COPY ... TO STDOUT` as a readable stream of the rows' bytes, like pg-copy-streams' `to`, with
  * a leaner parser of the protocol: PostgreSQL sends one CopyData message per row, and the stock
- * parser makes a Buffer slice of each (two million objects for the table, the export's largest
- * cost in Node after the socket itself). This one copies each row's bytes straight into 256 KiB
- * slabs and hands out views of them, one per socket read. Everything else (attaching to the
- * connection, handing the messages after the COPY back to pg) is pg-copy-streams' own.
+ * parser makes a Buffer slice of each, then joins them per socket read (two million objects for
+ * the table, and a copy). This one copies each row's bytes straight into 256 KiB slabs and hands
+ * out whole slabs (the last one short), so nothing downstream joins small pieces again.
+ * Everything else (attaching to the connection, handing the messages after the COPY back to pg)
+ * is pg-copy-streams' own.
  */
 export type CopyOutStream = ReturnType<typeof copyTo>;
 
@@ -35,7 +36,6 @@ export class CopyDataFramer {
   private code = 0;
   private remaining = 0;
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
-  private slabStart = 0;
   private slabEnd = 0;
 
   constructor(private readonly emit: (bytes: Buffer) => boolean) {}
@@ -66,7 +66,7 @@ export class CopyDataFramer {
       // Anything unexpected goes back to pg whole, header first, as the end of the COPY.
       if (this.code !== COPY_DATA && !SKIPPED.has(this.code)) return this.finish('other', Buffer.concat([this.header, chunk.subarray(at)]));
     }
-    return { state: 'more', drained: this.flush() && drained };
+    return { state: 'more', drained };
   }
 
   private finish(state: 'done' | 'error' | 'other', rest: Buffer): { state: 'done' | 'error' | 'other'; rest: Buffer } {
@@ -81,21 +81,17 @@ export class CopyDataFramer {
       chunk.copy(this.slab, this.slabEnd, from, from + size);
       this.slabEnd += size;
       from += size;
-      if (this.slabEnd === this.slab.length) {
-        drained = this.flush() && drained;
-        this.slab = Buffer.allocUnsafe(SLAB_BYTES);
-        this.slabStart = 0;
-        this.slabEnd = 0;
-      }
+      if (this.slabEnd === this.slab.length) drained = this.flush() && drained;
     }
     return drained;
   }
 
   private flush(): boolean {
-    if (this.slabEnd === this.slabStart) return true;
-    const view = this.slab.subarray(this.slabStart, this.slabEnd);
-    this.slabStart = this.slabEnd;
-    return this.emit(view);
+    if (this.slabEnd === 0) return true;
+    const full = this.slab.subarray(0, this.slabEnd);
+    this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+    this.slabEnd = 0;
+    return this.emit(full);
   }
 }
 

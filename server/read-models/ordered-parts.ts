@@ -72,10 +72,9 @@ export async function* inPartOrder<Worker>(workers: readonly Worker[], parts: nu
       const queue = queues[current]!;
       for (;;) {
         if (failure !== null) throw failure;
-        if (queue.buffers.length > 0) {
-          const bytes = queue.buffers.length === 1 ? queue.buffers[0]! : Buffer.concat(queue.buffers, queue.size);
-          queue.buffers.length = 0;
-          queue.size = 0;
+        const bytes = queue.buffers.shift();
+        if (bytes) {
+          queue.size -= bytes.length;
           signal();
           yield bytes;
         } else if (queue.ended) break;
