@@ -56,4 +56,19 @@ describe('decimal maths', () => {
     assert.equal(formatFixed(0, 6), '0');
     assert.equal(formatFixed(10n ** 25n, 2), '100000000000000000000000');
   });
+
+  it('formats safe integers by arithmetic exactly as by digit strings (bigint path)', () => {
+    // Deterministic pseudo-random values of every length up to 15 digits, both signs, every scale.
+    let seed = 7;
+    const next = (): number => (seed = (seed * 48271) % 2147483647);
+    const values = [0, 1, -1, 9, 10, 99, 100, 999_999_999_999_999, -999_999_999_999_999, 100_000_000_000_000, 999_999_999_999_990];
+    for (let index = 0; index < 20_000; index += 1) {
+      const digits = 1 + (next() % 15);
+      let value = 0;
+      for (let at = 0; at < digits; at += 1) value = value * 10 + (next() % 10);
+      values.push(next() % 2 === 0 ? value : -value);
+    }
+    for (const value of values)
+      for (let scale = 0; scale <= 16; scale += 1) assert.equal(formatFixed(value, scale), formatFixed(BigInt(value), scale), `${value} at scale ${scale}`);
+  });
 });

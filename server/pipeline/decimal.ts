@@ -38,6 +38,7 @@ const powers = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent);
 
 /** Canonical text: no exponent, no trailing fractional zeros ("0.10" -> "0.1", "2.00" -> "2"). */
 export function formatFixed(units: number | bigint, scale: number): string {
+  if (typeof units === 'number' && scale < powers.length && Number.isSafeInteger(units)) return formatSafeInteger(units, scale);
   const negative = units < 0;
   let digits = (negative ? -units : units).toString();
   if (scale > 0) {
@@ -48,6 +49,25 @@ export function formatFixed(units: number | bigint, scale: number): string {
     digits = end > pointAt ? `${digits.slice(0, pointAt)}.${digits.slice(pointAt, end)}` : digits.slice(0, pointAt);
   }
   return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+/** formatFixed by arithmetic, without digit strings to slice (twice a row in the transform). */
+function formatSafeInteger(units: number, scale: number): string {
+  const negative = units < 0;
+  const magnitude = negative ? -units : units;
+  const divisor = powers[scale]!;
+  // Exact: below 2^53 a quotient short of a whole number by at least 1/divisor never rounds up to it.
+  const whole = Math.floor(magnitude / divisor);
+  let fraction = magnitude - whole * divisor;
+  const sign = negative ? '-' : '';
+  if (fraction === 0) return whole === 0 ? '0' : `${sign}${whole}`;
+  let places = scale;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    places -= 1;
+  }
+  const digits = String(fraction);
+  return `${sign}${whole}.${digits.length < places ? '0'.repeat(places - digits.length) + digits : digits}`;
 }
 
 /** Both values at one common scale, as safe integers when they fit. */

@@ -31,63 +31,54 @@ export function controlCharacterReason(line: string): string | null {
   return control ? `contains a control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at column ${control.index + 1}` : null;
 }
 
-// Result registers of scanNumber, so the hot loop allocates nothing per field.
-let scannedUnits = 0;
-let scannedScale = 0;
-let scannedDigits = 0;
-
-/** Reads [start, end) as a plain decimal of at most 15 digits; false for anything else. */
-function scanNumber(line: string, start: number, end: number, allowPoint: boolean): boolean {
-  let units = 0;
-  let digits = 0;
-  let point = -1;
-  for (let index = start; index < end; index += 1) {
-    const code = line.charCodeAt(index);
-    if (code >= 48 && code <= 57) {
-      units = units * 10 + (code - 48);
-      digits += 1;
-    } else if (code === 46 && allowPoint && point === -1 && index > start && index < end - 1) {
-      point = index;
-    } else {
-      return false;
-    }
-  }
-  if (digits === 0 || digits > 15) return false;
-  scannedUnits = units;
-  scannedScale = point === -1 ? 0 : end - point - 1;
-  scannedDigits = digits;
-  return true;
-}
-
 const powers = Array.from({ length: 16 }, (_, exponent) => 10 ** exponent);
 
 /**
- * The fast path: exactly seven unquoted fields of plain digits. Returns undefined for anything
- * else, and the general parser then decides (and words the rejection).
+ * The fast path: a date, then exactly six unquoted fields of plain digits (prices may hold one
+ * inner point, at most 15 digits each), read in one pass over the line. Returns undefined for
+ * anything else, and the general parser then decides (and words the rejection).
  */
-const commas = [0, 0, 0, 0, 0, 0];
-
 function derivePlainRow(line: string): DerivedRow | undefined {
-  let found = 0;
-  for (let index = line.indexOf(','); index !== -1; index = line.indexOf(',', index + 1)) {
-    if (found === 6) return undefined;
-    commas[found++] = index;
-  }
-  if (found !== 6) return undefined;
-  const [dateEnd, openEnd, highEnd, lowEnd, closeEnd, volumeEnd] = commas as [number, number, number, number, number, number];
-  if (dateEnd !== 10) return undefined;
+  const length = line.length;
+  if (line.charCodeAt(10) !== 44) return undefined;
   const date = line.slice(0, 10);
   if (!isCalendarDate(date)) return undefined;
-  if (!scanNumber(line, dateEnd + 1, openEnd, true)) return undefined;
-  const openUnits = scannedUnits;
-  const openScale = scannedScale;
-  const openDigits = scannedDigits;
-  if (!scanNumber(line, openEnd + 1, highEnd, true) || !scanNumber(line, highEnd + 1, lowEnd, true)) return undefined;
-  if (!scanNumber(line, lowEnd + 1, closeEnd, true)) return undefined;
-  const closeUnits = scannedUnits;
-  const closeScale = scannedScale;
-  const closeDigits = scannedDigits;
-  if (!scanNumber(line, closeEnd + 1, volumeEnd, false) || !scanNumber(line, volumeEnd + 1, line.length, false)) return undefined;
+  let openUnits = 0;
+  let openScale = 0;
+  let openDigits = 0;
+  let closeUnits = 0;
+  let closeScale = 0;
+  let closeDigits = 0;
+  let volumeEnd = 0;
+  let at = 11;
+  // Open, High, Low, Close (a point allowed), Volume, OpenInt: each ends at a comma, the last at the end.
+  for (let field = 0; field < 6; field += 1) {
+    const start = at;
+    let units = 0;
+    let digits = 0;
+    let point = -1;
+    for (; at < length; at += 1) {
+      const code = line.charCodeAt(at);
+      if (code >= 48 && code <= 57) {
+        units = units * 10 + (code - 48);
+        digits += 1;
+      } else if (code === 44) break;
+      else if (code === 46 && field < 4 && point === -1) point = at;
+      else return undefined;
+    }
+    if (field < 5 ? at >= length : at !== length) return undefined;
+    if (digits === 0 || digits > 15 || point === start || (point !== -1 && point === at - 1)) return undefined;
+    if (field === 0) {
+      openUnits = units;
+      openScale = point === -1 ? 0 : at - point - 1;
+      openDigits = digits;
+    } else if (field === 3) {
+      closeUnits = units;
+      closeScale = point === -1 ? 0 : at - point - 1;
+      closeDigits = digits;
+    } else if (field === 4) volumeEnd = at;
+    at += 1;
+  }
 
   const scale = openScale > closeScale ? openScale : closeScale;
   if (openDigits + scale - openScale > 15 || closeDigits + scale - closeScale > 15) return undefined;

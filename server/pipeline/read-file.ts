@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidKeyError, ObjectNotFoundError, SymlinkRefusedError } from '../ports/object-store';
 import type { PipelineContext } from './context';
 import { csvField, LINE_LIMIT, LineSplitter } from './csv';
+import { DateLines } from './date-lines';
 import { deriveRow } from './derive-row';
 import type { DiscoveredFile } from './discover';
 import { isHeaderLine, looksLikeHeader } from './stock-row';
@@ -72,7 +73,7 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
   const output: Buffer[] = [];
   const rejects: RejectedRow[] = [];
   const companyField = `,${csvField(file.company)}\n`;
-  const firstLineOfDate = new Map<string, number>();
+  const dates = new DateLines();
   const reject = (line: number, raw: string, reason: string): void => {
     report.rowsRejected += 1;
     rejects.push({ file: file.key, line, raw: storedText(raw), reason: storedText(reason) });
@@ -100,12 +101,11 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
       reject(line.number, line.text, derived.reason);
       return;
     }
-    const earlier = firstLineOfDate.get(derived.date);
+    const earlier = dates.add(derived.date, line.number);
     if (earlier !== undefined) {
       reject(line.number, line.text, `duplicate Date ${derived.date} (first at line ${earlier})`);
       return;
     }
-    firstLineOfDate.set(derived.date, line.number);
     if (derived.openIsZero) {
       report.warnings += 1;
       firstWarningLine ??= line.number;
