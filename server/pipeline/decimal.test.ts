@@ -68,7 +68,6 @@ describe('decimal maths', () => {
       for (let at = 0; at < digits; at += 1) value = value * 10 + (next() % 10);
       values.push(next() % 2 === 0 ? value : -value);
     }
-    for (const value of values)
-      for (let scale = 0; scale <= 16; scale += 1) assert.equal(formatFixed(value, scale), formatFixed(BigInt(value), scale), `${value} at scale ${scale}`);
+    for (const value of values) for (let scale = 0; scale <= 16; scale += 1) assert.equal(formatFixed(value, scale), formatFixed(BigInt(value), scale), `${value} at scale ${scale}`);
   });
 });
