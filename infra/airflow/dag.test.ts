@@ -44,6 +44,9 @@ describe('the Airflow DAG', () => {
     assert.equal(task('shards').retries, 0, 'a malformed list is not retried');
     for (const step of SHARDED) {
       assert.deepEqual(task(step).expand, { env: 'shards' }, `${step} is mapped over the shard list`);
+      assert.ok(task(step).map_index_template, `${step}: its instances are named, not numbered`);
+      const rendered = renderTask(step, { run_id: 'r', try_number: 1, conf: {}, map_index: 1, expanded: { env: { STOCKFLOW_SHARD: '2/3' } } });
+      assert.equal(rendered.map_index_label, 'shard 2/3', `${step}: the instance's name in Airflow's grid`);
       assert.equal(task(step).append_env, true, `${step}: the worker's environment stays under the shard's`);
     }
     assert.equal(task('discover').expand, null);
@@ -200,6 +203,7 @@ print(seen)
       assert.equal(seen.argv.filter((arg) => arg === '--engine').length, 1);
       assert.ok(!existsSync(join(bin, 'pwned')));
       const missing = renderTask('load', { run_id: 'event__1', try_number: 1, conf: {}, map_index: 0, expanded: { env: {} } });
+      assert.equal(missing.map_index_label, 'shard missing');
       const run = runAsAirflow(missing.command, instanceEnv(missing));
       assert.notEqual(run.status, 0);
       assert.match(run.xcom, /no shard given/);

@@ -25,6 +25,7 @@ export interface DagTask {
   args: Array<string | { literal: unknown }> | null;
   append_env: boolean | null;
   do_xcom_push: boolean;
+  map_index_template: string | null;
 }
 
 export interface DagShape {
@@ -51,6 +52,8 @@ export interface RenderedTask {
   /** The instance's `env` (BashOperator: with append_env, laid over the worker's environment). */
   env: Record<string, string> | null;
   append_env: boolean;
+  /** A mapped instance's name as Airflow shows it (its map_index_template rendered), else null. */
+  map_index_label: string | null;
 }
 
 function inspectEnv(airflow: FakeAirflow): NodeJS.ProcessEnv {

@@ -142,6 +142,9 @@ with DAG(
             task_id=step,
             bash_command=step_command(step),
             append_env=True,
+            # The instance's name in Airflow's grid and logs ("shard 2/8"), not a bare map index;
+            # .get: a name that cannot render must not hide the step's own error.
+            map_index_template="shard {{ task.env.get('" + SHARD_VARIABLE + "', 'missing') }}",
             retries=RETRIES,
             retry_delay=pendulum.duration(seconds=30),
             retry_exponential_backoff=True,

@@ -7,8 +7,8 @@ tasks, trigger rule, retries, timeout and mapping.
                                                    does, StrictUndefined) with CONTEXT, a JSON object
                                                    {"run_id", "try_number", "conf"}, plus for a mapped
                                                    task "map_index" and "expanded" (its mapped
-                                                   arguments, e.g. {"env": {...}}); prints the command
-                                                   and the instance's env
+                                                   arguments, e.g. {"env": {...}}); prints the command,
+                                                   the instance's env and its rendered map_index_template
     inspect_dag.py DAG_FILE call TASK ARGS         a TaskFlow task's function called with ARGS (a JSON
                                                    array): prints {"result"}, or exits 1 with the error
 
@@ -190,13 +190,16 @@ if len(sys.argv) > 2 and sys.argv[2] == "render":
         env = expanded.get("env", env)
     map_index = context.get("map_index", -1)
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    # Airflow renders a mapped instance's name after it ran, with the expanded operator as `task`.
+    template = task.kwargs.get("map_index_template")
+    label = None if template is None else environment.from_string(template).render(task=types.SimpleNamespace(task_id=task.task_id, env=env))
     rendered = environment.from_string(task.bash_command).render(
         run_id=context["run_id"],
         ti=types.SimpleNamespace(try_number=context["try_number"], task_id=task.task_id, map_index=map_index),
         task=types.SimpleNamespace(retries=task.retries, task_id=task.task_id),
         dag_run=types.SimpleNamespace(conf=context.get("conf", {}), run_id=context["run_id"]),
     )
-    print(json.dumps({"command": rendered, "env": env, "append_env": task.append_env}))
+    print(json.dumps({"command": rendered, "env": env, "append_env": task.append_env, "map_index_label": label}))
     sys.exit(0)
 
 if len(sys.argv) > 2 and sys.argv[2] == "call":
@@ -229,6 +232,7 @@ print(json.dumps({
             "args": getattr(task, "args", None),
             "append_env": getattr(task, "append_env", None),
             "do_xcom_push": task.kwargs.get("do_xcom_push", True),
+            "map_index_template": task.kwargs.get("map_index_template"),
         }
         for task in tasks
     ],
