@@ -115,6 +115,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
           stalled = new Error(`the export's reader took nothing for ${stallMs} ms; the export was ended`);
           // Closing the connections makes PostgreSQL end the COPYs and their transactions now.
           for (const connection of connections) {
+            if (connection.released) continue;
             connection.copy?.destroy(stalled);
             connection.released = true;
             connection.client.release(stalled);
@@ -124,14 +125,13 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
       clearTimeout(stallTimer);
       if (stalled) throw stalled;
     };
-    for await (const chunk of inPartOrder(connections, parts.length, copyPart, buffers.aheadBytes)) {
+    for await (const chunk of inPartOrder(connections, parts.length, copyPart, buffers.aheadBytes, finishConnection)) {
       chunks.push(chunk);
       size += chunk.length;
       if (size >= buffers.chunkBytes) yield* handOver();
     }
     if (size > 0) yield* handOver();
     if (stalled) throw stalled;
-    for (const connection of connections) await connection.client.query('COMMIT');
   } catch (error) {
     failed = true;
     throw stalled ?? error;
@@ -172,6 +172,22 @@ async function joinSnapshot(pool: pg.Pool, leader: pg.PoolClient): Promise<Expor
     await releaseConnection(connection, true);
     return null;
   }
+}
+
+/**
+ * A connection whose COPYs are all done goes back to the pool now: its rows are in the parts (in
+ * memory or sent), and an open transaction waiting for a slow reader would hit the server's
+ * idle-in-transaction timeout. A connection that cannot end its transaction is dropped.
+ */
+async function finishConnection(connection: ExportConnection): Promise<void> {
+  if (connection.released) return;
+  connection.released = true;
+  const ended = await connection.client.query('COMMIT').then(
+    () => true,
+    () => false,
+  );
+  connection.client.removeListener('error', ignore);
+  connection.client.release(!ended);
 }
 
 /**

@@ -5,7 +5,9 @@
  * COPY stream the socket stops being read and PostgreSQL waits, still running its statement, so
  * no connection sits idle in its transaction while a slow reader catches up).
  * The first failure ends the whole output at the reader's next step; a reader that stops early
- * releases every held producer, whose own failures are then ignored.
+ * releases every held producer, whose own failures are then ignored. A worker with no part left
+ * is handed to `onWorkerDone` at once (an export ends its connection's transaction there rather
+ * than leave it idle while a slow reader takes the last megabytes).
  */
 export type PartProducer<Worker> = (worker: Worker, part: number, emit: (bytes: Buffer) => Promise<void>) => Promise<void>;
 
@@ -17,7 +19,14 @@ class PartQueue {
   ended = false;
 }
 
-export async function* inPartOrder<Worker>(workers: readonly Worker[], parts: number, produce: PartProducer<Worker>, aheadBytes: number): AsyncGenerator<Buffer> {
+export async function* inPartOrder<Worker>(
+  workers: readonly Worker[],
+  parts: number,
+  produce: PartProducer<Worker>,
+  aheadBytes: number,
+  /** Called once a worker has no part left to make, while the reader may still be reading. */
+  onWorkerDone?: (worker: Worker) => Promise<void>,
+): AsyncGenerator<Buffer> {
   const queues = Array.from({ length: parts }, () => new PartQueue());
   let current = 0;
   let nextPart = 0;
@@ -50,7 +59,8 @@ export async function* inPartOrder<Worker>(workers: readonly Worker[], parts: nu
 
   const runWorker = async (worker: Worker): Promise<void> => {
     for (;;) {
-      if (stopped || failure !== null || nextPart >= parts) return;
+      if (stopped || failure !== null) return;
+      if (nextPart >= parts) return await onWorkerDone?.(worker);
       const part = nextPart;
       nextPart += 1;
       await produce(worker, part, emitInto(part));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { migrate } from '../../server/db/migrate';
 import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
@@ -49,6 +50,7 @@ describe('faults: unread CSV exports', () => {
         client.release();
       }
       // Their readers see an error, never a short file passed off as complete.
+      await sleep(1_200);
       for (const rows of stalled)
         await assert.rejects(async () => {
           for (let next = await rows.next(); !next.done; next = await rows.next());
@@ -101,6 +103,34 @@ describe('faults: unread CSV exports', () => {
         await database.pool.query('ANALYZE historical_stocks_data');
       }
     });
+
+  it('serves a slow but steady reader to the end: a connection whose COPY is done does not wait idle in its transaction', async () => {
+    // About 3 MB: a dozen of the COPY parser's 256 KiB slabs.
+    await database.pool.query(
+      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+       SELECT date '2000-01-01' + (n % 9000), 1.25, 2.5, 0.75, 1.5, 100000, 50.123, 0.625, 'slow' || (n / 9000) FROM generate_series(1, 60000) n`,
+    );
+    await database.pool.query('ANALYZE historical_stocks_data');
+    const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 1_000 });
+    try {
+      for (const split of [Number.POSITIVE_INFINITY, 1]) {
+        // A chunk every 300 ms: never a stall, yet the whole read outlasts the idle timeout.
+        const rows = exportCsv(exportPool, {}, { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: split } });
+        let lines = 0;
+        const started = Date.now();
+        for await (const chunk of rows) {
+          for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+          await sleep(300);
+        }
+        assert.ok(Date.now() - started > 1_500, 'the read took longer than the idle-in-transaction timeout');
+        const count = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM historical_stocks_data');
+        assert.equal(lines - 1, count.rows[0]!.n, `every row arrived (split at ${split})`);
+      }
+    } finally {
+      await exportPool.end();
+      await database.pool.query("DELETE FROM historical_stocks_data WHERE company_name LIKE 'slow%'");
+    }
+  });
 
   it('lets one user run two exports at a time', () => {
     const slots = new ExportSlots(2);
