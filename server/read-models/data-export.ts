@@ -66,9 +66,9 @@ interface ExportConnection {
  * table's lock, so a load's swap can never slip in between the two.
  *
  * A reader that stops reading is given up after the connection's idle-in-transaction timeout (the
- * export pool sets one), counted from the chunk it did not take: PostgreSQL's own timeout ends an
- * export whose COPY had finished, this timer one whose COPY is blocked sending (that is not idle),
- * so neither holds its snapshot, nor the lock a load's swap waits for.
+ * export pool sets one), counted from the chunk it did not take: a COPY blocked sending is not
+ * idle, so this timer ends it; a connection whose COPYs are all done has already ended its
+ * transaction. Neither holds its snapshot, nor the lock a load's swap waits for.
  */
 export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | string[] | undefined>, buffers: ExportBuffers = EXPORT_BUFFERS): AsyncGenerator<Buffer> {
   // The route refuses a query with problems before streaming; here they are just left out.
