@@ -89,7 +89,14 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
     const where = inlineParameters(filter, params, (text) => leader.client.escapeLiteral(text));
     const parts = await exportParts(leader.client, query, where, buffers.split);
     if (parts.length > 1) {
-      const second = await joinSnapshot(pool, leader.client);
+      const second = await joinSnapshot(pool, leader.client).catch(async () => {
+        // The snapshot could not be exported, which aborts this transaction: start it again and
+        // export on this connection alone (the parts are plain conditions, valid in any snapshot).
+        await leader.client.query('ROLLBACK');
+        await leader.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        for (const setting of RANGE_SCAN_SETTINGS) await leader.client.query(`SET LOCAL ${setting} = off`);
+        return null;
+      });
       if (second) connections.push(second);
     }
     const select = (part: string): string => `SELECT ${columns.map(selectOf).join(', ')} FROM public.historical_stocks_data t WHERE ${where} AND ${part} ORDER BY ${orderClause(query)}`;
@@ -154,7 +161,8 @@ async function openConnection(pool: pg.Pool): Promise<ExportConnection> {
 /**
  * A second connection on the leader's snapshot, or null when the export pool has none free (other
  * exports and pages come first) or the table's lock does not come at once (a load's swap waits
- * for it: the export then runs on one connection rather than queue behind the swap).
+ * for it: the export then runs on one connection rather than queue behind the swap). Throws only
+ * when the leader could not export its snapshot.
  */
 async function joinSnapshot(pool: pg.Pool, leader: pg.PoolClient): Promise<ExportConnection | null> {
   const free = pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10);

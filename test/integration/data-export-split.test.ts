@@ -68,6 +68,32 @@ describe('the CSV export cut into ranges, two connections side by side', () => {
     assert.equal(split.csv, (await download(query, NEVER_SPLIT)).csv);
   });
 
+  it('runs on one connection when the snapshot cannot be exported (the first transaction is started again)', async () => {
+    const query = { sort: 'stock_date', dir: 'asc' };
+    // Connections whose pg_export_snapshot() fails on the server, aborting the transaction as a real failure would.
+    const failing = Object.create(database.pool) as typeof database.pool;
+    let connects = 0;
+    failing.connect = (async () => {
+      connects += 1;
+      const client = await database.pool.connect();
+      const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+      const release = client.release.bind(client);
+      Object.assign(client, {
+        query: (text: unknown, ...rest: unknown[]) => send(typeof text === 'string' && text.includes('pg_export_snapshot') ? 'SELECT 1/0 AS id' : text, ...rest),
+        release: (error?: Error | boolean) => {
+          Reflect.deleteProperty(client, 'query');
+          Reflect.deleteProperty(client, 'release');
+          release(error);
+        },
+      });
+      return client;
+    }) as typeof failing.connect;
+    let csv = '';
+    for await (const chunk of exportCsv(failing, query, ALWAYS_SPLIT)) csv += chunk.toString();
+    assert.equal(connects, 1, 'no second connection');
+    assert.equal(csv, (await download(query, NEVER_SPLIT)).csv);
+  });
+
   it("reads one snapshot: rows deleted between the two connections' starts are in the file", async () => {
     const before = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM historical_stocks_data');
     // A pool whose second connection comes only after a delete has committed.
