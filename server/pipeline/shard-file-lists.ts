@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 import { ObjectNotFoundError } from '../ports/object-store';
 import { type PipelineContext, StepInputError } from './context';
 import type { DiscoveredFile, DiscoveryResult } from './discover';
@@ -15,6 +17,9 @@ export interface FileLists {
   files: DiscoveredFile[];
   unchanged: DiscoveredFile[];
 }
+
+const discoveredFiles = z.array(z.object({ company: z.string(), key: z.string(), size: z.number(), etag: z.string().optional() }));
+const fileListsSchema = z.object({ files: discoveredFiles, unchanged: discoveredFiles });
 
 /** How many files the batch has to read, and how many it carries over unchanged. */
 export function fileCounts(discovery: DiscoveryResult): { files: number; unchanged: number } {
@@ -41,12 +46,12 @@ export async function shardFileLists(context: PipelineContext, discovery: Discov
   if (!discovery.counts) return listsIn(discovery, shard);
   if (isWholeRun(shard)) throw new StepInputError(`run ${context.runId} is split into ${discovery.shards} shards: give the step one of them`);
   const key = runOutputKeys(context.runId, shard).fileLists;
-  // Missing or unreadable as JSON is the run's input gone; any other error (the store is down) is
-  // the store's, left as it is for the step's retries.
+  // Missing, or not JSON of the lists' shape, is the run's input gone; any other error (the store
+  // is down) is the store's, left as it is for the step's retries.
   try {
-    return JSON.parse(await streamToString(await context.source.get(key))) as FileLists;
+    return fileListsSchema.parse(JSON.parse(await streamToString(await context.source.get(key))));
   } catch (error) {
-    if (!(error instanceof ObjectNotFoundError || error instanceof SyntaxError)) throw error;
+    if (!(error instanceof ObjectNotFoundError || error instanceof SyntaxError || error instanceof z.ZodError)) throw error;
     throw new StepInputError(`shard ${formatShard(shard!)} of run ${context.runId} has no file list at ${key} in ${context.source.location} (${error.message}): run discover again`);
   }
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { PgStepResults } from '../../server/adapters/pg-step-results';
 import { migrate } from '../../server/db/migrate';
 import { type DiscoveryResult, shardsOf } from '../../server/pipeline/discover';
+import { runOutputKeys } from '../../server/pipeline/output-layout';
 import { allShards, type Shard, shardOfCompany } from '../../server/pipeline/shard';
 import { fileCounts, shardFileLists } from '../../server/pipeline/shard-file-lists';
 import { runStep } from '../../server/pipeline/steps';
@@ -125,6 +126,25 @@ describe('shards: one run split over processes', () => {
     const mismatch = await step(['transform', '--shard', '1/2']);
     assert.notEqual(mismatch.code, 0);
     assert.match(mismatch.stderr, /discover split run .* into 1 shards, not 2/);
+  });
+
+  it("names a shard's missing or malformed file list as the run's input, and asks for discover again", async () => {
+    const runId = 'manual__2026-11-25T15:00:00+00:00';
+    const step = (args: string[]) => stockflow(['step', ...args, '--run-id', runId, '--conf', JSON.stringify({ shards: 2 })], sharded.env);
+    assert.equal((await step(['discover'])).code, 0);
+    const list = join(sharded.dataDir, 'buckets/source', runOutputKeys(runId, { index: 1, count: 2 }).fileLists);
+    for (const [content, cause] of [
+      ['{"files": [', /JSON/],
+      ['{"files": [{"company": "a"}], "unchanged": []}', /expected string/],
+    ] as const) {
+      await writeFile(list, content);
+      const transform = await step(['transform', '--shard', '1/2']);
+      assert.notEqual(transform.code, 0);
+      assert.match(transform.stderr, /shard 1\/2 of run .* has no file list at .*files\.json/);
+      assert.match(transform.stderr, cause);
+    }
+    await rm(list);
+    assert.match((await step(['transform', '--shard', '1/2'])).stderr, /has no file list .*run discover again/);
   });
 });
 
