@@ -1,4 +1,9 @@
+import { after, before } from 'node:test';
+
 import type pg from 'pg';
+
+import { migrate } from '../../server/db/migrate';
+import { createTestDatabase, type TestDatabase } from './postgres';
 
 /**
  * 900 rows (3 companies × 300 days) with many ties (so secondary sorts matter) and empty
@@ -13,4 +18,18 @@ export async function insertStockSample(pool: pg.Pool): Promise<void> {
       FROM generate_series(1, 300) i, generate_series(1, 3) k,
            LATERAL (SELECT ('2017-01-01'::date + i) AS d, (ARRAY['aa', 'ab', 'b'])[k] AS c) x`);
   await pool.query('ANALYZE historical_stocks_data');
+}
+
+/** A migrated test database holding the sample for the enclosing suite (handed to `use`), dropped after it. */
+export function withStockSampleDatabase(name: string, use: (database: TestDatabase) => void): void {
+  let database: TestDatabase | undefined;
+  before(async () => {
+    database = await createTestDatabase(name);
+    await migrate(database.pool);
+    await insertStockSample(database.pool);
+    use(database);
+  });
+  after(async () => {
+    await database?.drop();
+  });
 }

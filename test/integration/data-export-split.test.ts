@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { migrate } from '../../server/db/migrate';
 import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { insertStockSample } from '../helpers/stock-sample';
+import type { TestDatabase } from '../helpers/postgres';
+import { insertStockSample, withStockSampleDatabase } from '../helpers/stock-sample';
 
 /** Cut even the 900-row sample: parts of about 40 rows, the whole table sampled. */
 const ALWAYS_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { splitAtRows: 1, partRows: 40, sampleRows: 1_000_000, maxParts: 64 } };
@@ -12,14 +11,7 @@ const NEVER_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFE
 
 describe('the CSV export cut into ranges, two connections side by side', () => {
   let database: TestDatabase;
-  before(async () => {
-    database = await createTestDatabase('exportsplit');
-    await migrate(database.pool);
-    await insertStockSample(database.pool);
-  });
-  after(async () => {
-    await database?.drop();
-  });
+  withStockSampleDatabase('exportsplit', (created) => (database = created));
 
   /** The CSV and how many connections it took from the pool. */
   async function download(query: Record<string, string | string[]>, split: ExportBuffers): Promise<{ csv: string; connections: number }> {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { migrate } from '../../server/db/migrate';
 import { exportCsv } from '../../server/read-models/data-export';
 import { type DataRow, loadDataPage } from '../../server/read-models/data-page';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { insertStockSample } from '../helpers/stock-sample';
+import type { TestDatabase } from '../helpers/postgres';
+import { withStockSampleDatabase } from '../helpers/stock-sample';
 
 const NULLABLE = new Set(['daily_percent_change', 'value_change']);
 const key = (row: { company_name: string; stock_date: string }) => `${row.company_name}:${row.stock_date}`;
@@ -21,14 +20,7 @@ function plainOrderBy(sort: string, dir: string, sort2?: string, dir2?: string):
 
 describe('the data page: two-column sort, every filter, jump and hidden columns', () => {
   let database: TestDatabase;
-  before(async () => {
-    database = await createTestDatabase('datasorts');
-    await migrate(database.pool);
-    await insertStockSample(database.pool);
-  });
-  after(async () => {
-    await database?.drop();
-  });
+  withStockSampleDatabase('datasorts', (created) => (database = created));
 
   async function walkForward(query: Record<string, string>): Promise<DataRow[]> {
     const rows: DataRow[] = [];
