@@ -6,7 +6,7 @@ import { filterClause, orderClause, parseDataQuery, type TableColumn, visibleCol
 import { EXPORT_SPLIT, exportParts, type ExportSplitSettings, RANGE_SCAN_SETTINGS } from './export-split';
 import { inPartOrder, type PartProducer } from './ordered-parts';
 
-export interface ExportBuffers {
+export interface ExportSettings {
   /** Chunks handed to the reader: big enough that per-chunk costs (HTTP framing, awaits) vanish. */
   chunkBytes: number;
   /** CSV the parts produced ahead may hold in memory while they wait for their turn. */
@@ -14,7 +14,7 @@ export interface ExportBuffers {
   split: ExportSplitSettings;
 }
 
-export const EXPORT_BUFFERS: ExportBuffers = { chunkBytes: 256 * 1024, aheadBytes: 8 * 1024 * 1024, split: EXPORT_SPLIT };
+export const EXPORT_SETTINGS: ExportSettings = { chunkBytes: 256 * 1024, aheadBytes: 8 * 1024 * 1024, split: EXPORT_SPLIT };
 
 /**
  * Each column as the export writes it: PostgreSQL's own text for numbers and dates (what the data
@@ -70,7 +70,7 @@ interface ExportConnection {
  * idle, so this timer ends it; a connection whose COPYs are all done has already ended its
  * transaction. Neither holds its snapshot, nor the lock a load's swap waits for.
  */
-export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | string[] | undefined>, buffers: ExportBuffers = EXPORT_BUFFERS): AsyncGenerator<Buffer> {
+export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | string[] | undefined>, settings: ExportSettings = EXPORT_SETTINGS): AsyncGenerator<Buffer> {
   // The route refuses a query with problems before streaming; here they are just left out.
   const { query } = parseDataQuery(raw);
   const params: unknown[] = [];
@@ -87,7 +87,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
     const setting = await leader.client.query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`);
     const stallMs = setting.rows[0]?.ms ?? 0;
     const where = inlineParameters(filter, params, (text) => leader.client.escapeLiteral(text));
-    const parts = await exportParts(leader.client, query, where, buffers.split);
+    const parts = await exportParts(leader.client, query, where, settings.split);
     if (parts.length > 1) {
       const second = await joinSnapshot(pool, leader.client).catch(async () => {
         // The snapshot could not be exported, which aborts this transaction: start it again and
@@ -132,10 +132,10 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
       clearTimeout(stallTimer);
       if (stalled) throw stalled;
     };
-    for await (const chunk of inPartOrder(connections, parts.length, copyPart, buffers.aheadBytes, finishConnection)) {
+    for await (const chunk of inPartOrder(connections, parts.length, copyPart, settings.aheadBytes, finishConnection)) {
       chunks.push(chunk);
       size += chunk.length;
-      if (size >= buffers.chunkBytes) yield* handOver();
+      if (size >= settings.chunkBytes) yield* handOver();
     }
     if (size > 0) yield* handOver();
     if (stalled) throw stalled;

@@ -47,7 +47,7 @@ export async function exportParts(client: pg.ClientBase, query: DataQuery, where
   const values = sample.rows.flatMap((row) => (row.value === null ? [] : [row.value]));
   const wanted = Math.min(settings.maxParts, Math.max(2, Math.round(estimatedRows / settings.partRows)));
   // Distinct cut values: all rows with one value of the first column fall in one part.
-  const cuts = [...new Set(Array.from({ length: wanted - 1 }, (_, index) => values[Math.floor((values.length * (index + 1)) / wanted)]!))].filter((value) => value !== undefined);
+  const cuts = [...new Set(Array.from({ length: wanted - 1 }, (_, index) => values[Math.floor((values.length * (index + 1)) / wanted)]))].filter((cut): cut is string => cut !== undefined);
   const value = (text: string): string => `${client.escapeLiteral(text)}::${castOf(query.sort)}`;
   const ascending = Array.from({ length: cuts.length + 1 }, (_, index) =>
     [index > 0 ? `${column} >= ${value(cuts[index - 1]!)}` : null, index < cuts.length ? `${column} < ${value(cuts[index]!)}` : `${column} IS NOT NULL`]

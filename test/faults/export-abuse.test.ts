@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { migrate } from '../../server/db/migrate';
-import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
+import { EXPORT_SETTINGS, exportCsv, type ExportSettings } from '../../server/read-models/data-export';
 import { createExportPool, ExportSlots } from '../../server/read-models/export-limits';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
@@ -60,11 +60,11 @@ describe('faults: unread CSV exports', () => {
     }
   });
 
-  const modes: Array<[string, ExportBuffers, string[]]> = [
-    ['on one connection', { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: Number.POSITIVE_INFINITY } }, ['active']],
-    ['cut over two connections', { ...EXPORT_BUFFERS, aheadBytes: 64 * 1024, split: { ...EXPORT_BUFFERS.split, splitAtRows: 1 } }, ['active', 'active']],
+  const modes: Array<[string, ExportSettings, string[]]> = [
+    ['on one connection', { ...EXPORT_SETTINGS, split: { ...EXPORT_SETTINGS.split, splitAtRows: Number.POSITIVE_INFINITY } }, ['active']],
+    ['cut over two connections', { ...EXPORT_SETTINGS, aheadBytes: 64 * 1024, split: { ...EXPORT_SETTINGS.split, splitAtRows: 1 } }, ['active', 'active']],
   ];
-  for (const [mode, buffers, sending] of modes)
+  for (const [mode, settings, sending] of modes)
     it(`ends a stalled export whose COPY is still sending (not idle, so no server timeout applies), ${mode}`, async () => {
       // More rows than the socket buffers hold: PostgreSQL stays blocked sending the COPY, holding its lock.
       await database.pool.query(
@@ -74,7 +74,7 @@ describe('faults: unread CSV exports', () => {
       await database.pool.query('ANALYZE historical_stocks_data');
       const exportPool = createExportPool(database.url, undefined, { connections: 3, perUser: 2, statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 1_000 });
       try {
-        const rows = exportCsv(exportPool, {}, buffers);
+        const rows = exportCsv(exportPool, {}, settings);
         await rows.next();
         const states = await database.pool.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%' AND backend_type = 'client backend'`);
         assert.deepEqual(
@@ -115,7 +115,7 @@ describe('faults: unread CSV exports', () => {
     try {
       for (const split of [Number.POSITIVE_INFINITY, 1]) {
         // A chunk every 300 ms: never a stall, yet the whole read outlasts the idle timeout.
-        const rows = exportCsv(exportPool, {}, { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: split } });
+        const rows = exportCsv(exportPool, {}, { ...EXPORT_SETTINGS, split: { ...EXPORT_SETTINGS.split, splitAtRows: split } });
         let lines = 0;
         const started = Date.now();
         for await (const chunk of rows) {

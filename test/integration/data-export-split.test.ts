@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EXPORT_BUFFERS, type ExportBuffers, exportCsv } from '../../server/read-models/data-export';
+import { EXPORT_SETTINGS, exportCsv, type ExportSettings } from '../../server/read-models/data-export';
 import type { TestDatabase } from '../helpers/postgres';
 import { insertStockSample, withStockSampleDatabase } from '../helpers/stock-sample';
 
 /** Cut even the 900-row sample: parts of about 40 rows, the whole table sampled. */
-const ALWAYS_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { splitAtRows: 1, partRows: 40, sampleRows: 1_000_000, maxParts: 64 } };
-const NEVER_SPLIT: ExportBuffers = { ...EXPORT_BUFFERS, split: { ...EXPORT_BUFFERS.split, splitAtRows: Number.POSITIVE_INFINITY } };
+const ALWAYS_SPLIT: ExportSettings = { ...EXPORT_SETTINGS, split: { splitAtRows: 1, partRows: 40, sampleRows: 1_000_000, maxParts: 64 } };
+const NEVER_SPLIT: ExportSettings = { ...EXPORT_SETTINGS, split: { ...EXPORT_SETTINGS.split, splitAtRows: Number.POSITIVE_INFINITY } };
 
 describe('the CSV export cut into ranges, two connections side by side', () => {
   let database: TestDatabase;
   withStockSampleDatabase('exportsplit', (created) => (database = created));
 
   /** The CSV and how many connections it took from the pool. */
-  async function download(query: Record<string, string | string[]>, split: ExportBuffers): Promise<{ csv: string; connections: number }> {
+  async function download(query: Record<string, string | string[]>, split: ExportSettings): Promise<{ csv: string; connections: number }> {
     let connections = 0;
     const count = (): void => {
       connections += 1;
