@@ -34,7 +34,7 @@ import { UserRepository } from '../../server/auth/users';
 import { ensureWebBuild } from '../../server/cli/web-server';
 import { TABLE_COLUMNS } from '../../server/pipeline/stock-row';
 import { loadCompanyChart } from '../../server/read-models/company-chart';
-import { selectOf } from '../../server/read-models/data-export';
+import { namesNeedGuard, selectOf } from '../../server/read-models/data-export';
 import { loadDataPage } from '../../server/read-models/data-page';
 import { seedFromFolder } from '../../server/seed/from-folder';
 
@@ -427,8 +427,9 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
         sql: null,
       },
     ];
-    // The export's own select list (its spreadsheet guard on company_name included).
-    const columns = TABLE_COLUMNS.map(selectOf).join(', ');
+    // The export's own select list (its spreadsheet guard on company_name when a name needs it).
+    const guardNames = await namesNeedGuard(pool);
+    const columns = TABLE_COLUMNS.map((column) => selectOf(column, guardNames)).join(', ');
     const timings: ExportTiming[] = [];
     for (const exportCase of cases) {
       const target = `${base}/api/data/export?${exportCase.query}`;

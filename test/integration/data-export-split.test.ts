@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EXPORT_SETTINGS, exportCsv, type ExportSettings } from '../../server/read-models/data-export';
+import { EXPORT_SETTINGS, exportCsv, type ExportSettings, FORMULA_NAME_CONDITION } from '../../server/read-models/data-export';
 import type { TestDatabase } from '../helpers/postgres';
 import { insertStockSample, withStockSampleDatabase } from '../helpers/stock-sample';
 
@@ -104,6 +104,34 @@ describe('the CSV export cut into ranges, two connections side by side', () => {
     } finally {
       await database.pool.query('DELETE FROM historical_stocks_data');
       await insertStockSample(database.pool);
+    }
+  });
+
+  it("checks company names for a spreadsheet formula once, by migration 021's index, and guards them only when one needs it", async () => {
+    const client = await database.pool.connect();
+    try {
+      // With sequential scans off the planner can take the partial index only if its predicate is the export's condition.
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT EXISTS (SELECT 1 FROM public.historical_stocks_data WHERE ${FORMULA_NAME_CONDITION})`);
+      assert.match(plan.rows.map((row) => row['QUERY PLAN']).join('\n'), /historical_stocks_formula_names/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+    const query = { sort: 'company_name', dir: 'asc' };
+    const plain = await download(query, ALWAYS_SPLIT);
+    assert.ok(!plain.csv.includes("'"), 'no name needed a quote');
+    await database.pool.query(`INSERT INTO historical_stocks_data VALUES ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, '=evil'), ('2017-01-03', 1, 1, 1, 1, 1, 0, 0, 'x=y')`);
+    try {
+      for (const split of [ALWAYS_SPLIT, NEVER_SPLIT]) {
+        const lines = (await download(query, split)).csv.trim().split('\n');
+        assert.ok(lines.includes("2017-01-03,1,1,1,1,1,0,0,'=evil"), 'a name starting like a formula is quoted');
+        assert.ok(lines.includes('2017-01-03,1,1,1,1,1,0,0,x=y'), 'other names are left as they are');
+        assert.equal(lines.filter((line) => !line.includes('evil') && !line.includes('x=y')).join('\n'), plain.csv.trim(), 'and the other rows are unchanged');
+      }
+    } finally {
+      await database.pool.query(`DELETE FROM historical_stocks_data WHERE company_name IN ('=evil', 'x=y')`);
     }
   });
 });
