@@ -21,8 +21,12 @@ COPY public.historical_stocks_data (stock_date, open_value, high_value, low_valu
   volume_traded, daily_percent_change, value_change, company_name)
 FROM STDIN WITH (FORMAT csv, NULL '');
 
+-- After the load's commit (VACUUM runs outside a transaction). VACUUM besides ANALYZE: it marks
+-- the pages the load wrote all-visible, so reads in the date index's order (the data page, the
+-- export) stay index-only scans; it visits only pages not yet all-visible, and skips the index
+-- pass when few pages hold dead rows (an incremental load of a few companies: ~0 s on 2 M rows).
 -- name: analyze_table
-ANALYZE public.historical_stocks_data;
+VACUUM (ANALYZE) public.historical_stocks_data;
 
 -- Bulk path (a batch of a quarter of the table or more): while the load's transaction holds the
 -- lock above, a second session creates the new table without indexes, COPYs the rows in, keeps the

@@ -137,10 +137,11 @@ export class PgStockTable implements StockTable {
           signal?.throwIfAborted();
           onPhase?.('committing');
           await client.query('COMMIT');
-          // Fresh planner statistics after a load: row estimates and index choices stay right. A load
-          // that changed no row (every file unchanged) leaves the statistics as they are.
+          // Fresh planner statistics after a load: row estimates and index choices stay right; and a
+          // visibility map that covers the new rows (index-only scans). A load that changed no row
+          // (every file unchanged) leaves both as they are.
           if (rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0) {
-            onPhase?.('analyzing');
+            onPhase?.('vacuuming and analyzing');
             await client.query(queries.analyze_table!).catch(() => {});
           }
           release(false);
