@@ -133,6 +133,10 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     assert.equal(compressed.headers()['content-type'], 'application/gzip');
     assert.match(compressed.headers()['content-disposition'] ?? '', /\.csv\.gz"$/);
     assert.equal(gunzipSync(await compressed.body()).toString(), csv);
+    // A misspelt format is refused, not sent as plain CSV under a .csv.gz name the user expects.
+    const misspelt = await page.request.get(`${product.url}${exportHref}&gzip=yes`);
+    assert.equal(misspelt.status(), 400);
+    assert.match((await misspelt.json()).error, /^gzip: /);
   });
 
   it('jumps to a date when sorted by date', async () => {

@@ -140,7 +140,8 @@ describe('uploading source files from the browser', { timeout: 600_000 }, () => 
         state.lastTick = now;
       }, 20);
     });
-    await page.getByLabel('Choose files').setInputFiles({ name: 'big.us.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    // Handing 40 MB to the browser over the DevTools protocol took 20 s on a slow, busy VM: a minute.
+    await page.getByLabel('Choose files').setInputFiles({ name: 'big.us.csv', mimeType: 'text/csv', buffer: Buffer.from(text) }, { timeout: 60_000 });
     const card = page.getByRole('region', { name: 'File big.us.csv' });
     // Measured from when reading shows (handing the 40 MB to the page is the test's doing, not the page's).
     await card.getByRole('status').filter({ hasText: 'Reading' }).waitFor();

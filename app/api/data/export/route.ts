@@ -2,6 +2,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 
 import { NextResponse } from 'next/server';
+import { z } from 'zod';
 
 import { getServices } from '@/app/_lib/services';
 import { withUser } from '@/app/_lib/with-user';
@@ -10,13 +11,21 @@ import { parseDataQuery } from '@/server/read-models/data-page';
 
 export const dynamic = 'force-dynamic';
 
+/** `gzip` given at most once, as 1 or 0: a misspelt value is an error, not silently plain CSV. */
+const gzipParameter = z
+  .array(z.enum(['0', '1']))
+  .max(1)
+  .transform((values) => values[0] ?? '0');
+
 /**
  * The data page's filtered, sorted view as CSV, streamed from the database; `gzip=1` sends it as
  * a .csv.gz file compressed at level 1 (a third of the bytes, for slow links).
  */
 export const GET = withUser('viewer', async (request: Request, user) => {
   const params = new URL(request.url).searchParams;
-  const gzip = params.get('gzip') === '1';
+  const format = gzipParameter.safeParse(params.getAll('gzip'));
+  if (!format.success) return NextResponse.json({ error: 'gzip: 1 for a .csv.gz file, 0 or left out for plain CSV' }, { status: 400 });
+  const gzip = format.data === '1';
   params.delete('gzip');
   // Checked before the stream starts: a bad filter is a 400, not a download that breaks.
   const raw = searchParamsRecord(params);
