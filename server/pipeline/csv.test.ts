@@ -58,6 +58,29 @@ describe('LineSplitter', () => {
     ]);
   });
 
+  it('gives the same lines for one big read as byte by byte (big reads are decoded in pieces; characters cut at the pieces too)', () => {
+    // Multibyte characters (2, 3 and 4 bytes) at every offset around each 32 KiB piece boundary, CRLFs, and a line longer than a piece.
+    const parts: string[] = [];
+    for (let size = 0; size < 120_000;) {
+      const line = `${'a'.repeat(size % 37)}é€😀${'b'.repeat(size % 11)}\r\n`;
+      parts.push(line);
+      size += Buffer.byteLength(line);
+    }
+    parts.push(`${'long'.repeat(20_000)}\n`, 'end');
+    const bytes = Buffer.from(parts.join(''), 'utf8');
+    const linesOf = (reads: Buffer[]): SourceLine[] => {
+      const lines: SourceLine[] = [];
+      const splitter = new LineSplitter((line) => lines.push(line), 100_000);
+      for (const read of reads) splitter.push(read);
+      splitter.end();
+      return lines;
+    };
+    const byteByByte = linesOf(Array.from(bytes, (_, index) => bytes.subarray(index, index + 1)));
+    assert.ok(byteByByte.length > 1000);
+    assert.deepEqual(linesOf([bytes]), byteByByte);
+    assert.deepEqual(linesOf([bytes.subarray(0, 40_001), bytes.subarray(40_001)]), byteByByte);
+  });
+
   it('yields nothing for an empty stream', async () => {
     const lines: string[] = [];
     const splitter = new LineSplitter((line) => lines.push(line.text));

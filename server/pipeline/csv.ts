@@ -18,6 +18,13 @@ export interface SourceLine {
 }
 
 /**
+ * Bytes decoded to text at a time. A longer string is a large object for V8 (pages of its own,
+ * faulted in fresh, freed only by a full collection): the folder store's 256 KiB reads decoded
+ * whole cost 10× what the same bytes cost in 32 KiB pieces (0.3 s of a first load's transform).
+ */
+const DECODE_BYTES = 32 * 1024;
+
+/**
  * Splits bytes into lines (LF or CRLF), decoding UTF-8 across chunk boundaries. Lines are handed
  * to a callback synchronously: an async generator per line costs more than parsing the line.
  * Each chunk is searched once (linear however long a line), and at most `limit` characters of an
@@ -42,7 +49,11 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer): void {
-    const text = this.decoder.write(chunk);
+    if (chunk.length <= DECODE_BYTES) this.split(this.decoder.write(chunk));
+    else for (let from = 0; from < chunk.length; from += DECODE_BYTES) this.split(this.decoder.write(chunk.subarray(from, from + DECODE_BYTES)));
+  }
+
+  private split(text: string): void {
     let start = 0;
     let newline = text.indexOf('\n');
     while (newline !== -1) {
