@@ -25,7 +25,7 @@ FROM STDIN WITH (FORMAT csv, NULL '');
 -- the pages the load wrote all-visible, so reads in the date index's order (the data page, the
 -- export) stay index-only scans; it visits only pages not yet all-visible, and skips the index
 -- pass when few pages hold dead rows (an incremental load of a few companies: ~0 s on 2 M rows).
--- name: analyze_table
+-- name: vacuum_analyze_table
 VACUUM (ANALYZE) public.historical_stocks_data;
 
 -- Bulk path (a batch of a quarter of the table or more): while the load's transaction holds the

@@ -142,7 +142,7 @@ export class PgStockTable implements StockTable {
           // (every file unchanged) leaves both as they are.
           if (rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0) {
             onPhase?.('vacuuming and analyzing');
-            await client.query(queries.analyze_table!).catch(() => {});
+            await client.query(queries.vacuum_analyze_table!).catch(() => {});
           }
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };

@@ -22,11 +22,14 @@ export interface ExportSettings {
 export const EXPORT_SETTINGS: ExportSettings = { chunkBytes: 32 * 1024, aheadBytes: 8 * 1024 * 1024, split: EXPORT_SPLIT };
 
 /**
- * First characters (by code: = + - @ tab CR) that make a spreadsheet read a cell as a formula
- * (`spreadsheetSafe`'s rule). ascii() of the first character: left() made a text per row, a fifth
- * of the COPY's time. sql/migrations/021 indexes the names matching exactly this condition.
+ * Whether a name column starts with a character (by code: = + - @ tab CR) that makes a spreadsheet
+ * read the cell as a formula (`spreadsheetSafe`'s rule). ascii() of the first character: left()
+ * made a text per row, a fifth of the COPY's time.
  */
-export const FORMULA_NAME_CONDITION = 'ascii(company_name) IN (61, 43, 45, 64, 9, 13)';
+const startsLikeFormula = (column: string): string => `ascii(${column}) IN (61, 43, 45, 64, 9, 13)`;
+
+/** sql/migrations/021 indexes the names matching exactly this condition (the planner matches the text). */
+export const FORMULA_NAME_CONDITION = startsLikeFormula('company_name');
 
 /**
  * Each column as the export writes it: PostgreSQL's own text for numbers and dates (what the data
@@ -37,7 +40,7 @@ export const FORMULA_NAME_CONDITION = 'ascii(company_name) IN (61, 43, 45, 64, 9
 export function selectOf(column: TableColumn, guardNames = true): string {
   if (column !== 'company_name') return `t.${column}`;
   if (!guardNames) return 't.company_name';
-  return `CASE WHEN ${FORMULA_NAME_CONDITION.replace('company_name', 't.company_name')} THEN '''' || t.company_name ELSE t.company_name END AS company_name`;
+  return `CASE WHEN ${startsLikeFormula('t.company_name')} THEN '''' || t.company_name ELSE t.company_name END AS company_name`;
 }
 
 /** Whether any company name starts like a formula: one probe of migration 021's partial index. */
@@ -101,8 +104,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
   let stalled: Error | null = null;
   let stallTimer: NodeJS.Timeout | undefined;
   try {
-    // Repeatable read: the snapshot of the first statement is the one a second connection imports.
-    await leader.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await leader.client.query(BEGIN_EXPORT);
     const setting = await leader.client.query<{ ms: number }>(`SELECT setting::int AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`);
     const stallMs = setting.rows[0]?.ms ?? 0;
     const where = inlineParameters(filter, params, (text) => leader.client.escapeLiteral(text));
@@ -112,7 +114,7 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
         // The snapshot could not be exported, which aborts this transaction: start it again and
         // export on this connection alone (the parts are plain conditions, valid in any snapshot).
         await leader.client.query('ROLLBACK');
-        await leader.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await leader.client.query(BEGIN_EXPORT);
         for (const setting of RANGE_SCAN_SETTINGS) await leader.client.query(`SET LOCAL ${setting} = off`);
         return null;
       });
@@ -172,6 +174,9 @@ export async function* exportCsv(pool: pg.Pool, raw: Record<string, string | str
 
 const ignore = (): void => {};
 
+/** Repeatable read: the snapshot of the first statement holds for every COPY, and a second connection can import it. */
+const BEGIN_EXPORT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
 async function openConnection(pool: pg.Pool): Promise<ExportConnection> {
   const client = await pool.connect();
   // The server ends an export whose reader stalled: that must surface as this export's error at
@@ -192,7 +197,7 @@ async function joinSnapshot(pool: pg.Pool, leader: pg.PoolClient): Promise<Expor
   const snapshot = await leader.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
   const connection = await openConnection(pool);
   try {
-    await connection.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await connection.client.query(BEGIN_EXPORT);
     await connection.client.query(`SET TRANSACTION SNAPSHOT ${connection.client.escapeLiteral(snapshot.rows[0]!.id)}`);
     await connection.client.query(`SET LOCAL lock_timeout = '250ms'`);
     await connection.client.query('LOCK TABLE public.historical_stocks_data IN ACCESS SHARE MODE');
