@@ -49,6 +49,8 @@ interface Measurement {
   seconds: number;
   rows: number;
   peakRssKb: number | null;
+  /** The run process's own CPU (user + system), when it reports it. */
+  cpuSeconds?: number;
 }
 
 function databaseUrl(name: string): string {
@@ -88,9 +90,9 @@ async function runPipelineProcess(name: string, env: Record<string, string>): Pr
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
   if (process.env.BENCH_PHASES === '1') process.stderr.write(stderr);
-  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; peakRssKb: number };
+  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; cpuSeconds: number; peakRssKb: number };
   if (report.summary.status !== 'success') throw new Error(`${name}: run ${report.summary.status}`);
-  return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb };
+  return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb, cpuSeconds: report.cpuSeconds };
 }
 
 /** Runs a psql script (SQL statements ending in ';' and \\copy lines) fed on stdin. */
@@ -283,7 +285,7 @@ async function s3Only(work: string): Promise<void> {
   const folderBucket = join(work, 'folder-bucket');
   await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
   const { s3, env } = await startSampleS3(work);
-  const lines = ['| try | folder bucket (s) | S3 bucket, s3rver (s) | ratio | s3rver CPU s | peak RSS MB folder / S3 |', '|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| try | folder bucket (s) | S3 bucket, s3rver (s) | ratio | stockflow CPU s folder / S3 | s3rver CPU s | peak RSS MB folder / S3 |', '|---:|---:|---:|---:|---:|---:|---:|'];
   try {
     for (let attempt = 1; attempt <= repeat; attempt += 1) {
       const folder = await runPipelineProcess(`stockflow run, folder bucket (${attempt}/${repeat})`, {
@@ -298,7 +300,7 @@ async function s3Only(work: string): Promise<void> {
       const { user, system } = process.cpuUsage(cpuBefore);
       const mb = (run: Measurement): string => (run.peakRssKb === null ? '–' : (run.peakRssKb / 1024).toFixed(0));
       lines.push(
-        `| ${attempt} | ${folder.seconds.toFixed(2)} | ${overS3.seconds.toFixed(2)} | ${(overS3.seconds / folder.seconds).toFixed(2)}× | ${((user + system) / 1e6).toFixed(2)} | ${mb(folder)} / ${mb(overS3)} |`,
+        `| ${attempt} | ${folder.seconds.toFixed(2)} | ${overS3.seconds.toFixed(2)} | ${(overS3.seconds / folder.seconds).toFixed(2)}× | ${folder.cpuSeconds!.toFixed(2)} / ${overS3.cpuSeconds!.toFixed(2)} | ${((user + system) / 1e6).toFixed(2)} | ${mb(folder)} / ${mb(overS3)} |`,
       );
       progress(lines.at(-1)!);
     }

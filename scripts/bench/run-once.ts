@@ -8,8 +8,11 @@ const log = process.env.BENCH_PHASES === '1' ? (_level: string, message: string)
 const services = await openServices(loadConfig());
 log('info', 'services open');
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const summary = await runPipeline(services.pipelineContext(newRunId(), { log }));
 const seconds = (performance.now() - started) / 1000;
+// This process's own CPU during the run (not PostgreSQL's, not an emulator's).
+const { user, system } = process.cpuUsage(cpuBefore);
 log('info', `run over (${seconds.toFixed(2)} s measured)`);
 await services.close();
-process.stdout.write(`${JSON.stringify({ summary, seconds, peakRssKb: process.resourceUsage().maxRSS })}\n`);
+process.stdout.write(`${JSON.stringify({ summary, seconds, cpuSeconds: (user + system) / 1e6, peakRssKb: process.resourceUsage().maxRSS })}\n`);
