@@ -10,5 +10,7 @@ declare module 's3rver' {
     constructor(options?: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** S3rver is a Koa application: its middleware chain, composed when run() starts the server. */
+    middleware: Array<(context: unknown, next: () => Promise<void>) => Promise<void>>;
   }
 }

@@ -19,6 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline as pipelineStreams } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
@@ -264,6 +265,11 @@ async function firstLoadOnly(work: string): Promise<void> {
 /** The S3 source through s3rver (in this process, its CPU on the same cores): seeded with the sample, and the env a run needs. */
 async function startSampleS3(work: string): Promise<{ s3: S3rver; env: Record<string, string> }> {
   const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(work, 's3') });
+  // BENCH_S3_LATENCY_MS: every request waits this long before s3rver answers it (S3's own first-byte
+  // latency for small objects is tens of milliseconds; on loopback it is none). First in the chain.
+  // Off while the bench seeds the bucket.
+  const latency = { ms: 0 };
+  s3.middleware.unshift((_context, next) => (latency.ms > 0 ? sleep(latency.ms).then(next) : next()));
   const { port } = (await s3.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
@@ -272,6 +278,7 @@ async function startSampleS3(work: string): Promise<{ s3: S3rver; env: Record<st
   await client.send(new CreateBucketCommand({ Bucket: 'bench-source' }));
   await seedFromFolder(new S3ObjectStore({ bucket: 'bench-source', prefix: '', endpoint, region: 'us-east-1', forcePathStyle: true }, client), SAMPLE);
   client.destroy();
+  latency.ms = Number(process.env.BENCH_S3_LATENCY_MS ?? 0);
   const env = { STOCKFLOW_SOURCE: 's3://bench-source', S3_ENDPOINT: endpoint, STOCKFLOW_DATA_DIR: work, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
   return { s3, env };
 }
