@@ -21,6 +21,7 @@ export interface FolderObjectStoreOptions {
  */
 export class FolderObjectStore implements ObjectStore {
   readonly location: string;
+  readonly remote = false;
   private readonly warned = new Set<string>();
 
   constructor(

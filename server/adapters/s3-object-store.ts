@@ -31,6 +31,7 @@ export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
 /** S3 and S3-compatible stores (MinIO, s3rver, ...); keys are relative to an optional prefix. */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
+  readonly remote = true;
   private readonly client: S3Client;
 
   constructor(

@@ -7,6 +7,7 @@ import type { DiscoveryResult } from './discover';
 import { putManifest } from './manifest-file';
 import { removeStaleOutputs, runOutputKeys } from './output-layout';
 import { type FileOutcome, readSourceFile } from './read-file';
+import { ReadAheadStore } from './read-ahead';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import { fileCounts, shardFileLists } from './shard-file-lists';
 import { spreadsheetSafe } from './stored-text';
@@ -75,6 +76,13 @@ export interface Manifest {
 const FIRST_REJECTS_KEPT = 20;
 
 /**
+ * Remote sources (S3) are fetched ahead of the readers: at ~30 ms a GET, eight readers each waiting
+ * for its next file left the run waiting on round trips (bench, BENCH_S3_LATENCY_MS=30: 20.2 s
+ * against 14.6 s fetched ahead). A local folder is not: there is no round trip to overlap, only copies.
+ */
+const READ_AHEAD = { requests: 32, budgetBytes: 8 * 1024 * 1024, largestFileBytes: 8 * 1024 * 1024 };
+
+/**
  * Step 2: stream every listed file, validate and derive, write the output, rejects and manifest
  * under the run's own folder (Output/ is published by the load, once it committed). A file that
  * cannot be read even after retries fails the step. `tee`, when given, receives the output too
@@ -117,12 +125,18 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       rowsDone += outcome.report.rowsRead;
       context.onProgress?.({ step: 'transform', done: reports.length, total: files.length, rows: rowsDone });
     };
-    await forEachConcurrently(files, context.concurrency, async (file) => {
-      context.signal?.throwIfAborted();
-      const outcome = await readSourceFile(context, file);
-      writing = writing.then(() => emit(outcome));
-      await writing;
-    });
+    const readAhead = context.source.remote ? new ReadAheadStore(context.source, files, READ_AHEAD) : null;
+    const readContext = readAhead ? { ...context, source: readAhead } : context;
+    try {
+      await forEachConcurrently(files, context.concurrency, async (file) => {
+        context.signal?.throwIfAborted();
+        const outcome = await readSourceFile(readContext, file);
+        writing = writing.then(() => emit(outcome));
+        await writing;
+      });
+    } finally {
+      readAhead?.close();
+    }
     output.end();
     rejects.end();
     await uploads;

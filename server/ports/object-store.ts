@@ -26,6 +26,8 @@ export interface ObjectVersion {
 export interface ObjectStore {
   /** Where this store points, for messages (s3://bucket/prefix or a folder path). */
   readonly location: string;
+  /** Reads cross a network: each get waits a round trip, worth overlapping with other work. */
+  readonly remote: boolean;
   /** Every object whose key starts with prefix, in key order, fetched page by page. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** The current version of every object whose key starts with prefix (deleted objects are absent). */
