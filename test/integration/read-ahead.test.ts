@@ -6,9 +6,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { FolderObjectStore } from '../adapters/folder-object-store';
-import { ReadAheadStore } from './read-ahead';
-import { streamToString } from './streams';
+import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { ReadAheadStore } from '../../server/pipeline/read-ahead';
+import { streamToString } from '../../server/pipeline/streams';
 
 /** A real folder store whose gets are counted, held until released, or failed once on request. */
 class ObservedStore extends FolderObjectStore {
