@@ -52,6 +52,16 @@ interface Measurement {
   peakRssKb: number | null;
   /** The run process's own CPU (user + system), when it reports it. */
   cpuSeconds?: number;
+  /** What the run said of itself (pipeline runs). */
+  summary?: RunReport;
+}
+
+/** The parts of a run's summary the bench reads. */
+interface RunReport {
+  status: string;
+  rows: { loaded: number };
+  files: { found: number; unchanged: number };
+  changes: { totals: { added: number; changed: number; removed: number } } | null;
 }
 
 function databaseUrl(name: string): string {
@@ -91,9 +101,9 @@ async function runPipelineProcess(name: string, env: Record<string, string>): Pr
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
   if (process.env.BENCH_PHASES === '1') process.stderr.write(stderr);
-  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: { status: string; rows: { loaded: number } }; seconds: number; cpuSeconds: number; peakRssKb: number };
+  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { summary: RunReport; seconds: number; cpuSeconds: number; peakRssKb: number };
   if (report.summary.status !== 'success') throw new Error(`${name}: run ${report.summary.status}`);
-  return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb, cpuSeconds: report.cpuSeconds };
+  return { name, seconds: report.seconds, rows: report.summary.rows.loaded, peakRssKb: report.peakRssKb, cpuSeconds: report.cpuSeconds, summary: report.summary };
 }
 
 /** Runs a psql script (SQL statements ending in ';' and \\copy lines) fed on stdin. */
@@ -498,6 +508,12 @@ async function main(): Promise<void> {
     panelTimings = await measurePanel(folderDb);
     exportTimings = await measureExport(folderDb, { STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
     cliTimings = await measureCli(folderDb);
+    // The same batch again: every file is unchanged since its rows were loaded, so none is read.
+    const again = await runPipelineProcess('stockflow run again, folder bucket, nothing changed', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
+    const { files, changes } = again.summary!;
+    const changed = changes ? changes.totals.added + changes.totals.changed + changes.totals.removed : 0;
+    if (files.unchanged !== files.found || changed !== 0) throw new Error(`the unchanged re-run read ${files.found - files.unchanged} files and changed ${changed} rows`);
+    results.push({ ...again, name: `${again.name} (${files.unchanged} of ${files.found} files skipped, 0 rows changed)` });
 
     // 2. From the S3-compatible server.
     const started = await startSampleS3(work);
