@@ -28,6 +28,26 @@ FROM STDIN WITH (FORMAT csv, NULL '');
 -- name: vacuum_analyze_table
 VACUUM (ANALYZE) public.historical_stocks_data;
 
+-- Another load waits for this one's table lock (shards of a run, queued): it gets the lock at this
+-- one's commit, so a VACUUM or ANALYZE here (their lock conflicts with a load's) would wait for
+-- that load, and every load queued behind it, before this load's step could end. The housekeeping
+-- is left to the last load of the queue. Asked before the commit, on the table locked at the start
+-- ($1) and on the one the name means now (a bulk load swapped another in; a waiter queued on the
+-- old one is moved to it).
+-- name: load_waiting
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+   WHERE locktype = 'relation' AND NOT granted AND mode = 'ShareRowExclusiveLock'
+     AND relation IN ($1::oid, 'public.historical_stocks_data'::regclass)
+) AS waiting;
+
+-- name: table_oid
+SELECT 'public.historical_stocks_data'::regclass::oid AS oid;
+
+-- A load that changed no row: what loads queued before it left (~40 ms on 2 M rows when nothing is).
+-- name: vacuum_table
+VACUUM public.historical_stocks_data;
+
 -- Bulk path (a batch of a quarter of the table or more): while the load's transaction holds the
 -- lock above, a second session creates the new table without indexes, COPYs the rows in, keeps the
 -- companies outside the batch and commits it under its own name; two sessions build its keys and

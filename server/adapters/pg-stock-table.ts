@@ -81,9 +81,11 @@ export class PgStockTable implements StockTable {
     // The batch's companies plus the others whose rows go: demo companies when real data arrives.
     let affected: string[] = [...companies];
     let companiesRemoved = 0;
+    let tableOid = 0;
     try {
       await client.query('BEGIN');
       await client.query(queries.lock_table!);
+      tableOid = (await client.query<{ oid: number }>(queries.table_oid!)).rows[0]!.oid;
       if (replaceShard || !scope.demo) {
         const outside = (await client.query<{ company_name: string }>(replaceShard ? queries.companies_outside_batch! : queries.demo_companies_outside_batch!, [companies])).rows
           .map((row) => row.company_name)
@@ -135,15 +137,13 @@ export class PgStockTable implements StockTable {
           await this.recordDemoCompanies(client, companies, scope);
           await recordLoadedFiles(client, { runId: options.source?.runId, files: options.source?.files ?? [], affected, replaceAll });
           signal?.throwIfAborted();
+          const nextLoadWaiting = await client.query<{ waiting: boolean }>(queries.load_waiting!, [tableOid]).then(
+            (result) => result.rows[0]?.waiting === true,
+            () => false,
+          );
           onPhase?.('committing');
           await client.query('COMMIT');
-          // Fresh planner statistics after a load: row estimates and index choices stay right; and a
-          // visibility map that covers the new rows (index-only scans). A load that changed no row
-          // (every file unchanged) leaves both as they are.
-          if (rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0) {
-            onPhase?.('vacuuming and analyzing');
-            await client.query(queries.vacuum_analyze_table!).catch(() => {});
-          }
+          await this.afterLoad(client, { changed: rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0, nextLoadWaiting }, onPhase);
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
         } catch (error) {
@@ -161,6 +161,22 @@ export class PgStockTable implements StockTable {
         release(true);
       },
     };
+  }
+
+  /**
+   * Fresh planner statistics after a load (row estimates, index choices, the next load's bulk or
+   * incremental choice), and a visibility map that covers the new rows (index-only scans). Left to
+   * the next load when one waits for the table (insert_query.sql, load_waiting); a load that changed
+   * nothing vacuums what such loads before it left.
+   */
+  private async afterLoad(client: pg.PoolClient, load: { changed: boolean; nextLoadWaiting: boolean }, onPhase?: (phase: string) => void): Promise<void> {
+    if (load.nextLoadWaiting) {
+      onPhase?.('leaving VACUUM and ANALYZE to the load waiting for the table');
+      return;
+    }
+    onPhase?.(load.changed ? 'vacuuming and analyzing' : 'vacuuming');
+    // Housekeeping after the commit: the load's outcome stands whether or not it succeeds.
+    await client.query(load.changed ? queries.vacuum_analyze_table! : queries.vacuum_table!).catch(() => {});
   }
 
   /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */

@@ -32,3 +32,24 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Heap fetches of an index-only scan of the whole table in the date index's order: 0 when every
+ * page is all-visible (the state each load leaves after its VACUUM).
+ */
+export async function heapFetchesInDateOrder(pool: pg.Pool): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const setting of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort']) await client.query(`SET LOCAL ${setting} = off`);
+    const plan = await client.query<{ 'QUERY PLAN': string }>(
+      'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) SELECT stock_date, close_value, company_name FROM historical_stocks_data ORDER BY stock_date DESC, company_name DESC',
+    );
+    const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+    if (!/Index Only Scan using historical_stocks_date/.test(text)) throw new Error(`not an index-only scan of historical_stocks_date:\n${text}`);
+    return Number(/Heap Fetches: (\d+)/.exec(text)![1]);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}

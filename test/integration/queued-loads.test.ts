@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { PgStockTable } from '../../server/adapters/pg-stock-table';
+import { migrate } from '../../server/db/migrate';
+import type { ReplaceSession } from '../../server/ports/stock-table';
+import { createTestDatabase, heapFetchesInDateOrder, type TestDatabase } from '../helpers/postgres';
+
+/**
+ * Loads queued on the table lock (the shards of a run, mapped side by side): only the last one
+ * vacuums and analyzes. A VACUUM or ANALYZE by an earlier one would wait for every load queued
+ * behind it before that load's step could end.
+ */
+describe('loads queued on the table lock: one VACUUM, by the last', () => {
+  let database: TestDatabase;
+  let table: PgStockTable;
+
+  before(async () => {
+    database = await createTestDatabase('queued_loads');
+    await migrate(database.pool);
+    table = new PgStockTable(database.pool);
+    // A table large enough that a company's rows are a small share of it: every load is incremental.
+    await database.pool.query(
+      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+       SELECT date '1970-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'base' || (n % 20) FROM generate_series(1, 20000) n`,
+    );
+    await database.pool.query('VACUUM (ANALYZE) historical_stocks_data');
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  const rowsOf = (company: string, count: number): string =>
+    Array.from({ length: count }, (_, n) => `${new Date(Date.UTC(2001, 0, 1 + n)).toISOString().slice(0, 10)},1,2,0.5,1.5,100,50,0.5,${company}\n`).join('');
+
+  async function state(): Promise<{ heapFetches: number; manualVacuums: number }> {
+    await database.pool.query('SELECT pg_stat_clear_snapshot()');
+    const stats = await database.pool.query<{ vacuums: string }>("SELECT vacuum_count AS vacuums FROM pg_stat_user_tables WHERE relid = 'public.historical_stocks_data'::regclass");
+    return { heapFetches: await heapFetchesInDateOrder(database.pool), manualVacuums: Number(stats.rows[0]!.vacuums) };
+  }
+
+  async function waitForQueuedLoad(): Promise<void> {
+    for (let tries = 0; tries < 200; tries += 1) {
+      const result = await database.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'public.historical_stocks_data'::regclass");
+      if (result.rows[0].n > 0) return;
+      await sleep(10);
+    }
+    throw new Error('the second load never queued on the table lock');
+  }
+
+  async function commitRecordingPhases(session: ReplaceSession, rows: number): Promise<string[]> {
+    const phases: string[] = [];
+    await session.commit(rows, undefined, (phase) => phases.push(phase));
+    return phases;
+  }
+
+  it('a load with another queued behind it leaves the housekeeping to it; the last one vacuums and analyzes', { timeout: 30_000 }, async () => {
+    const before = await state();
+    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    first.rows.write(rowsOf('acme', 500));
+    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
+    await waitForQueuedLoad();
+
+    // Before, the first load's VACUUM waited for the queued load to commit: its step could not end.
+    const timer = new AbortController();
+    const firstPhases = await Promise.race([
+      commitRecordingPhases(first, 500).finally(() => timer.abort()),
+      sleep(10_000, undefined, { signal: timer.signal }).then(() => Promise.reject(new Error("the first load's commit waited for the load queued behind it"))),
+    ]);
+    assert.equal(firstPhases.at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table', firstPhases.join(', '));
+    const second = await queued;
+    const afterFirst = await state();
+    assert.equal(afterFirst.manualVacuums, before.manualVacuums, 'no VACUUM by the first load');
+    assert.ok(afterFirst.heapFetches > 0, "the first load's rows wait for the last load's VACUUM");
+
+    second.rows.write(rowsOf('zeta', 500));
+    assert.equal((await commitRecordingPhases(second, 500)).at(-1), 'vacuuming and analyzing');
+    const afterSecond = await state();
+    assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1, 'one VACUUM for the two loads');
+    assert.equal(afterSecond.heapFetches, 0, "both loads' rows all-visible");
+  });
+
+  it('the last load of a queue vacuums what the loads before it left, also when it changes no row', { timeout: 30_000 }, async () => {
+    const before = await state();
+    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    first.rows.write(rowsOf('acme', 400));
+    const queued = table.beginReplace([], { estimatedRows: 0 });
+    await waitForQueuedLoad();
+    await commitRecordingPhases(first, 400);
+    const second = await queued;
+    assert.ok((await state()).heapFetches > 0);
+
+    assert.equal((await commitRecordingPhases(second, 0)).at(-1), 'vacuuming');
+    const afterSecond = await state();
+    assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
+    assert.equal(afterSecond.heapFetches, 0);
+  });
+});
