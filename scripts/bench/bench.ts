@@ -327,6 +327,51 @@ async function s3Only(work: string): Promise<void> {
   process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
 }
 
+/**
+ * BENCH_ONLY=queued-loads: one folder run, then three incremental loads started together (shards
+ * of a run as Airflow maps them), each replacing an eighth of the companies with their own rows,
+ * queued on the table lock: when each committed, when each step ended, which one vacuumed.
+ */
+async function queuedLoadsOnly(work: string): Promise<void> {
+  const folderBucket = join(work, 'folder-bucket');
+  await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
+  const url = await freshDatabase('stockflow_bench_folder');
+  await runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: url, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
+  const pool = copyPool(url);
+  pool.options.max = 8;
+  const companies = (await pool.query<{ name: string }>('SELECT DISTINCT company_name AS name FROM historical_stocks_data ORDER BY 1')).rows.map((row) => row.name);
+  const shards = [0, 1, 2].map((shard) => companies.filter((_, index) => index % 8 === shard));
+  const csvOf = async (names: string[]): Promise<{ text: string; rows: number }> => {
+    const rows = await pool.query<{ line: string }>(
+      `SELECT concat_ws(',', stock_date, open_value, high_value, low_value, close_value, volume_traded, coalesce(daily_percent_change::text, ''), value_change, company_name) AS line
+         FROM historical_stocks_data WHERE company_name = ANY($1) ORDER BY company_name, stock_date`,
+      [names],
+    );
+    return { text: rows.rows.map((row) => `${row.line}\n`).join(''), rows: rows.rowCount ?? 0 };
+  };
+  const batches = await Promise.all(shards.map(csvOf));
+  const table = new PgStockTable(pool);
+  const started = performance.now();
+  const since = (): string => ((performance.now() - started) / 1000).toFixed(1);
+  const lines = ['| load | rows | committed at (s) | step ended at (s) | after its commit |', '|---:|---:|---:|---:|---|'];
+  await Promise.all(
+    shards.map(async (names, shard) => {
+      await sleep(shard * 50);
+      const session = await table.beginReplace(names, { estimatedRows: batches[shard]!.rows });
+      session.rows.end(batches[shard]!.text);
+      let committedAt = '';
+      let housekeeping = '';
+      await session.commit(batches[shard]!.rows, undefined, (phase) => {
+        if (phase === 'committing') committedAt = since();
+        else if (committedAt) housekeeping = phase;
+      });
+      lines.push(`| ${shard + 1} | ${batches[shard]!.rows} | ${committedAt} | ${since()} | ${housekeeping} |`);
+    }),
+  );
+  await closePools();
+  process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
+}
+
 /** BENCH_ONLY=export: one folder run, then the CSV export over HTTP on its table. */
 async function exportOnly(work: string): Promise<void> {
   const folderBucket = join(work, 'folder-bucket');
@@ -487,7 +532,16 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
 async function main(): Promise<void> {
   if (!existsSync(join(SAMPLE, 'stocks'))) throw new Error(`No sample at ${SAMPLE}; set STOCKFLOW_SAMPLE_DIR`);
   const work = mkdtempSync(join(tmpdir(), 'stockflow-bench-'));
-  const only = process.env.BENCH_ONLY === 'first-load' ? firstLoadOnly : process.env.BENCH_ONLY === 's3' ? s3Only : process.env.BENCH_ONLY === 'export' ? exportOnly : null;
+  const only =
+    process.env.BENCH_ONLY === 'first-load'
+      ? firstLoadOnly
+      : process.env.BENCH_ONLY === 's3'
+        ? s3Only
+        : process.env.BENCH_ONLY === 'export'
+          ? exportOnly
+          : process.env.BENCH_ONLY === 'queued-loads'
+            ? queuedLoadsOnly
+            : null;
   if (only) {
     try {
       await only(work);
