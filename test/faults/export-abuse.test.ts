@@ -76,12 +76,16 @@ describe('faults: unread CSV exports', () => {
       try {
         const rows = exportCsv(exportPool, {}, settings);
         await rows.next();
-        const states = await database.pool.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%' AND backend_type = 'client backend'`);
-        assert.deepEqual(
-          states.rows.map((row) => row.state),
-          sending,
-          'the COPYs are still sending',
-        );
+        // The second part's COPY starts a moment after the first rows arrive (a busy CI machine saw
+        // only one): look again for a while, well inside the export's 1 s stall limit.
+        let states: string[] = [];
+        for (let tries = 0; tries < 12; tries += 1) {
+          const activity = await database.pool.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%' AND backend_type = 'client backend'`);
+          states = activity.rows.map((row) => row.state);
+          if (states.length >= sending.length) break;
+          await sleep(50);
+        }
+        assert.deepEqual(states, sending, 'the COPYs are still sending');
         const client = await database.pool.connect();
         try {
           await client.query("SET lock_timeout = '10s'");
