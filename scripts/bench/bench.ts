@@ -116,9 +116,9 @@ function psql(url: string, script: string): string {
 }
 
 const pools: pg.Pool[] = [];
-function copyPool(url: string): pg.Pool {
+function copyPool(url: string, max = 3): pg.Pool {
   // The load's session, the one filling the new table and a second index-building one (bulk path).
-  const pool = new pg.Pool({ connectionString: url, max: 3 });
+  const pool = new pg.Pool({ connectionString: url, max });
   pools.push(pool);
   return pool;
 }
@@ -337,8 +337,8 @@ async function queuedLoadsOnly(work: string): Promise<void> {
   await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
   const url = await freshDatabase('stockflow_bench_folder');
   await runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: url, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
-  const pool = copyPool(url);
-  pool.options.max = 8;
+  // Three loads at once, each with its session.
+  const pool = copyPool(url, 8);
   const companies = (await pool.query<{ name: string }>('SELECT DISTINCT company_name AS name FROM historical_stocks_data ORDER BY 1')).rows.map((row) => row.name);
   const shards = [0, 1, 2].map((shard) => companies.filter((_, index) => index % 8 === shard));
   const csvOf = async (names: string[]): Promise<{ text: string; rows: number }> => {

@@ -81,6 +81,24 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal(afterSecond.heapFetches, 0, "both loads' rows all-visible");
   });
 
+  it('sees a load queued on the table a bulk load swapped out (the waiter moves to the new one)', { timeout: 30_000 }, async () => {
+    // An estimate larger than the table: the bulk path, which renames a new table into place.
+    const first = await table.beginReplace(['acme'], { estimatedRows: 1_000_000 });
+    first.rows.write(rowsOf('acme', 300));
+    const queued = table.beginReplace(['zeta'], { estimatedRows: 300 });
+    await waitForQueuedLoad();
+    const firstPhases = await commitRecordingPhases(first, 300);
+    assert.ok(
+      firstPhases.some((phase) => phase.startsWith('building')),
+      `a bulk load: ${firstPhases.join(', ')}`,
+    );
+    assert.equal(firstPhases.at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table', firstPhases.join(', '));
+    const second = await queued;
+    second.rows.write(rowsOf('zeta', 300));
+    assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
+    assert.equal((await state()).heapFetches, 0);
+  });
+
   it('the last load of a queue vacuums what the loads before it left, also when it changes no row', { timeout: 30_000 }, async () => {
     const before = await state();
     const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
