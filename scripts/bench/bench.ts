@@ -482,7 +482,12 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
     const cases: Array<{ name: string; query: string; reference: boolean; acceptEncoding?: string }> = [
       { name: 'data page export: whole table, default order (newest first)', query: '', reference: true },
       // What Chromium sends: the route's no-transform keeps Next.js from gzipping it (it did, at 22 MB/s).
-      { name: 'data page export: whole table, default order, asked as a browser asks (Accept-Encoding: gzip, deflate, br, zstd)', query: '', reference: false, acceptEncoding: 'gzip, deflate, br, zstd' },
+      {
+        name: 'data page export: whole table, default order, asked as a browser asks (Accept-Encoding: gzip, deflate, br, zstd)',
+        query: '',
+        reference: false,
+        acceptEncoding: 'gzip, deflate, br, zstd',
+      },
       { name: 'data page export: whole table, default order, as a .csv.gz file (gzip=1, level 1)', query: 'gzip=1', reference: false },
       { name: 'data page export: whole table sorted by company (primary key order)', query: 'sort=company_name&dir=asc', reference: true },
       {
@@ -502,7 +507,9 @@ async function measureExport(url: string, env: Record<string, string>): Promise<
       const { query } = parseDataQuery(Object.fromEntries(new URLSearchParams(queryString)));
       const params: unknown[] = [];
       const where = inlineParameters(filterClause(query, params), params, (text) => pg.escapeLiteral(text));
-      const selectList = visibleColumns(query).map((column) => selectOf(column, guardNames)).join(', ');
+      const selectList = visibleColumns(query)
+        .map((column) => selectOf(column, guardNames))
+        .join(', ');
       return `SELECT ${selectList} FROM public.historical_stocks_data t WHERE ${where} ORDER BY ${orderClause(query)}`;
     };
     const timings: ExportTiming[] = [];
