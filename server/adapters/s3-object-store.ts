@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 import { assertValidKey, type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type ObjectVersion } from '../ports/object-store';
+import { copyInParts, type CopyLimits, S3_COPY_LIMITS } from './s3-multipart-copy';
 
 export interface S3Settings {
   bucket: string;
@@ -24,6 +25,8 @@ export interface S3Settings {
   forcePathStyle: boolean;
   /** Longest silence on a connection (connecting, awaiting an answer, mid-body) before the call fails. */
   requestTimeoutMs?: number;
+  /** S3's copy limits (tests lower them to copy in parts without writing gigabytes). */
+  copyLimits?: CopyLimits;
 }
 
 export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
@@ -156,12 +159,27 @@ export class S3ObjectStore implements ObjectStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
   }
 
-  /** CopyObject: server-side and atomic for readers; one request copies at most 5 GB. */
+  /**
+   * Server-side and atomic for readers: one CopyObject up to S3's 5 GiB limit, past it a multipart
+   * copy (a run's output of ~80 M rows or more), pinned to the source's ETag.
+   */
   async copy(from: string, to: string): Promise<void> {
+    const limits = this.settings.copyLimits ?? S3_COPY_LIMITS;
     const source = this.fullKey(from).split('/').map(encodeURIComponent).join('/');
+    const copySource = `${this.settings.bucket}/${source}`;
+    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(from) })).catch((error: unknown) => {
+      throw isNotFound(error) ? new ObjectNotFoundError(this.location, from) : error;
+    });
+    const size = head.ContentLength ?? 0;
+    if (size > limits.singleCopyMaxBytes) {
+      if (!head.ETag) throw new Error(`S3 gave no ETag for ${from}: cannot copy it in parts safely`);
+      await copyInParts(this.client, { bucket: this.settings.bucket, copySource, key: this.fullKey(to), size, etag: head.ETag, contentType: head.ContentType }, limits);
+      return;
+    }
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(to), CopySource: `${this.settings.bucket}/${source}` }));
+      await this.client.send(new CopyObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(to), CopySource: copySource }));
     } catch (error) {
+      // Gone between the HEAD and the copy.
       if (isNotFound(error)) throw new ObjectNotFoundError(this.location, from);
       throw error;
     }
