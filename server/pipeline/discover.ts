@@ -62,6 +62,9 @@ export function candidateFileNames(company: string): string[] {
   return [`${company}.us.csv`, `${company}.us.txt`, `${company}.csv`];
 }
 
+/** A candidate name's preference by what follows the company: ".us.csv" 0, ".us.txt" 1, ".csv" 2. */
+const CANDIDATE_RANK = new Map(candidateFileNames('').map((suffix, rank) => [suffix, rank]));
+
 /** Step 1: read the company list and resolve each name to its file under Stocks/. */
 export async function discover(context: PipelineContext): Promise<DiscoveryResult> {
   let listText: string;
@@ -81,31 +84,38 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   const loadMode = context.loadMode ?? 'companies';
 
   // Only objects the list can name are kept: a bucket of every ticker (or of intraday files) is
-  // listed through, its memory bounded by the list, not by the bucket.
-  const wanted = new Set(list.companies.flatMap(({ company }) => candidateFileNames(company).map((name) => name.toLowerCase())));
-  const filesByName = new Map<string, { key: string; size: number; etag: string }>();
+  // listed through, its memory bounded by the list, not by the bucket. A file's company is its
+  // name up to the first dot (company names have none), the rest says which of the company's
+  // candidate names it is; the most preferred one found is kept, per company.
+  const companyIndex = new Map(list.companies.map(({ company }, index) => [company, index]));
+  const found: Array<{ key: string; size: number; etag: string; rank: number } | undefined> = new Array(list.companies.length);
+  let matchedFiles = 0;
   let otherFiles = 0;
   for await (const object of context.source.list(KEYS.stocksPrefix)) {
     const name = object.key.slice(KEYS.stocksPrefix.length);
     if (name.includes('/')) continue;
     const lowerName = name.toLowerCase();
-    if (wanted.has(lowerName)) filesByName.set(lowerName, { key: object.key, size: object.size, etag: object.etag });
-    else otherFiles += 1;
+    const dot = lowerName.indexOf('.');
+    const index = dot > 0 ? companyIndex.get(lowerName.slice(0, dot)) : undefined;
+    const rank = index === undefined ? undefined : CANDIDATE_RANK.get(lowerName.slice(dot));
+    if (rank === undefined) {
+      otherFiles += 1;
+      continue;
+    }
+    matchedFiles += 1;
+    const best = found[index!];
+    if (!best || rank <= best.rank) found[index!] = { key: object.key, size: object.size, etag: object.etag, rank };
   }
+  companyIndex.clear();
 
   const files: DiscoveredFile[] = [];
   const missing: string[] = [];
-  const used = new Set<string>();
-  for (const { company } of list.companies) {
-    const name = candidateFileNames(company).find((candidate) => filesByName.has(candidate));
-    if (!name) {
-      missing.push(company);
-      continue;
-    }
-    used.add(name);
-    const file = filesByName.get(name)!;
-    files.push({ company, key: file.key, size: file.size, etag: file.etag });
+  for (const [index, { company }] of list.companies.entries()) {
+    const file = found[index];
+    if (file) files.push({ company, key: file.key, size: file.size, etag: file.etag });
+    else missing.push(company);
   }
+  found.length = 0;
 
   const { changed, unchanged, carriedFrom } = await findUnchangedFiles({ ...context, loadMode }, files);
   const result: DiscoveryResult = {
@@ -118,7 +128,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     duplicates: list.duplicates.map((entry) => entry.company),
     // Only invalid entries carry raw list text (names passed the ticker check): escaped and cut.
     invalid: list.invalid.map(({ line, raw, reason }) => ({ line, raw: storedText(raw), reason })),
-    unlistedFiles: otherFiles + filesByName.size - used.size,
+    // Files of listed companies under a less preferred name count as not listed.
+    unlistedFiles: otherFiles + matchedFiles - files.length,
     demo,
     loadMode,
     shards: shardsForBatch(context.shards, changed),
