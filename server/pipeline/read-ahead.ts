@@ -13,7 +13,8 @@ export interface ReadAheadOptions {
 
 interface Ahead {
   size: number;
-  body: Promise<Buffer>;
+  /** The body as the socket gave it: the reader takes chunks, so they are not joined (a copy of every byte). */
+  body: Promise<Buffer[]>;
 }
 
 /**
@@ -47,7 +48,7 @@ export class ReadAheadStore implements ObjectStore {
     if (!entry) return this.source.get(key);
     this.ahead.delete(key);
     try {
-      return Readable.from([await entry.body], { objectMode: false });
+      return Readable.from(await entry.body, { objectMode: false });
     } finally {
       this.heldBytes -= entry.size;
       this.fill();
@@ -86,7 +87,7 @@ export class ReadAheadStore implements ObjectStore {
     }
   }
 
-  private async fetch(key: string): Promise<Buffer> {
+  private async fetch(key: string): Promise<Buffer[]> {
     const stream = await this.source.get(key);
     if (this.closed) {
       stream.destroy();
@@ -96,7 +97,7 @@ export class ReadAheadStore implements ObjectStore {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      return chunks;
     } finally {
       this.open.delete(stream);
     }
