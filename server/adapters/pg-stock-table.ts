@@ -15,6 +15,9 @@ const queries = readNamedQueries('insert_query.sql');
 // building indexes once beats updating five of them row by row (BENCHMARKS.md).
 const BULK_SHARE = 0.25;
 
+// A failed load vacuums only when the table is free: a load that has it vacuums in its turn.
+const VACUUM_LOCK_WAIT_MS = 200;
+
 /**
  * How the bulk path waits for its exclusive lock at the swap. A reader holding the table (an export,
  * a long page query) would otherwise keep the load waiting, and every new reader queued behind the
@@ -150,6 +153,7 @@ export class PgStockTable implements StockTable {
           await filler?.rollback();
           await rollback();
           if (bulk) await this.dropNextTable();
+          if (!signal?.aborted) await this.vacuumAfterFailure(onPhase);
           throw error;
         }
       },
@@ -177,6 +181,25 @@ export class PgStockTable implements StockTable {
     onPhase?.(load.changed ? 'vacuuming and analyzing' : 'vacuuming');
     // Housekeeping after the commit: the load's outcome stands whether or not it succeeds.
     await client.query(load.changed ? queries.vacuum_analyze_table! : queries.vacuum_table!).catch(() => {});
+  }
+
+  /**
+   * A load that fails may be the last of a queue whose earlier loads left VACUUM and ANALYZE to it
+   * (afterLoad): it does them, unless another load has the table by then (the lock does not come
+   * within VACUUM_LOCK_WAIT), which then vacuums in turn. Best effort: the load's own error stands.
+   */
+  private async vacuumAfterFailure(onPhase?: (phase: string) => void): Promise<void> {
+    let client: pg.PoolClient | null = null;
+    try {
+      client = await this.pool.connect();
+      await client.query(`SET lock_timeout = ${VACUUM_LOCK_WAIT_MS}`);
+      onPhase?.('rolled back; vacuuming and analyzing for the loads before it');
+      await client.query(queries.vacuum_analyze_table!);
+      await client.query('RESET lock_timeout');
+      client.release();
+    } catch {
+      client?.release(true);
+    }
   }
 
   /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */

@@ -114,4 +114,44 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
     assert.equal(afterSecond.heapFetches, 0);
   });
+  it('the last load of a queue that fails still vacuums and analyzes what the loads before it left', { timeout: 30_000 }, async () => {
+    const before = await state();
+    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    first.rows.write(rowsOf('acme', 450));
+    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
+    await waitForQueuedLoad();
+    assert.equal((await commitRecordingPhases(first, 450)).at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table');
+    const second = await queued;
+    assert.ok((await state()).heapFetches > 0);
+
+    second.rows.write(rowsOf('zeta', 450));
+    const phases: string[] = [];
+    // A count that does not match the COPY's: the load rolls back.
+    await assert.rejects(
+      second.commit(451, undefined, (phase) => phases.push(phase)),
+      /COPY loaded 450 rows/,
+    );
+    assert.equal(phases.at(-1), 'rolled back; vacuuming and analyzing for the loads before it');
+    const afterSecond = await state();
+    assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
+    assert.equal(afterSecond.heapFetches, 0, "the first load's rows all-visible");
+  });
+  it('a load that fails with another queued behind it does not wait for that one to vacuum', { timeout: 30_000 }, async () => {
+    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    first.rows.write(rowsOf('acme', 300));
+    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
+    await waitForQueuedLoad();
+    const phases: string[] = [];
+    const started = performance.now();
+    // The queued load gets the table at the rollback and keeps it (uncommitted) while this one ends.
+    await assert.rejects(
+      first.commit(301, undefined, (phase) => phases.push(phase)),
+      /COPY loaded 300 rows/,
+    );
+    assert.ok(performance.now() - started < 5_000, `the failed commit took ${Math.round(performance.now() - started)} ms`);
+    const second = await queued;
+    second.rows.write(rowsOf('zeta', 300));
+    assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
+    assert.equal((await state()).heapFetches, 0);
+  });
 });
