@@ -360,9 +360,11 @@ async function queuedLoadsOnly(work: string): Promise<void> {
       session.rows.end(batches[shard]!.text);
       let committedAt = '';
       let housekeeping = '';
-      await session.commit(batches[shard]!.rows, undefined, (phase) => {
-        if (phase === 'committing') committedAt = since();
-        else if (committedAt) housekeeping = phase;
+      await session.commit(batches[shard]!.rows, {
+        onPhase: (phase) => {
+          if (phase === 'committing') committedAt = since();
+          else if (committedAt) housekeeping = phase;
+        },
       });
       lines.push(`| ${shard + 1} | ${batches[shard]!.rows} | ${committedAt} | ${since()} | ${housekeeping} |`);
     }),

@@ -46,7 +46,7 @@ export class PgStockTable implements StockTable {
       await session.abort();
       throw error;
     }
-    return session.commit(input.expectedRows, input.signal, input.onPhase);
+    return session.commit(input.expectedRows, { signal: input.signal, onPhase: input.onPhase, afterCommit: input.afterCommit });
   }
 
   companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>> {
@@ -116,7 +116,7 @@ export class PgStockTable implements StockTable {
     });
     return {
       rows: copy,
-      commit: async (expectedRows, signal, onPhase, rowsByCompany) => {
+      commit: async (expectedRows, { signal, onPhase, rowsByCompany, afterCommit } = {}) => {
         try {
           if (copyError) throw copyError;
           if (!copy.writableEnded) copy.end();
@@ -146,7 +146,10 @@ export class PgStockTable implements StockTable {
           );
           onPhase?.('committing');
           await client.query('COMMIT');
-          await this.afterLoad(client, { changed: rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0, nextLoadWaiting }, onPhase);
+          // Committed: nothing below may roll back or fail the load. afterLoad ignores its own failures;
+          // afterCommit keeps its own for its caller (CommitOptions), so a rejection is not this load's.
+          const housekeeping = this.afterLoad(client, { changed: rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0, nextLoadWaiting }, onPhase);
+          await Promise.all([housekeeping, afterCommit?.().catch(() => {})]);
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
         } catch (error) {

@@ -24,11 +24,11 @@ export function deferredReplace(stocks: StockTable, companies: readonly string[]
   rows.on('error', () => {});
   return {
     rows,
-    async commit(expectedRows, signal, onPhase, rowsByCompany) {
+    async commit(expectedRows, options) {
       if (!rows.writableEnded) rows.end();
       await finished(rows).catch(() => {});
       const open = await begin();
-      return open.commit(expectedRows, signal, onPhase, rowsByCompany);
+      return open.commit(expectedRows, options);
     },
     async abort() {
       rows.destroy();

@@ -22,8 +22,18 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
   let result: LoadResult;
   const onPhase = (phase: string): void => context.log.log('info', `load: ${phase}`);
+  // A whole run's output is published once the rows are committed, beside the table's VACUUM and
+  // ANALYZE (a copy of the output on S3 and a VACUUM on a large table each take seconds). A
+  // sharded run's Output/ is published by notify once every shard has loaded.
+  let publishError: unknown = null;
+  const afterCommit = sharded
+    ? undefined
+    : (): Promise<void> =>
+        publishRunOutput(context, manifest).catch((error: unknown) => {
+          publishError = error;
+        });
   if (streamed) {
-    result = await streamed.commit(expectedRows, context.signal, onPhase);
+    result = await streamed.commit(expectedRows, { signal: context.signal, onPhase, afterCommit });
   } else {
     // Opened before the load's transaction: the table is locked only once the rows are coming.
     const rows = await openRunOutput(context.source, manifest);
@@ -36,6 +46,7 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
       expectedRows,
       signal: context.signal,
       onPhase,
+      afterCommit,
       scope: scopeOf(manifest),
       source: { runId: context.runId, files: loadedFilesOf(manifest.files) },
     });
@@ -49,15 +60,12 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
       (result.companiesRemoved > 0 ? `; ${result.companiesRemoved} companies outside the batch removed` : ''),
   );
   if (sharded) {
-    // Output/ holds the whole run's output: notify publishes it once every shard has loaded.
     context.log.log('info', `load: shard ${formatShard(manifest.shard!)} committed; Output/ is published when every shard has loaded`);
     return result;
   }
-  try {
-    await publishRunOutput(context, manifest);
-  } catch (error) {
+  if (publishError !== null) {
     // The rows are committed (loading again is harmless: it replaces the same companies identically).
-    throw new Error(`the rows were loaded, but publishing Output/ failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`the rows were loaded, but publishing Output/ failed: ${publishError instanceof Error ? publishError.message : String(publishError)}`, { cause: publishError });
   }
   return result;
 }

@@ -63,7 +63,7 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
 /** The session, committing with the transform's rows per company (a first load then needs no count of its own). */
 function withRowsByCompany(session: ReplaceSession, manifest: Manifest): ReplaceSession {
   const rowsByCompany = new Map(manifest.files.filter((file) => file.status !== 'failed').map((file) => [file.company, file.rowsKept]));
-  return { ...session, commit: (expectedRows, signal, onPhase) => session.commit(expectedRows, signal, onPhase, rowsByCompany) };
+  return { ...session, commit: (expectedRows, options) => session.commit(expectedRows, { ...options, rowsByCompany }) };
 }
 
 export function newRunId(now = new Date()): string {

@@ -72,6 +72,8 @@ export interface ReplaceCompaniesInput {
   signal?: AbortSignal;
   /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
   onPhase?: (phase: string) => void;
+  /** Work that needs the rows committed (publishing the run's output): see CommitOptions. */
+  afterCommit?: () => Promise<void>;
   scope?: ReplaceScope;
   source?: LoadSource;
 }
@@ -92,14 +94,28 @@ export interface LoadResult {
  * An open, uncommitted replace: the batch's old rows are gone inside the transaction and `rows`
  * takes the new ones as output CSV. Nothing is visible to others until commit.
  */
+export interface CommitOptions {
+  /** Aborting rolls the load back, up to the moment of COMMIT. */
+  signal?: AbortSignal;
+  /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
+  onPhase?: (phase: string) => void;
+  /**
+   * The transform's rows kept per company, when known: spares a first load reading its rows back
+   * to count what it added; used only when it adds up to the expected rows.
+   */
+  rowsByCompany?: ReadonlyMap<string, number>;
+  /**
+   * Started once the COMMIT succeeded, beside the table's post-load housekeeping (VACUUM, ANALYZE);
+   * commit resolves when both are done. It must not reject (the rows are committed whatever it
+   * does): it keeps its own failure for its caller.
+   */
+  afterCommit?: () => Promise<void>;
+}
+
 export interface ReplaceSession {
   rows: Writable;
-  /**
-   * Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error.
-   * `rowsByCompany` (the transform's rows kept per company, when known) spares a first load reading
-   * its rows back to count what it added; it is used only when it adds up to `expectedRows`.
-   */
-  commit(expectedRows: number, signal?: AbortSignal, onPhase?: (phase: string) => void, rowsByCompany?: ReadonlyMap<string, number>): Promise<LoadResult>;
+  /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
+  commit(expectedRows: number, options?: CommitOptions): Promise<LoadResult>;
   /** Rolls back: the table is exactly as before the session. */
   abort(): Promise<void>;
 }

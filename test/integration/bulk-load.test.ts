@@ -107,7 +107,7 @@ describe('bulk load: the new table built beside the load, swapped in at its comm
       const session = await new PgStockTable(small).beginReplace(['acme'], { estimatedRows: 150 });
       session.rows.end(rowsOf('acme', 150, '7'));
       const phases: string[] = [];
-      const result = await session.commit(150, undefined, (phase) => phases.push(phase));
+      const result = await session.commit(150, { onPhase: (phase) => phases.push(phase) });
       assert.equal(result.strategy, 'bulk');
       const indexes = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'public.historical_stocks_data'::regclass");
       assert.equal(phases.filter((phase) => /^building \S+$/.test(phase)).length, indexes.rows[0]!.n, phases.join(', '));
@@ -122,10 +122,12 @@ describe('bulk load: the new table built beside the load, swapped in at its comm
     session.rows.end(rowsOf('acme', 150, '7'));
     const phases: string[] = [];
     let duringBuild: Promise<string> | null = null;
-    const committing = session.commit(150, undefined, (phase) => {
-      phases.push(phase);
-      // A reader's query while the new table is committed under its own name and being indexed.
-      if (phase.startsWith('building') && duringBuild === null) duringBuild = digest();
+    const committing = session.commit(150, {
+      onPhase: (phase) => {
+        phases.push(phase);
+        // A reader's query while the new table is committed under its own name and being indexed.
+        if (phase.startsWith('building') && duringBuild === null) duringBuild = digest();
+      },
     });
     await committing;
     assert.ok(duringBuild, `phases: ${phases.join(', ')}`);

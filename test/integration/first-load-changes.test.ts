@@ -66,7 +66,7 @@ describe('a first load counts its changes without the FULL JOIN, with the same r
           const session = await new PgStockTable(database.pool).beginReplace(Object.keys(batch), { estimatedRows: bulk ? batchRows : undefined });
           session.rows.end(batchCsv);
           const rowsByCompany = counts === 'from the transform' ? new Map(Object.entries(batch)) : undefined;
-          const result = await session.commit(batchRows, undefined, undefined, rowsByCompany);
+          const result = await session.commit(batchRows, { rowsByCompany });
           assert.equal(result.strategy, bulk ? 'bulk' : 'incremental');
           assert.deepEqual(result.changes, await fullJoinChanges());
           assert.deepEqual(result.changes.totals, { added: batchRows, changed: 0, removed: 0, unchanged: 0, companiesAdded: 3, companiesRemoved: 0 });
@@ -82,7 +82,7 @@ describe('a first load counts its changes without the FULL JOIN, with the same r
     await database.pool.query('TRUNCATE test_before');
     const session = await new PgStockTable(database.pool).beginReplace(Object.keys(batch), { estimatedRows: batchRows });
     session.rows.end(batchCsv);
-    const result = await session.commit(batchRows, undefined, undefined, new Map([['alpha', 1]]));
+    const result = await session.commit(batchRows, { rowsByCompany: new Map([['alpha', 1]]) });
     assert.deepEqual(result.changes, await fullJoinChanges());
   });
 
@@ -95,7 +95,7 @@ describe('a first load counts its changes without the FULL JOIN, with the same r
     await database.pool.query('CREATE TABLE test_before AS TABLE historical_stocks_data');
     const session = await table.beginReplace(Object.keys(batch), { estimatedRows: batchRows });
     session.rows.end(batchCsv);
-    const result = await session.commit(batchRows, undefined, undefined, new Map(Object.entries(batch)));
+    const result = await session.commit(batchRows, { rowsByCompany: new Map(Object.entries(batch)) });
     assert.deepEqual(result.changes, await fullJoinChanges());
     assert.deepEqual(result.changes.totals, { added: batchRows - 10, changed: 10, removed: 0, unchanged: 0, companiesAdded: 2, companiesRemoved: 0 });
   });

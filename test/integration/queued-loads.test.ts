@@ -51,7 +51,7 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
 
   async function commitRecordingPhases(session: ReplaceSession, rows: number): Promise<string[]> {
     const phases: string[] = [];
-    await session.commit(rows, undefined, (phase) => phases.push(phase));
+    await session.commit(rows, { onPhase: (phase) => phases.push(phase) });
     return phases;
   }
 
@@ -127,10 +127,7 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     second.rows.write(rowsOf('zeta', 450));
     const phases: string[] = [];
     // A count that does not match the COPY's: the load rolls back.
-    await assert.rejects(
-      second.commit(451, undefined, (phase) => phases.push(phase)),
-      /COPY loaded 450 rows/,
-    );
+    await assert.rejects(second.commit(451, { onPhase: (phase) => phases.push(phase) }), /COPY loaded 450 rows/);
     assert.equal(phases.at(-1), 'rolled back; vacuuming and analyzing for the loads before it');
     const afterSecond = await state();
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
@@ -144,14 +141,37 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     const phases: string[] = [];
     const started = performance.now();
     // The queued load gets the table at the rollback and keeps it (uncommitted) while this one ends.
-    await assert.rejects(
-      first.commit(301, undefined, (phase) => phases.push(phase)),
-      /COPY loaded 300 rows/,
-    );
+    await assert.rejects(first.commit(301, { onPhase: (phase) => phases.push(phase) }), /COPY loaded 300 rows/);
     assert.ok(performance.now() - started < 5_000, `the failed commit took ${Math.round(performance.now() - started)} ms`);
     const second = await queued;
     second.rows.write(rowsOf('zeta', 300));
     assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
     assert.equal((await state()).heapFetches, 0);
+  });
+  it('runs afterCommit (publishing) beside the VACUUM, once the rows are committed', { timeout: 30_000 }, async () => {
+    const load = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    load.rows.write(rowsOf('acme', 200));
+    // A session queued for a lock that VACUUM's conflicts with gets the table at the COMMIT, before
+    // the VACUUM asks: the VACUUM then waits for it, and it waits for afterCommit to have run.
+    const blocker = await database.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      const blocking = blocker.query('LOCK TABLE historical_stocks_data IN SHARE UPDATE EXCLUSIVE MODE');
+      await waitForQueuedLoad();
+      let committedRows = -1;
+      const result = await load.commit(200, {
+        afterCommit: async () => {
+          await blocking;
+          const seen = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM historical_stocks_data WHERE company_name = 'acme'");
+          committedRows = seen.rows[0]!.n;
+          await blocker.query('COMMIT');
+        },
+      });
+      assert.equal(result.rowsLoaded, 200);
+      assert.equal(committedRows, 200, 'afterCommit sees the committed rows');
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      blocker.release();
+    }
   });
 });
