@@ -63,6 +63,10 @@ SELECT count(*)::int AS views FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.ob
 
 -- A new table left by a bulk load that died (after its table was committed under this name, before
 -- the swap) is dropped by the next bulk load, which holds the table lock: only its holder makes one.
+-- A load that changed the table: the overview's cached figures (migration 022) are stale.
+-- name: bump_table_version
+UPDATE stockflow.table_version SET version = version + 1;
+
 -- name: lock_table_nowait
 LOCK TABLE public.historical_stocks_data IN SHARE ROW EXCLUSIVE MODE NOWAIT;
 

@@ -144,11 +144,13 @@ export class PgStockTable implements StockTable {
             (result) => result.rows[0]?.waiting === true,
             () => false,
           );
+          const changed = rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0;
+          if (changed) await client.query(queries.bump_table_version!);
           onPhase?.('committing');
           await client.query('COMMIT');
           // Committed: nothing below may roll back or fail the load. afterLoad ignores its own failures;
           // afterCommit keeps its own for its caller (CommitOptions), so a rejection is not this load's.
-          const housekeeping = this.afterLoad(client, { changed: rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0, nextLoadWaiting }, onPhase);
+          const housekeeping = this.afterLoad(client, { changed, nextLoadWaiting }, onPhase);
           await Promise.all([housekeeping, afterCommit?.().catch(() => {})]);
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };

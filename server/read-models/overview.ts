@@ -1,22 +1,12 @@
-import type pg from 'pg';
 import { z } from 'zod';
 
 import type { HostState } from '../ports/host';
 import type { RunView } from '../ports/orchestrator';
 import type { Services } from '../services';
 import { formatUtc } from '../util/display-time';
+import { type DataSummary, loadDataSummary } from './data-summary';
 
-export interface DataSummary {
-  rows: number;
-  companies: number;
-  firstDate: string | null;
-  lastDate: string | null;
-  meanOpen: string | null;
-  meanClose: string | null;
-  sumValueChange: string | null;
-  /** Companies in the table whose rows are synthetic demo data (the next load of real data removes them). */
-  demoCompanies: number;
-}
+export type { DataSummary } from './data-summary';
 
 export interface RejectLine {
   file: string;
@@ -55,26 +45,6 @@ const summarySchema = z
   .nullable()
   .catch(null);
 
-async function dataSummary(pool: pg.Pool): Promise<DataSummary> {
-  const result = await pool.query<{ rows: string; companies: string; first: string | null; last: string | null; open: string | null; close: string | null; change: string | null; demo: string }>(
-    `SELECT count(*) AS rows, count(DISTINCT company_name) AS companies, min(stock_date)::text AS first, max(stock_date)::text AS last,
-            round(avg(open_value), 4)::text AS open, round(avg(close_value), 4)::text AS close, sum(value_change)::text AS change,
-            (SELECT count(*) FROM stockflow.demo_companies d WHERE EXISTS (SELECT 1 FROM public.historical_stocks_data h WHERE h.company_name = d.company_name)) AS demo
-       FROM public.historical_stocks_data`,
-  );
-  const row = result.rows[0]!;
-  return {
-    rows: Number(row.rows),
-    companies: Number(row.companies),
-    firstDate: row.first,
-    lastDate: row.last,
-    meanOpen: row.open,
-    meanClose: row.close,
-    sumValueChange: row.change,
-    demoCompanies: Number(row.demo),
-  };
-}
-
 function overviewRun(run: RunView): OverviewRun {
   return { id: run.id, status: run.status, triggerKind: run.trigger.kind, queuedAt: run.queuedAt, queuedAtText: formatUtc(run.queuedAt), startedAt: run.startedAt, finishedAt: run.finishedAt };
 }
@@ -87,7 +57,7 @@ export async function loadOverview(services: Services): Promise<Overview> {
     services.orchestrator.listRuns({ limit: 5, status: 'running' }),
     services.orchestrator.listRuns({ limit: 5, status: 'queued' }),
     services.orchestrator.listRuns({ limit: 1, status: 'success' }),
-    dataSummary(services.pool),
+    loadDataSummary(services.pool),
   ]);
   const success = succeeded.runs[0];
   const lastFinished = recentPage.runs.find((run) => run.status === 'success' || run.status === 'failed');
