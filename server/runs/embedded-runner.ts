@@ -40,6 +40,8 @@ export interface RunnerOptions {
   reconnectMaxMs?: number;
   /** How often the lock's session is checked while it is held (default 2 s). */
   lockCheckMs?: number;
+  /** Told when a run is over; not awaited (work a load leaves to do while nobody waits for it). */
+  afterRun?: (runId: string) => void;
 }
 
 /** The run went to another worker while this one had lost the lock: it must not touch it again. */
@@ -261,6 +263,7 @@ export class EmbeddedRunner {
         }),
       );
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${run.id}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
+      this.options.afterRun?.(run.id);
     } catch (error) {
       if (!(error instanceof RunAbandonedError)) throw error;
       log.log('warn', `run ${run.id}: left to another worker (${error.message})`);

@@ -7,7 +7,7 @@ import { RunRepository } from '../../server/runs/run-repository';
 import { type CapturedLog, pipelineContext } from './pipeline';
 
 /** An embedded runner over the real adapters, with fast retries for tests. */
-export function testRunner(pool: pg.Pool, source: ObjectStore, options: { retries?: number; stepTimeoutMs?: number; logs?: CapturedLog[] } = {}): EmbeddedRunner {
+export function testRunner(pool: pg.Pool, source: ObjectStore, options: { retries?: number; stepTimeoutMs?: number; logs?: CapturedLog[]; afterRun?: (runId: string) => void } = {}): EmbeddedRunner {
   const logs = options.logs ?? [];
   return new EmbeddedRunner({
     pool,
@@ -19,6 +19,7 @@ export function testRunner(pool: pg.Pool, source: ObjectStore, options: { retrie
     stepTimeoutMs: options.stepTimeoutMs ?? 60_000,
     pollMs: 50,
     log: { log: (level, message) => logs.push({ level, message }) },
+    afterRun: options.afterRun,
   });
 }
 

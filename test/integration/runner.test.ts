@@ -39,7 +39,9 @@ describe('the embedded runner', () => {
     const first = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'ada' } });
     const second = await orchestrator.trigger({ trigger: { kind: 'manual', by: 'bob' }, conf: { note: 'second' } });
     assert.equal((await orchestrator.getRun(second.runId))?.status, 'queued');
-    await testRunner(database.pool, store).drain();
+    const told: string[] = [];
+    await testRunner(database.pool, store, { afterRun: (runId) => told.push(runId) }).drain();
+    assert.deepEqual(told, [first.runId, second.runId], 'afterRun hears of each run once it is over');
     const [a, b] = [await orchestrator.getRun(first.runId), await orchestrator.getRun(second.runId)];
     assert.equal(a?.status, 'success');
     assert.equal(b?.status, 'success');
