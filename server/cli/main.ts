@@ -20,6 +20,7 @@ import { redactUrls } from '../util/redact';
 import { consoleLogger } from './console-logger';
 import { claimStartInstance } from './instance-lock';
 import { mailCommands } from './mail-commands';
+import { computeOverviewFigures } from './overview-figures';
 import { createProgressBar } from './progress-bar';
 import { runCommands } from './run-commands';
 import { type Command, runIdSchema, untilStopped, UsageError } from './shared';
@@ -127,6 +128,7 @@ const pipelineCommands: Record<string, Command> = {
             ),
         },
       );
+      await computeOverviewFigures(opened.pool, log);
       return summary.status === 'success' ? 0 : 1;
     } finally {
       process.removeListener('SIGINT', onSignal);

@@ -9,6 +9,7 @@ import { pipelineOptionsOfConf, runConfSchema, triggerOfConf } from '../runs/run
 import { finishRecordedRun } from '../runs/run-outcome';
 import { runStepTry } from '../runs/step-try';
 import { consoleLogger } from './console-logger';
+import { computeOverviewFigures } from './overview-figures';
 import { createProgressBar } from './progress-bar';
 import { type Command, runIdSchema, UsageError } from './shared';
 
@@ -96,6 +97,7 @@ export const stepCommand: Command = async (args, services) => {
     if (step === NOTIFY_STEP || cancelled) {
       const { ending } = await finishRecordedRun(opened.runs, results, runId, { cancelled });
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${runId}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
+      await computeOverviewFigures(opened.pool, log);
     }
     if (step === 'discover' && result.outcome === 'success') {
       const discovery = (await results.get(runId, 'discover'))?.result as DiscoveryResult;
