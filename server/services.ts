@@ -22,7 +22,7 @@ import type { MailChannel } from './ports/mail-channel';
 import type { ObjectStore } from './ports/object-store';
 import type { Orchestrator } from './ports/orchestrator';
 import type { UploadTarget } from './ports/upload-target';
-import { loadDataSummary } from './read-models/data-summary';
+import { refreshDataSummary } from './read-models/data-summary';
 import { createExportPool, ExportSlots } from './read-models/export-limits';
 import { EmbeddedOrchestrator } from './runs/embedded-orchestrator';
 import { EmbeddedRunner } from './runs/embedded-runner';
@@ -154,7 +154,7 @@ export async function openServices(config: Config, options: { log?: (line: strin
         log,
         isPausedByOperator: async () => (await settings.get<boolean>(WORKER_PAUSED_KEY)) === true,
         // The overview's figures after a load, computed now rather than by its first viewer.
-        afterRun: () => void loadDataSummary(pool).catch((error: unknown) => log.log('warn', `overview figures: ${error instanceof Error ? error.message : String(error)}`)),
+        afterRun: () => void refreshDataSummary(pool, log),
       }),
     sns: snsChannel,
     mailChannel,

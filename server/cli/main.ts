@@ -10,6 +10,7 @@ import { newRunId, runPipeline } from '../pipeline/run-pipeline';
 import { STEP_NAMES } from '../pipeline/steps';
 import type { RunSummary } from '../pipeline/summary';
 import { RunNotFoundError, RunStateError } from '../ports/orchestrator';
+import { refreshDataSummary } from '../read-models/data-summary';
 import { DeferredRunRecord } from '../runs/deferred-run-record';
 import { confWithFull, confWithLoadMode, pipelineOptionsOfConf } from '../runs/run-conf';
 import { runHistoryTracker } from '../runs/task-try';
@@ -20,7 +21,6 @@ import { redactUrls } from '../util/redact';
 import { consoleLogger } from './console-logger';
 import { claimStartInstance } from './instance-lock';
 import { mailCommands } from './mail-commands';
-import { computeOverviewFigures } from './overview-figures';
 import { createProgressBar } from './progress-bar';
 import { runCommands } from './run-commands';
 import { type Command, runIdSchema, untilStopped, UsageError } from './shared';
@@ -128,7 +128,7 @@ const pipelineCommands: Record<string, Command> = {
             ),
         },
       );
-      await computeOverviewFigures(opened.pool, log);
+      await refreshDataSummary(opened.pool, log);
       return summary.status === 'success' ? 0 : 1;
     } finally {
       process.removeListener('SIGINT', onSignal);

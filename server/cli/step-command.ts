@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { type DiscoveryResult, shardsOf } from '../pipeline/discover';
 import { isWholeRun, shardSchema } from '../pipeline/shard';
 import { isShardedStep, isStepName, NOTIFY_STEP, SHARDED_STEPS, STEP_NAMES, stepKeyOf } from '../pipeline/steps';
+import { refreshDataSummary } from '../read-models/data-summary';
 import { pipelineOptionsOfConf, runConfSchema, triggerOfConf } from '../runs/run-conf';
 import { finishRecordedRun } from '../runs/run-outcome';
 import { runStepTry } from '../runs/step-try';
 import { consoleLogger } from './console-logger';
-import { computeOverviewFigures } from './overview-figures';
 import { createProgressBar } from './progress-bar';
 import { type Command, runIdSchema, UsageError } from './shared';
 
@@ -97,7 +97,7 @@ export const stepCommand: Command = async (args, services) => {
     if (step === NOTIFY_STEP || cancelled) {
       const { ending } = await finishRecordedRun(opened.runs, results, runId, { cancelled });
       log.log(ending.status === 'success' ? 'info' : 'warn', `run ${runId}: ${ending.status}${ending.error ? ` (${ending.error})` : ''}`);
-      await computeOverviewFigures(opened.pool, log);
+      await refreshDataSummary(opened.pool, log);
     }
     if (step === 'discover' && result.outcome === 'success') {
       const discovery = (await results.get(runId, 'discover'))?.result as DiscoveryResult;

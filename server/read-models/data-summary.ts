@@ -1,5 +1,7 @@
 import type pg from 'pg';
 
+import type { Logger } from '../ports/logger';
+
 export interface DataSummary {
   rows: number;
   companies: number;
@@ -49,6 +51,14 @@ export async function loadDataSummary(pool: pg.Pool): Promise<DataSummary> {
     computing.set(pool, pending);
   }
   return pending;
+}
+
+/**
+ * Once a run is over (the embedded runner, `stockflow run`, `stockflow step notify`): the figures
+ * for the table it left, so the panel's first viewer does not wait for the scan. Never fails.
+ */
+export async function refreshDataSummary(pool: pg.Pool, log: Logger): Promise<void> {
+  await loadDataSummary(pool).catch((error: unknown) => log.log('warn', `overview figures: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 /** The figures and the version they belong to, read in one snapshot, then kept unless a newer version's are. */

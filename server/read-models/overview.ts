@@ -6,8 +6,6 @@ import type { Services } from '../services';
 import { formatUtc } from '../util/display-time';
 import { type DataSummary, loadDataSummary } from './data-summary';
 
-export type { DataSummary } from './data-summary';
-
 export interface RejectLine {
   file: string;
   line: number;
