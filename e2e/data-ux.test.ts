@@ -217,6 +217,8 @@ describe('data page and company charts UX in Chromium', { timeout: 600_000 }, ()
     // A short range: one candle per day, the tooltip names the day.
     await page.goto(`${product.url}/companies/ux_aa?from=2015-02-01&to=2015-02-28`);
     await page.getByRole('heading', { name: 'Volume per day' }).waitFor();
+    // The heading comes with the page; the candles once the chart has drawn (a busy CI run saw none yet).
+    await candles.nth(27).waitFor();
     assert.equal(await candles.count(), 28);
     await candles.nth(4).hover();
     await tooltip.waitFor();

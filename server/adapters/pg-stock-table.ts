@@ -195,14 +195,20 @@ export class PgStockTable implements StockTable {
    */
   private async vacuumAfterFailure(onPhase?: (phase: string) => void): Promise<void> {
     let client: pg.PoolClient | null = null;
+    // A load often fails because the server went away: a connection dropped under the VACUUM must
+    // fail it, not end the process through an unheard 'error' event.
+    const ignore = (): void => {};
     try {
       client = await this.pool.connect();
+      client.on('error', ignore);
       await client.query(`SET lock_timeout = ${VACUUM_LOCK_WAIT_MS}`);
       onPhase?.('rolled back; vacuuming and analyzing for the loads before it');
       await client.query(queries.vacuum_analyze_table!);
       await client.query('RESET lock_timeout');
+      client.off('error', ignore);
       client.release();
     } catch {
+      client?.off('error', ignore);
       client?.release(true);
     }
   }

@@ -80,4 +80,30 @@ describe("the overview's figures: computed once per table version", () => {
       pool.connect = connect;
     }
   });
+  it('a connection dropped under the computation fails the view, not the process', async () => {
+    await load({ zeta: [8] });
+    const blocker = await database.pool.connect();
+    try {
+      // The computation waits on the table's lock, where its backend is then terminated.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE historical_stocks_data IN ACCESS EXCLUSIVE MODE');
+      const viewing = loadDataSummary(database.pool);
+      viewing.catch(() => {});
+      let pid: number | undefined;
+      for (let tries = 0; tries < 200 && pid === undefined; tries += 1) {
+        const waiting = await database.pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT count(*) AS rows%'",
+        );
+        pid = waiting.rows[0]?.pid;
+        if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(pid, 'the computation waits for the table');
+      await database.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await assert.rejects(viewing, /terminat/i);
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    assert.equal((await loadDataSummary(database.pool)).rows, 2, 'the next view computes them');
+  });
 });
