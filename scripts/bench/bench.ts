@@ -35,8 +35,8 @@ import { UserRepository } from '../../server/auth/users';
 import { ensureWebBuild } from '../../server/cli/web-server';
 import { loadCompanyChart } from '../../server/read-models/company-chart';
 import { inlineParameters, namesNeedGuard, selectOf } from '../../server/read-models/data-export';
-import { loadDataSummary } from '../../server/read-models/data-summary';
 import { filterClause, loadDataPage, orderClause, parseDataQuery, visibleColumns } from '../../server/read-models/data-page';
+import { loadDataSummary } from '../../server/read-models/data-summary';
 import { seedFromFolder } from '../../server/seed/from-folder';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
