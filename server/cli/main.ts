@@ -206,11 +206,14 @@ const pipelineCommands: Record<string, Command> = {
       '  Ctrl-C stops everything; the next start keeps the data.',
       '',
     ].filter((line, index, all) => line !== '' || index === 0 || index === all.length - 1);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    // Listening before the banner says it is up: a signal that comes with no listener yet kills the
+    // process outright (a fresh-clone CI run saw a SIGTERM sent on the banner end it that way).
+    const stopped = untilStopped();
     // A closed terminal stops it like Ctrl-C (the embedded server runs in a session of its own).
     const onHangup = (): void => void process.kill(process.pid, 'SIGTERM');
     process.once('SIGHUP', onHangup);
-    await untilStopped();
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await stopped;
     process.removeListener('SIGHUP', onHangup);
     forceOnSecondSignal(log);
     log.log('info', 'stopping: the current step is failed and recorded, then the database stops (Ctrl-C again to stop at once)');

@@ -14,8 +14,10 @@ export const workerCommands: Record<string, Command> = {
     const dispatcher = opened.createDispatcher(log);
     runner.start();
     dispatcher?.start();
+    // Listening before saying so: a signal with no listener yet kills the process outright.
+    const stopped = untilStopped();
     log.log('info', `worker ${runner.workerId} waiting for runs (Ctrl-C to stop)`);
-    await untilStopped();
+    await stopped;
     await dispatcher?.stop();
     await runner.stop();
     return 0;
@@ -46,8 +48,9 @@ export const workerCommands: Record<string, Command> = {
           snsTopicArn: opened.config.watch.eventsSnsTopicArn,
         })
       : null;
+    const stopped = untilStopped();
     log.log('info', `watching ${opened.monitored.location} for .SUCCESS every ${opened.config.watch.intervalMs} ms${events ? `; S3 events on ${events.url}` : ''} (Ctrl-C to stop)`);
-    await untilStopped();
+    await stopped;
     await events?.close();
     await watcher.stop();
     await runner?.stop();
