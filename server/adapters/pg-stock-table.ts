@@ -3,6 +3,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+import { withClient } from '../db/checked-out';
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
 import type { DataChanges, LoadedFile, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
@@ -194,23 +195,14 @@ export class PgStockTable implements StockTable {
    * within VACUUM_LOCK_WAIT), which then vacuums in turn. Best effort: the load's own error stands.
    */
   private async vacuumAfterFailure(onPhase?: (phase: string) => void): Promise<void> {
-    let client: pg.PoolClient | null = null;
-    // A load often fails because the server went away: a connection dropped under the VACUUM must
-    // fail it, not end the process through an unheard 'error' event.
-    const ignore = (): void => {};
-    try {
-      client = await this.pool.connect();
-      client.on('error', ignore);
+    // A load often fails because the server went away: withClient keeps a connection dropped under
+    // the VACUUM from ending the process.
+    await withClient(this.pool, async (client) => {
       await client.query(`SET lock_timeout = ${VACUUM_LOCK_WAIT_MS}`);
       onPhase?.('rolled back; vacuuming and analyzing for the loads before it');
       await client.query(queries.vacuum_analyze_table!);
       await client.query('RESET lock_timeout');
-      client.off('error', ignore);
-      client.release();
-    } catch {
-      client?.off('error', ignore);
-      client?.release(true);
-    }
+    }).catch(() => {});
   }
 
   /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */

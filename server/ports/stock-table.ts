@@ -61,19 +61,13 @@ export interface LoadSource {
   files: readonly LoadedFile[];
 }
 
-export interface ReplaceCompaniesInput {
+export interface ReplaceCompaniesInput extends Pick<CommitOptions, 'signal' | 'onPhase' | 'afterCommit'> {
   /** Every company of the batch: each ends up holding exactly the rows in `rows`. */
   companies: readonly string[];
   /** Output CSV (no header, table column order). */
   rows: Readable;
   /** Rows the transform step wrote; a different count aborts the load. */
   expectedRows: number;
-  /** Aborting rolls the load back, up to the moment of COMMIT. */
-  signal?: AbortSignal;
-  /** Told what the load does after the rows are in (building keys and indexes, swapping), for operators. */
-  onPhase?: (phase: string) => void;
-  /** Work that needs the rows committed (publishing the run's output): see CommitOptions. */
-  afterCommit?: () => Promise<void>;
   scope?: ReplaceScope;
   source?: LoadSource;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 
+import { withClient } from '../db/checked-out';
 import type { Logger } from '../ports/logger';
 
 export interface DataSummary {
@@ -63,28 +64,13 @@ export async function refreshDataSummary(pool: pg.Pool, log: Logger): Promise<vo
 
 /** The figures and the version they belong to, read in one snapshot, then kept unless a newer version's are. */
 async function computeAndKeep(pool: pg.Pool): Promise<DataSummary> {
-  const client = await pool.connect();
-  // A connection dropped while checked out (the server restarting) errors the query in flight;
-  // without a listener its 'error' event would also end the process.
-  const ignore = (): void => {};
-  client.on('error', ignore);
-  let figures: SummaryRow;
-  let version: string;
-  let broken = false;
-  try {
+  const { version, figures } = await withClient(pool, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    version = (await client.query<{ version: string }>('SELECT version::text AS version FROM stockflow.table_version')).rows[0]!.version;
-    figures = (await client.query<SummaryRow>(FIGURES)).rows[0]!;
+    const current = (await client.query<{ version: string }>('SELECT version::text AS version FROM stockflow.table_version')).rows[0]!.version;
+    const row = (await client.query<SummaryRow>(FIGURES)).rows[0]!;
     await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.off('error', ignore);
-    client.release(broken);
-  }
+    return { version: current, figures: row };
+  });
   await pool.query(
     `INSERT INTO stockflow.data_summary (one, version, rows, companies, first_date, last_date, mean_open, mean_close, sum_value_change, demo_companies, computed_at)
      VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9, now())

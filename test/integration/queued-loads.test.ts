@@ -49,6 +49,15 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     throw new Error('the second load never queued on the table lock');
   }
 
+  /** acme's load holding the table with `rows` rows written, and zeta's queued behind it. */
+  async function acmeWithZetaQueued(rows: number): Promise<{ first: ReplaceSession; queued: Promise<ReplaceSession> }> {
+    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
+    first.rows.write(rowsOf('acme', rows));
+    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
+    await waitForQueuedLoad();
+    return { first, queued };
+  }
+
   async function commitRecordingPhases(session: ReplaceSession, rows: number): Promise<string[]> {
     const phases: string[] = [];
     await session.commit(rows, { onPhase: (phase) => phases.push(phase) });
@@ -57,10 +66,7 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
 
   it('a load with another queued behind it leaves the housekeeping to it; the last one vacuums and analyzes', { timeout: 30_000 }, async () => {
     const before = await state();
-    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    first.rows.write(rowsOf('acme', 500));
-    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
-    await waitForQueuedLoad();
+    const { first, queued } = await acmeWithZetaQueued(500);
 
     // Before, the first load's VACUUM waited for the queued load to commit: its step could not end.
     const timer = new AbortController();
@@ -114,12 +120,10 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
     assert.equal(afterSecond.heapFetches, 0);
   });
+
   it('the last load of a queue that fails still vacuums and analyzes what the loads before it left', { timeout: 30_000 }, async () => {
     const before = await state();
-    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    first.rows.write(rowsOf('acme', 450));
-    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
-    await waitForQueuedLoad();
+    const { first, queued } = await acmeWithZetaQueued(450);
     assert.equal((await commitRecordingPhases(first, 450)).at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table');
     const second = await queued;
     assert.ok((await state()).heapFetches > 0);
@@ -133,11 +137,9 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
     assert.equal(afterSecond.heapFetches, 0, "the first load's rows all-visible");
   });
+
   it('a load that fails with another queued behind it does not wait for that one to vacuum', { timeout: 30_000 }, async () => {
-    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    first.rows.write(rowsOf('acme', 300));
-    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
-    await waitForQueuedLoad();
+    const { first, queued } = await acmeWithZetaQueued(300);
     const phases: string[] = [];
     const started = performance.now();
     // The queued load gets the table at the rollback and keeps it (uncommitted) while this one ends.
@@ -148,6 +150,7 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
     assert.equal((await state()).heapFetches, 0);
   });
+
   it('runs afterCommit (publishing) beside the VACUUM, once the rows are committed', { timeout: 30_000 }, async () => {
     const load = await table.beginReplace(['acme'], { estimatedRows: 500 });
     load.rows.write(rowsOf('acme', 200));
