@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { withClient } from '../db/checked-out';
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { DataChanges, LoadedFile, LoadResult, LoadSource, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
+import type { DataChanges, LoadedFile, LoadResult, LoadSource, PrepareOptions, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
 import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
 import { companiesLoadedFrom, recordLoadedFiles } from './loaded-files';
 
@@ -115,27 +115,55 @@ export class PgStockTable implements StockTable {
     copy.on('error', (error: Error) => {
       copyError ??= error;
     });
+    // Set once the rows are complete: the work before the COMMIT (prepare, or commit itself).
+    let prepared: Promise<Prepared> | null = null;
+    // Stops builds not yet started when the session is aborted during prepare.
+    const stopBuilds = new AbortController();
+    const prepareWork = async (expectedRows: number, { onPhase, rowsByCompany }: PrepareOptions): Promise<Prepared> => {
+      if (copyError) throw copyError;
+      if (!copy.writableEnded) copy.end();
+      await finished(copy).catch((error: unknown) => {
+        throw copyError ?? error;
+      });
+      const rowsLoaded = Number(copy.rowCount);
+      if (rowsLoaded !== expectedRows) {
+        throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
+      }
+      const load = { bulk, affected, companies, replaceAll, rowsReplaced, expectedRows, rowsByCompany };
+      if (!bulk) {
+        onPhase?.('comparing with the rows before');
+        return { expectedRows, rowsLoaded, changes: dataChangesOf(await this.changeRows(client, load)), rowsReplaced, next: null };
+      }
+      const built = await this.buildNextTable(client, filler!, load, stopBuilds.signal, onPhase);
+      return { expectedRows, rowsLoaded, changes: built.changes, rowsReplaced: built.rowsReplaced, next: built };
+    };
+    const start = (expectedRows: number, options: PrepareOptions): Promise<Prepared> => {
+      prepared ??= prepareWork(expectedRows, options);
+      prepared.catch(() => {});
+      return prepared;
+    };
+    // Undoes everything after a failure (or an abort once rows are complete): nothing of it stays visible.
+    const undo = async (): Promise<void> => {
+      await filler?.rollback();
+      await rollback();
+      if (bulk) await this.dropNextTable();
+    };
     return {
       rows: copy,
+      prepare(expectedRows, options = {}) {
+        void start(expectedRows, options);
+      },
       commit: async (expectedRows, { signal, onPhase, rowsByCompany, afterCommit } = {}) => {
         try {
-          if (copyError) throw copyError;
-          if (!copy.writableEnded) copy.end();
-          await finished(copy).catch((error: unknown) => {
-            throw copyError ?? error;
-          });
-          const rowsLoaded = Number(copy.rowCount);
-          if (rowsLoaded !== expectedRows) {
-            throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
+          const ready = await start(expectedRows, { onPhase, rowsByCompany });
+          if (ready.expectedRows !== expectedRows) {
+            throw new Error(`the load was prepared for ${ready.expectedRows} rows but committed for ${expectedRows}; nothing was changed`);
           }
-          const load = { bulk, affected, companies, replaceAll, rowsReplaced, expectedRows, rowsByCompany };
-          let changes: DataChanges;
-          if (bulk) {
-            ({ changes, rowsReplaced } = await this.completeAndSwap(client, filler!, load, onPhase));
+          ({ rowsReplaced } = ready);
+          const { changes, rowsLoaded } = ready;
+          if (ready.next) {
+            await this.swapIn(client, ready.next, onPhase);
             filler = null;
-          } else {
-            onPhase?.('comparing with the rows before');
-            changes = dataChangesOf(await this.changeRows(client, load));
           }
           if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
           await this.recordDemoCompanies(client, companies, scope);
@@ -156,14 +184,20 @@ export class PgStockTable implements StockTable {
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
         } catch (error) {
-          await filler?.rollback();
-          await rollback();
-          if (bulk) await this.dropNextTable();
+          await undo();
           if (!signal?.aborted) await this.vacuumAfterFailure(onPhase);
           throw error;
         }
       },
       async abort() {
+        if (prepared) {
+          // Builds already running finish (PostgreSQL would not notice a dropped connection before);
+          // none starts after this.
+          stopBuilds.abort();
+          await prepared.catch(() => {});
+          await undo();
+          return;
+        }
         if (!copy.destroyed) copy.destroy(new Error('load aborted'));
         // A destroyed COPY leaves the connection mid-protocol: drop it rather than reuse it.
         filler?.release(true);
@@ -261,14 +295,14 @@ export class PgStockTable implements StockTable {
   }
 
   /**
-   * Completes the new table (other companies' rows, keys, indexes) and puts it in place of the
-   * old one, inside the load's transaction (`client`), which commits afterwards: readers see the
-   * old table until then, and nothing changes if anything fails. The filled table is committed
-   * under its own name first so that two sessions can build its keys and indexes at once (both
-   * cores busy: a parallel index build leaves one idle while its leader merges and writes the
-   * tree), beside the comparison with the old rows.
+   * Completes the new table (other companies' rows, keys, indexes) and compares it with the old
+   * one, inside the load's transaction (`client`); swapIn then puts it in place before the COMMIT:
+   * readers see the old table until then, and nothing changes if anything fails. The filled table
+   * is committed under its own name first so that two sessions can build its keys and indexes at
+   * once (both cores busy: a parallel index build leaves one idle while its leader merges and
+   * writes the tree), beside the comparison with the old rows.
    */
-  private async completeAndSwap(client: pg.PoolClient, filler: Helper, load: ChangeInput, onPhase?: (phase: string) => void): Promise<{ changes: DataChanges; rowsReplaced: number }> {
+  private async buildNextTable(client: pg.PoolClient, filler: Helper, load: ChangeInput, stop: AbortSignal, onPhase?: (phase: string) => void): Promise<NextTable> {
     // Counted on the load's session while the filler copies the other companies' rows over.
     const counting = client.query<{ rows: string }>(queries.count_rows!);
     counting.catch(() => {});
@@ -300,6 +334,7 @@ export class PgStockTable implements StockTable {
       let next = 0;
       const buildIndexes = async (helper: Helper): Promise<void> => {
         while (failure === null && next < statements.length) {
+          if (stop.aborted) throw new Error('load aborted');
           const statement = statements[next++]!;
           onPhase?.(`building ${statement.name}`);
           await helper.client.query('BEGIN');
@@ -323,24 +358,28 @@ export class PgStockTable implements StockTable {
       // The first failure stops the other builds from starting another index; all settle before the rollback.
       const settled = await Promise.allSettled([comparing, ...builders].map((work) => work.catch((error: unknown) => Promise.reject((failure ??= error)))));
       if (settled.some((result) => result.status === 'rejected')) throw failure;
-      const changes = await comparing;
-      onPhase?.('swapping the new table in');
-      await this.lockForSwap(client);
-      await client.query(queries.drop_old_table!);
-      await client.query(queries.rename_next_table!);
-      for (const constraint of constraints) {
-        const kind = constraint.kind === 'p' ? 'PRIMARY KEY' : 'UNIQUE';
-        await client.query(`ALTER TABLE public.historical_stocks_data ADD CONSTRAINT ${quote(constraint.name)} ${kind} USING INDEX ${quote(`${constraint.name}_next`)}`);
-      }
-      for (const index of indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
+      // Each helper committed its builds: the sessions go back to the pool.
       for (const helper of helpers) helper.release(false);
-      return { changes, rowsReplaced: before - kept };
+      return { changes: await comparing, rowsReplaced: before - kept, constraints, indexes };
     } catch (error) {
       await counting.catch(() => {});
       // Builds already running were awaited above (a failure only stops new ones from starting).
       await Promise.all(helpers.map((helper) => helper.rollback()));
       throw error;
     }
+  }
+
+  /** The built table in place of the old one, within the load's transaction (its COMMIT follows). */
+  private async swapIn(client: pg.PoolClient, next: NextTable, onPhase?: (phase: string) => void): Promise<void> {
+    onPhase?.('swapping the new table in');
+    await this.lockForSwap(client);
+    await client.query(queries.drop_old_table!);
+    await client.query(queries.rename_next_table!);
+    for (const constraint of next.constraints) {
+      const kind = constraint.kind === 'p' ? 'PRIMARY KEY' : 'UNIQUE';
+      await client.query(`ALTER TABLE public.historical_stocks_data ADD CONSTRAINT ${quote(constraint.name)} ${kind} USING INDEX ${quote(`${constraint.name}_next`)}`);
+    }
+    for (const index of next.indexes) await client.query(`ALTER INDEX public.${quote(`${index.name}_next`)} RENAME TO ${quote(index.name)}`);
   }
 
   /**
@@ -390,6 +429,23 @@ export class PgStockTable implements StockTable {
 const INDEX_SESSIONS = 2;
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** The bulk path's new table, complete and compared, not yet in place. */
+interface NextTable {
+  changes: DataChanges;
+  rowsReplaced: number;
+  constraints: Array<{ name: string; kind: 'p' | 'u' }>;
+  indexes: Array<{ name: string }>;
+}
+
+/** The rows are complete and the work before the COMMIT is done (the bulk path: `next` built). */
+interface Prepared {
+  expectedRows: number;
+  rowsLoaded: number;
+  changes: DataChanges;
+  rowsReplaced: number;
+  next: NextTable | null;
+}
 
 interface ChangeInput {
   bulk: boolean;

@@ -22,17 +22,30 @@ export function deferredReplace(stocks: StockTable, companies: readonly string[]
   });
   // Write errors resurface at commit (the session keeps the COPY's own error).
   rows.on('error', () => {});
+  // The session once every row reached it (begun at the end when none came).
+  let complete: Promise<ReplaceSession> | null = null;
+  const allRowsIn = (): Promise<ReplaceSession> => {
+    if (!rows.writableEnded) rows.end();
+    return (complete ??= finished(rows)
+      .catch(() => {})
+      .then(begin));
+  };
   return {
     rows,
+    prepare(expectedRows, options) {
+      allRowsIn().then(
+        (open) => open.prepare(expectedRows, options),
+        () => {},
+      );
+    },
     async commit(expectedRows, options) {
-      if (!rows.writableEnded) rows.end();
-      await finished(rows).catch(() => {});
-      const open = await begin();
+      const open = await allRowsIn();
       return open.commit(expectedRows, options);
     },
     async abort() {
       rows.destroy();
-      const open = await session?.catch(() => null);
+      // After a prepare, the session it reached (its prepare is called before this abort).
+      const open = await (complete ?? session)?.catch(() => null);
       await open?.abort();
     },
   };

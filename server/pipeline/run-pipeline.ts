@@ -5,7 +5,7 @@ import type { DiscoveryResult } from './discover';
 import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { type RunSummary, summarizeRun } from './summary';
-import { type Manifest, transform } from './transform';
+import { type FileReport, type Manifest, transform } from './transform';
 import { TRANSFORM_VERSION } from './unchanged-files';
 
 /**
@@ -43,15 +43,30 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
       source: { runId: context.runId, files: discovery.files.flatMap((file) => (file.etag === undefined ? [] : [{ ...file, etag: file.etag, transformVersion: TRANSFORM_VERSION }])) },
     },
   );
+  // Every file read: the load starts its index builds while the output file is completed. Their
+  // phases go to the log of the step running at the time: the transform's, then the load's.
+  let phaseLog = context.log;
+  const allRowsWritten = (reports: readonly FileReport[]): void => {
+    const read = reports.filter((report) => report.status !== 'failed');
+    if (read.length !== discovery.files.length) return;
+    const rowsKept = read.reduce((total, report) => total + report.rowsKept, 0);
+    session.prepare(rowsKept, { onPhase: (phase) => phaseLog.log('info', `load: ${phase}`), rowsByCompany: rowsByCompanyOf(read) });
+  };
   let manifest: Manifest;
   try {
-    manifest = (await recordStep(context, 'transform', (stepContext) => transform(stepContext, discovery, session.rows))).result as Manifest;
+    manifest = (
+      await recordStep(context, 'transform', (stepContext) => {
+        phaseLog = stepContext.log;
+        return transform(stepContext, discovery, { rows: session.rows, allRowsWritten });
+      })
+    ).result as Manifest;
   } catch (error) {
     await session.abort();
     throw error;
   }
   const everyFileRead = manifest.companies.length === discovery.files.length;
   await recordStep(context, 'load', async (stepContext) => {
+    phaseLog = stepContext.log;
     if (everyFileRead) return load(stepContext, manifest, withRowsByCompany(session, manifest));
     // A company whose file was not a stock file must keep its rows, but the streamed session
     // already deleted them: roll it back and load the output file the ordinary way.
@@ -62,8 +77,12 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
 
 /** The session, committing with the transform's rows per company (a first load then needs no count of its own). */
 function withRowsByCompany(session: ReplaceSession, manifest: Manifest): ReplaceSession {
-  const rowsByCompany = new Map(manifest.files.filter((file) => file.status !== 'failed').map((file) => [file.company, file.rowsKept]));
+  const rowsByCompany = rowsByCompanyOf(manifest.files.filter((file) => file.status !== 'failed'));
   return { ...session, commit: (expectedRows, options) => session.commit(expectedRows, { ...options, rowsByCompany }) };
+}
+
+function rowsByCompanyOf(reports: readonly FileReport[]): Map<string, number> {
+  return new Map(reports.map((report) => [report.company, report.rowsKept]));
 }
 
 export function newRunId(now = new Date()): string {

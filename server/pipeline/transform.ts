@@ -82,13 +82,19 @@ const FIRST_REJECTS_KEPT = 20;
  */
 const READ_AHEAD = { requests: 32, budgetBytes: 8 * 1024 * 1024, largestFileBytes: 8 * 1024 * 1024 };
 
+/** Where `stockflow run` streams the output besides the file: straight into the load. */
+export interface OutputTee {
+  rows: Writable;
+  /** Every file's rows went to `rows` (none failed it); called before the output file is complete. */
+  allRowsWritten?(reports: readonly FileReport[]): void;
+}
+
 /**
  * Step 2: stream every listed file, validate and derive, write the output, rejects and manifest
  * under the run's own folder (Output/ is published by the load, once it committed). A file that
- * cannot be read even after retries fails the step. `tee`, when given, receives the output too
- * (`stockflow run` streams it straight into the load).
+ * cannot be read even after retries fails the step. `tee`, when given, receives the output too.
  */
-export async function transform(context: PipelineContext, discovery: DiscoveryResult, tee?: Writable): Promise<Manifest> {
+export async function transform(context: PipelineContext, discovery: DiscoveryResult, tee?: OutputTee): Promise<Manifest> {
   const startedAt = new Date();
   await removeStaleOutputs(context);
   const { shard } = context;
@@ -115,7 +121,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       for (const block of outcome.output) {
         await writeChunk(output, block);
         // A failing tee is the load's failure, reported when the load commits; the output goes on.
-        if (tee) await writeChunk(tee, block).catch(() => (tee = undefined));
+        if (tee) await writeChunk(tee.rows, block).catch(() => (tee = undefined));
       }
       for (const reject of outcome.rejects) {
         await writeChunk(rejects, csvRecord([spreadsheetSafe(reject.file), String(reject.line), spreadsheetSafe(reject.raw), spreadsheetSafe(reject.reason)]));
@@ -137,6 +143,9 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     } finally {
       readAhead?.close();
     }
+    // On S3 the output's upload completes now (s3rver: half a second for the sample), time the
+    // load can use to build its indexes.
+    tee?.allRowsWritten?.(reports);
     output.end();
     rejects.end();
     await uploads;

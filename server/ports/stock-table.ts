@@ -106,11 +106,22 @@ export interface CommitOptions {
   afterCommit?: () => Promise<void>;
 }
 
+/** What the work before the COMMIT is told (prepare, or commit when nothing prepared). */
+export type PrepareOptions = Pick<CommitOptions, 'onPhase' | 'rowsByCompany'>;
+
 export interface ReplaceSession {
   rows: Writable;
+  /**
+   * Optional early start, for a caller that has written every row but is not ready to commit (its
+   * output file is still being stored): ends the rows and begins what needs all of them (the bulk
+   * path's keys and indexes, the comparison with the rows before) in the background. Readers see
+   * nothing of it and it takes no lock beyond the load's own. commit, with the same count, finishes
+   * it (its own onPhase and rowsByCompany are then not used); abort undoes it.
+   */
+  prepare(expectedRows: number, options?: PrepareOptions): void;
   /** Ends the rows, checks their count, commits. Rolls back and throws on any mismatch or error. */
   commit(expectedRows: number, options?: CommitOptions): Promise<LoadResult>;
-  /** Rolls back: the table is exactly as before the session. */
+  /** Rolls back: the table is exactly as before the session (work begun by prepare is waited for and undone). */
   abort(): Promise<void>;
 }
 

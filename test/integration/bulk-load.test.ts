@@ -135,4 +135,58 @@ describe('bulk load: the new table built beside the load, swapped in at its comm
     assert.ok(phases.some((phase) => phase.includes('sessions')));
     assert.notEqual(await digest(), before);
   });
+
+  const indexBuilds = (phases: string[]): string[] => phases.filter((phase) => /^building \S+$/.test(phase));
+  const checkedOut = (): number => database.pool.totalCount - database.pool.idleCount;
+
+  it('prepare builds the keys and indexes before the commit, unseen by readers; commit swaps them in', async () => {
+    const before = await digest();
+    const session = await new PgStockTable(database.pool).beginReplace(['acme'], { estimatedRows: 150 });
+    session.rows.end(rowsOf('acme', 150, '7'));
+    const prepared: string[] = [];
+    session.prepare(150, { onPhase: (phase) => prepared.push(phase) });
+    const liveIndexes = (await tableShape()).length;
+    const builtOnNext = async (): Promise<number> =>
+      (await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_index WHERE indrelid = to_regclass('public.historical_stocks_data_next')")).rows[0]!.n;
+    for (let waited = 0; (await builtOnNext()) < liveIndexes; waited += 20) {
+      assert.ok(waited < 10_000, `prepare built ${await builtOnNext()} of ${liveIndexes} indexes; phases: ${prepared.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await digest(), before);
+    const committed: string[] = [];
+    const result = await session.commit(150, { onPhase: (phase) => committed.push(phase) });
+    assert.equal(result.strategy, 'bulk');
+    assert.deepEqual([result.changes.totals.added, result.changes.totals.removed], [150, 100]);
+    assert.equal(indexBuilds(prepared).length, liveIndexes);
+    assert.deepEqual(indexBuilds(committed), [], 'commit builds nothing again');
+    assert.ok(committed.includes('swapping the new table in'), committed.join(', '));
+    const acme = await database.pool.query("SELECT count(*)::int AS n, max(close_value)::text AS close FROM historical_stocks_data WHERE company_name = 'acme'");
+    assert.deepEqual(acme.rows[0], { n: 150, close: '7' });
+    assert.equal(await nextTableExists(), false);
+  });
+
+  it('abort after prepare starts no further index build, and leaves the table, no new table and no session behind', async () => {
+    const before = await digest();
+    const session = await new PgStockTable(database.pool).beginReplace(['acme'], { estimatedRows: 150 });
+    session.rows.end(rowsOf('acme', 150, '7'));
+    const phases: string[] = [];
+    session.prepare(150, { onPhase: (phase) => phases.push(phase) });
+    await session.abort();
+    assert.deepEqual(indexBuilds(phases), [], phases.join(', '));
+    assert.equal(await digest(), before);
+    assert.equal(await nextTableExists(), false);
+    assert.equal(checkedOut(), 0);
+    assert.equal((await bulkLoad(rowsOf('acme', 120, '9'), 120)).strategy, 'bulk');
+  });
+
+  it('commit with another count than prepared changes nothing', async () => {
+    const before = await digest();
+    const session = await new PgStockTable(database.pool).beginReplace(['acme'], { estimatedRows: 150 });
+    session.rows.end(rowsOf('acme', 150, '7'));
+    session.prepare(150);
+    await assert.rejects(session.commit(151), /prepared for 150 rows but committed for 151/);
+    assert.equal(await digest(), before);
+    assert.equal(await nextTableExists(), false);
+    assert.equal(checkedOut(), 0);
+  });
 });
