@@ -76,7 +76,7 @@ describe('stockflow run: index builds begin while the output file is stored', ()
     const firstBuild = messages.findIndex((message) => /^load: building \S+$/.test(message));
     assert.ok(firstBuild !== -1 && firstBuild < transformDone, messages.join('\n'));
     assert.equal(messages.filter((message) => message === 'load: building historical_stocks_data_pkey').length, 1, 'each index is built once');
-    const counts = await database.pool.query("SELECT count(*)::int AS n, min(close_value)::text AS close FROM historical_stocks_data");
+    const counts = await database.pool.query('SELECT count(*)::int AS n, min(close_value)::text AS close FROM historical_stocks_data');
     assert.deepEqual(counts.rows[0], { n: 900, close: '7' });
   });
 
