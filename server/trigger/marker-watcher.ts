@@ -1,5 +1,6 @@
 import type pg from 'pg';
 
+import { withClient } from '../db/checked-out';
 import type { Logger } from '../ports/logger';
 import type { ObjectStore, ObjectVersion } from '../ports/object-store';
 import type { Orchestrator } from '../ports/orchestrator';
@@ -78,24 +79,24 @@ export class MarkerWatcher {
     const { pool, store } = this.options;
     const listed: ObjectVersion[] = [];
     for await (const object of store.listVersions('')) if (isMarkerKey(object.key)) listed.push(object);
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
+    // withClient: the scan's transaction idles while markers are triggered (an HTTP call to
+    // Airflow); a database restart then must fail this scan, not end the process.
+    return withClient(pool, async (client) => {
       await client.query('BEGIN');
-      // One scan per bucket at a time, across processes. Without it a second watcher starting with
-      // the first could see the bucket as watched before its history rows exist, and fire old markers.
-      // (Not claim-first, INSERT ... RETURNING then trigger: a crash between the two would lose the
-      // marker. fireMarker triggers first, idempotent by run id, so a crash only repeats a no-op.)
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCAN_LOCK_CLASS, store.location]);
-      const started = await this.scanLocked(client, listed);
-      await client.query('COMMIT');
-      return started;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      try {
+        // One scan per bucket at a time, across processes. Without it a second watcher starting with
+        // the first could see the bucket as watched before its history rows exist, and fire old markers.
+        // (Not claim-first, INSERT ... RETURNING then trigger: a crash between the two would lose the
+        // marker. fireMarker triggers first, idempotent by run id, so a crash only repeats a no-op.)
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCAN_LOCK_CLASS, store.location]);
+        const started = await this.scanLocked(client, listed);
+        await client.query('COMMIT');
+        return started;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
   }
 
   private async scanLocked(client: pg.PoolClient, listed: ObjectVersion[]): Promise<string[]> {

@@ -23,6 +23,7 @@ import { migrate } from '../../server/db/migrate';
 import { createPool } from '../../server/db/pool';
 import { readMigrations } from '../../server/db/sql-files';
 import type { ObjectStore } from '../../server/ports/object-store';
+import type { Orchestrator, TriggerRequest } from '../../server/ports/orchestrator';
 import { EmbeddedOrchestrator } from '../../server/runs/embedded-orchestrator';
 import { RunRepository } from '../../server/runs/run-repository';
 import { seedSynthetic } from '../../server/seed/synthetic';
@@ -91,6 +92,39 @@ describe('.SUCCESS triggers', () => {
     assert.notEqual(second, first);
     assert.deepEqual(await watcher().scanOnce(), []);
     assert.equal(await runCount(database.pool), before + 2);
+  });
+
+  it('fails only the scan, not the process, when its connection drops while it triggers a run; the next scan fires nothing twice', async () => {
+    const monitored = await s3.store('monitored-drop');
+    assert.deepEqual(await watcherOn(database.pool, monitored).scanOnce(), []);
+    await monitored.put('batch/.SUCCESS', '');
+    // While the run is triggered (an HTTP call to Airflow in production) the scan's transaction is
+    // idle: the server going away then emits 'error' on that client, which nobody else hears.
+    const dropping: Orchestrator = Object.assign(Object.create(orchestrator) as Orchestrator, {
+      async trigger(request: TriggerRequest) {
+        await database.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()");
+        await sleep(200);
+        return orchestrator.trigger(request);
+      },
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const watcher = new MarkerWatcher({ pool: database.pool, store: monitored, orchestrator: dropping, intervalMs: 100, log: silent });
+      await assert.rejects(watcher.scanOnce());
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    // The run was started before the scan failed: the next scan triggers the same run id again,
+    // which starts nothing new, and records the marker.
+    const before = await runCount(database.pool);
+    const { runs } = await orchestrator.listRuns({ limit: 1 });
+    assert.equal(runs[0]?.trigger.by, `${monitored.location}batch/.SUCCESS`);
+    assert.deepEqual(await watcherOn(database.pool, monitored).scanOnce(), []);
+    assert.deepEqual(await watcherOn(database.pool, monitored).scanOnce(), []);
+    assert.equal(await runCount(database.pool), before);
   });
 
   it('fires no marker already there when watchers on several processes start together on a fresh database', async () => {
