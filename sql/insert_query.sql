@@ -28,6 +28,12 @@ FROM STDIN WITH (FORMAT csv, NULL '');
 -- name: vacuum_analyze_table
 VACUUM (ANALYZE) public.historical_stocks_data;
 
+-- The same after the bulk path swapped a new table in: it holds no dead rows, so there is no index
+-- pass to share out, but VACUUM would still start two parallel workers for the indexes' cleanup
+-- (~0.2 s of the 0.55 s on 2 M rows on a slow VM, ~5 ms without them).
+-- name: vacuum_analyze_new_table
+VACUUM (ANALYZE, PARALLEL 0) public.historical_stocks_data;
+
 -- Another load waits for this one's table lock (shards of a run, queued): it gets the lock at this
 -- one's commit, so a VACUUM or ANALYZE here (their lock conflicts with a load's) would wait for
 -- that load, and every load queued behind it, before this load's step could end. The housekeeping

@@ -179,7 +179,7 @@ export class PgStockTable implements StockTable {
           await client.query('COMMIT');
           // Committed: nothing below may roll back or fail the load. afterLoad ignores its own failures;
           // afterCommit keeps its own for its caller (CommitOptions), so a rejection is not this load's.
-          const housekeeping = this.afterLoad(client, { changed, nextLoadWaiting }, onPhase);
+          const housekeeping = this.afterLoad(client, { changed, newTable: ready.next !== null, nextLoadWaiting }, onPhase);
           await Promise.all([housekeeping, afterCommit?.().catch(() => {})]);
           release(false);
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
@@ -213,14 +213,17 @@ export class PgStockTable implements StockTable {
    * the next load when one waits for the table (insert_query.sql, load_waiting); a load that changed
    * nothing vacuums what such loads before it left.
    */
-  private async afterLoad(client: pg.PoolClient, load: { changed: boolean; nextLoadWaiting: boolean }, onPhase?: (phase: string) => void): Promise<void> {
+  private async afterLoad(client: pg.PoolClient, load: { changed: boolean; newTable: boolean; nextLoadWaiting: boolean }, onPhase?: (phase: string) => void): Promise<void> {
     if (load.nextLoadWaiting) {
       onPhase?.('leaving VACUUM and ANALYZE to the load waiting for the table');
       return;
     }
-    onPhase?.(load.changed ? 'vacuuming and analyzing' : 'vacuuming');
+    // A new table (bulk path) has no statistics yet, whatever changed.
+    const analyze = load.changed || load.newTable;
+    onPhase?.(analyze ? 'vacuuming and analyzing' : 'vacuuming');
+    const vacuum = load.newTable ? queries.vacuum_analyze_new_table! : analyze ? queries.vacuum_analyze_table! : queries.vacuum_table!;
     // Housekeeping after the commit: the load's outcome stands whether or not it succeeds.
-    await client.query(load.changed ? queries.vacuum_analyze_table! : queries.vacuum_table!).catch(() => {});
+    await client.query(vacuum).catch(() => {});
   }
 
   /**
