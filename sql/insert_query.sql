@@ -54,6 +54,11 @@ SELECT 'public.historical_stocks_data'::regclass::oid AS oid;
 -- name: vacuum_table
 VACUUM public.historical_stocks_data;
 
+-- Whether the table has planner statistics: a bulk load that left its housekeeping to a queued
+-- load swapped in a table that has none, and the queued load may change no row.
+-- name: table_has_statistics
+SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'public' AND tablename = 'historical_stocks_data') AS analyzed;
+
 -- Bulk path (a batch of a quarter of the table or more): while the load's transaction holds the
 -- lock above, a second session creates the new table without indexes, COPYs the rows in, keeps the
 -- companies outside the batch and commits it under its own name; two sessions build its keys and

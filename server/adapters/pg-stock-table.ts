@@ -218,12 +218,19 @@ export class PgStockTable implements StockTable {
       onPhase?.('leaving VACUUM and ANALYZE to the load waiting for the table');
       return;
     }
-    // A new table (bulk path) has no statistics yet, whatever changed.
-    const analyze = load.changed || load.newTable;
+    // A new table has no statistics yet, whatever changed: this load's (bulk path), or one a bulk
+    // load before it swapped in and left to it.
+    const analyze = load.changed || load.newTable || !(await this.hasStatistics(client));
     onPhase?.(analyze ? 'vacuuming and analyzing' : 'vacuuming');
     const vacuum = load.newTable ? queries.vacuum_analyze_new_table! : analyze ? queries.vacuum_analyze_table! : queries.vacuum_table!;
     // Housekeeping after the commit: the load's outcome stands whether or not it succeeds.
     await client.query(vacuum).catch(() => {});
+  }
+
+  private async hasStatistics(client: pg.PoolClient): Promise<boolean> {
+    const result = await client.query<{ analyzed: boolean }>(queries.table_has_statistics!).catch(() => null);
+    // Unknown counts as present: ANALYZE is then left to autovacuum, as before.
+    return result?.rows[0]?.analyzed ?? true;
   }
 
   /**

@@ -121,6 +121,22 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal(afterSecond.heapFetches, 0);
   });
 
+  it('the last load of a queue analyzes the table a bulk load before it swapped in, also when it changes no row', { timeout: 30_000 }, async () => {
+    const analyzed = async (): Promise<boolean> =>
+      (await database.pool.query<{ analyzed: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'public' AND tablename = 'historical_stocks_data') AS analyzed")).rows[0]!.analyzed;
+    const first = await table.beginReplace(['acme'], { estimatedRows: 1_000_000 });
+    first.rows.write(rowsOf('acme', 350));
+    const queued = table.beginReplace([], { estimatedRows: 0 });
+    await waitForQueuedLoad();
+    assert.equal((await commitRecordingPhases(first, 350)).at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table');
+    const second = await queued;
+    assert.equal(await analyzed(), false, 'the swapped-in table has no statistics yet');
+
+    assert.equal((await commitRecordingPhases(second, 0)).at(-1), 'vacuuming and analyzing');
+    assert.equal(await analyzed(), true);
+    assert.equal((await state()).heapFetches, 0);
+  });
+
   it('the last load of a queue that fails still vacuums and analyzes what the loads before it left', { timeout: 30_000 }, async () => {
     const before = await state();
     const { first, queued } = await acmeWithZetaQueued(450);
