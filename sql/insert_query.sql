@@ -1,25 +1,62 @@
 -- The load step's SQL (the seed called it insert_query.sql). One transaction per batch:
--- lock out concurrent loads, drop the batch companies' rows, COPY the new rows in. Any error
+-- lock out concurrent loads, put the batch's rows in place of its companies' old ones. Any error
 -- rolls the whole transaction back, so the table is never half-loaded.
--- Chosen over a staging table + INSERT ... SELECT by `npm run bench` (see BENCHMARKS.md).
+-- Incremental path (a batch under a quarter of the table): the rows are COPYd into a temporary
+-- table, then only the differences touch the table: old rows with no identical new row are
+-- deleted, new rows whose key is then free are inserted. A company's history loaded again with
+-- one more day rewrites one row, not all of them (every row into seven indexes: ~60 µs a row
+-- once they outgrow shared_buffers; BENCHMARKS.md 2026-11-27 (morning)).
 
 -- name: lock_table
 LOCK TABLE public.historical_stocks_data IN SHARE ROW EXCLUSIVE MODE;
 
--- name: delete_batch_companies
--- The old rows are kept aside (this transaction only) to tell what the load changed.
-WITH gone AS (
-  DELETE FROM public.historical_stocks_data WHERE $2::boolean OR company_name = ANY($1::text[]) RETURNING *
-)
-INSERT INTO pg_temp.stockflow_rows_before SELECT * FROM gone;
+-- name: create_rows_new
+CREATE TEMP TABLE stockflow_rows_new (LIKE public.historical_stocks_data) ON COMMIT DROP;
+
+-- name: copy_rows_new
+COPY pg_temp.stockflow_rows_new (stock_date, open_value, high_value, low_value, close_value,
+  volume_traded, daily_percent_change, value_change, company_name)
+FROM STDIN WITH (FORMAT csv, NULL '');
+
+-- Row counts for the joins below (a temporary table is never analyzed by autovacuum).
+-- name: analyze_rows_new
+ANALYZE pg_temp.stockflow_rows_new;
+
+-- Two new rows with one key would both meet a kept row below and neither go in: refused first,
+-- as the table's primary key refuses them.
+-- name: duplicate_new_key
+SELECT company_name AS company, stock_date::text AS day FROM pg_temp.stockflow_rows_new
+GROUP BY company_name, stock_date HAVING count(*) > 1 LIMIT 1;
 
 -- name: create_rows_before
 CREATE TEMP TABLE stockflow_rows_before (LIKE public.historical_stocks_data) ON COMMIT DROP;
 
--- name: copy_rows
-COPY public.historical_stocks_data (stock_date, open_value, high_value, low_value, close_value,
-  volume_traded, daily_percent_change, value_change, company_name)
-FROM STDIN WITH (FORMAT csv, NULL '');
+-- The batch companies' old rows ($2: every row) that no new row repeats exactly, kept aside (this
+-- transaction only) to tell what the load changed. Exactly: as text, so 1.50 replaced by 1.5 is
+-- rewritten (the table holds what the output says), though it counts as unchanged (by value).
+-- name: delete_differing_rows
+WITH gone AS (
+  DELETE FROM public.historical_stocks_data h
+   WHERE ($2::boolean OR h.company_name = ANY($1::text[]))
+     AND NOT EXISTS (
+       SELECT 1 FROM pg_temp.stockflow_rows_new n
+        WHERE n.company_name = h.company_name AND n.stock_date = h.stock_date
+          AND (n.open_value::text, n.high_value::text, n.low_value::text, n.close_value::text, n.volume_traded, n.daily_percent_change::text, n.value_change::text)
+              IS NOT DISTINCT FROM
+              (h.open_value::text, h.high_value::text, h.low_value::text, h.close_value::text, h.volume_traded, h.daily_percent_change::text, h.value_change::text))
+   RETURNING h.*
+)
+INSERT INTO pg_temp.stockflow_rows_before SELECT * FROM gone;
+
+-- After delete_differing_rows a key still present holds the identical row: the rest go in. Per company.
+-- name: insert_new_rows
+WITH inserted AS (
+  INSERT INTO public.historical_stocks_data
+  SELECT n.* FROM pg_temp.stockflow_rows_new n
+   WHERE NOT EXISTS (SELECT 1 FROM public.historical_stocks_data h WHERE h.company_name = n.company_name AND h.stock_date = n.stock_date)
+  RETURNING company_name
+)
+SELECT company_name AS company, count(*)::bigint AS rows FROM inserted GROUP BY 1;
 
 -- After the load's commit (VACUUM runs outside a transaction). VACUUM besides ANALYZE: it marks
 -- the pages the load wrote all-visible, so reads in the date index's order (the data page, the
@@ -128,22 +165,32 @@ SELECT EXISTS (SELECT 1 FROM public.historical_stocks_data WHERE $2::boolean OR 
 SELECT company_name AS company, count(*) AS added, 0 AS removed, 0 AS changed, 0 AS matched
 FROM public.historical_stocks_data_next WHERE $2::boolean OR company_name = ANY($1::text[]) GROUP BY 1;
 
--- name: added_only_incremental
-SELECT company_name AS company, count(*) AS added, 0 AS removed, 0 AS changed, 0 AS matched
-FROM public.historical_stocks_data WHERE company_name = ANY($1::text[]) GROUP BY 1;
-
+-- Incremental path, per company: the deleted old rows against the new ones ($1 companies with
+-- $2 rows inserted); a new row not inserted is an old one kept as it was. Same counts as changes_bulk.
 -- name: changes_incremental
-SELECT coalesce(n.company_name, o.company_name) AS company,
-  count(*) FILTER (WHERE o.stock_date IS NULL) AS added,
-  count(*) FILTER (WHERE n.stock_date IS NULL) AS removed,
-  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL AND
-    (o.open_value, o.high_value, o.low_value, o.close_value, o.volume_traded, o.daily_percent_change, o.value_change) IS DISTINCT FROM
-    (n.open_value, n.high_value, n.low_value, n.close_value, n.volume_traded, n.daily_percent_change, n.value_change)) AS changed,
-  count(*) FILTER (WHERE o.stock_date IS NOT NULL AND n.stock_date IS NOT NULL) AS matched
-FROM pg_temp.stockflow_rows_before o
-FULL JOIN (SELECT * FROM public.historical_stocks_data WHERE company_name = ANY($1::text[])) n
-  ON n.company_name = o.company_name AND n.stock_date = o.stock_date
-GROUP BY 1;
+WITH inserted AS (
+  SELECT unnest($1::text[]) AS company, unnest($2::bigint[]) AS rows
+), deleted AS (
+  SELECT o.company_name AS company,
+    count(*) FILTER (WHERE n.stock_date IS NULL) AS removed,
+    count(*) FILTER (WHERE n.stock_date IS NOT NULL) AS matched,
+    count(*) FILTER (WHERE n.stock_date IS NOT NULL AND
+      (o.open_value, o.high_value, o.low_value, o.close_value, o.volume_traded, o.daily_percent_change, o.value_change) IS DISTINCT FROM
+      (n.open_value, n.high_value, n.low_value, n.close_value, n.volume_traded, n.daily_percent_change, n.value_change)) AS changed
+  FROM pg_temp.stockflow_rows_before o
+  LEFT JOIN pg_temp.stockflow_rows_new n ON n.company_name = o.company_name AND n.stock_date = o.stock_date
+  GROUP BY 1
+), staged AS (
+  SELECT company_name AS company, count(*) AS rows FROM pg_temp.stockflow_rows_new GROUP BY 1
+)
+SELECT coalesce(s.company, d.company) AS company,
+  coalesce(i.rows, 0) - coalesce(d.matched, 0) AS added,
+  coalesce(d.removed, 0) AS removed,
+  coalesce(d.changed, 0) AS changed,
+  coalesce(d.matched, 0) + coalesce(s.rows, 0) - coalesce(i.rows, 0) AS matched
+FROM staged s
+FULL JOIN deleted d ON d.company = s.company
+LEFT JOIN inserted i ON i.company = coalesce(s.company, d.company);
 
 -- Demo data (stockflow.demo_companies): which companies' rows are synthetic.
 -- name: demo_companies_outside_batch

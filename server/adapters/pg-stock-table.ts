@@ -81,7 +81,6 @@ export class PgStockTable implements StockTable {
     let bulk = false;
     // Bulk path: the session that creates and fills the new table (see openFiller).
     let filler: Helper | null = null;
-    let rowsReplaced = 0;
     // The batch's companies plus the others whose rows go: demo companies when real data arrives.
     let affected: string[] = [...companies];
     let companiesRemoved = 0;
@@ -100,15 +99,12 @@ export class PgStockTable implements StockTable {
       // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
       bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
       if (bulk) filler = await this.openFiller();
-      else {
-        await client.query(queries.create_rows_before!);
-        rowsReplaced = (await client.query(queries.delete_batch_companies!, [affected, replaceAll])).rowCount ?? 0;
-      }
+      else await client.query(queries.create_rows_new!);
     } catch (error) {
       await rollback();
       throw error;
     }
-    const copy = (filler?.client ?? client).query(copyFrom(bulk ? queries.copy_rows_next! : queries.copy_rows!));
+    const copy = (filler?.client ?? client).query(copyFrom(bulk ? queries.copy_rows_next! : queries.copy_rows_new!));
     // pg-copy-streams emits a server-side COPY error without marking the stream errored: keep the
     // first one to report at commit (later writes fail with less telling errors).
     let copyError: Error | null = null;
@@ -129,13 +125,14 @@ export class PgStockTable implements StockTable {
       if (rowsLoaded !== expectedRows) {
         throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
       }
-      const load = { bulk, affected, companies, replaceAll, rowsReplaced, expectedRows, rowsByCompany };
       if (!bulk) {
-        onPhase?.('comparing with the rows before');
-        return { expectedRows, rowsLoaded, changes: dataChangesOf(await this.changeRows(client, load)), rowsReplaced, next: null };
+        onPhase?.('putting in the rows that differ');
+        const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows, rowsByCompany });
+        return { expectedRows, rowsLoaded, changes: applied.changes, rowsReplaced: applied.rowsReplaced, rowsWritten: applied.rowsWritten, next: null };
       }
+      const load = { affected, replaceAll, expectedRows, rowsByCompany };
       const built = await this.buildNextTable(client, filler!, load, stopBuilds.signal, onPhase);
-      return { expectedRows, rowsLoaded, changes: built.changes, rowsReplaced: built.rowsReplaced, next: built };
+      return { expectedRows, rowsLoaded, changes: built.changes, rowsReplaced: built.rowsReplaced, rowsWritten: null, next: built };
     };
     const start = (expectedRows: number, options: PrepareOptions): Promise<Prepared> => {
       prepared ??= prepareWork(expectedRows, options);
@@ -159,8 +156,7 @@ export class PgStockTable implements StockTable {
           if (ready.expectedRows !== expectedRows) {
             throw new Error(`the load was prepared for ${ready.expectedRows} rows but committed for ${expectedRows}; nothing was changed`);
           }
-          ({ rowsReplaced } = ready);
-          const { changes, rowsLoaded } = ready;
+          const { changes, rowsLoaded, rowsReplaced } = ready;
           if (ready.next) {
             await this.swapIn(client, ready.next, onPhase);
             filler = null;
@@ -173,7 +169,8 @@ export class PgStockTable implements StockTable {
             (result) => result.rows[0]?.waiting === true,
             () => false,
           );
-          const changed = rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0;
+          // The incremental path knows what it wrote (a batch identical to the table writes nothing).
+          const changed = ready.rowsWritten === null ? rowsLoaded > 0 || rowsReplaced > 0 || companiesRemoved > 0 : ready.rowsWritten > 0;
           if (changed) await client.query(queries.bump_table_version!);
           onPhase?.('committing');
           await client.query('COMMIT');
@@ -249,20 +246,42 @@ export class PgStockTable implements StockTable {
     }).catch(() => {});
   }
 
-  /** What the load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */
+  /** What the bulk load changes, per company: a FULL JOIN of old and new rows, or only a count when no old row goes. */
   private async changeRows(client: pg.PoolClient, load: ChangeInput): Promise<CompanyChangeRow[]> {
-    // The incremental path knows how many rows it deleted; the bulk path asks the table it replaces.
-    const rowsBefore = load.bulk ? (await client.query<{ exist: boolean }>(queries.rows_before_exist!, [load.affected, load.replaceAll])).rows[0]!.exist : load.rowsReplaced > 0;
+    const rowsBefore = (await client.query<{ exist: boolean }>(queries.rows_before_exist!, [load.affected, load.replaceAll])).rows[0]!.exist;
     if (!rowsBefore) {
       const counted = load.rowsByCompany && [...load.rowsByCompany.values()].reduce((total, rows) => total + rows, 0) === load.expectedRows;
       if (counted) return addedOnlyChangeRows(load.rowsByCompany!);
-      return load.bulk
-        ? (await client.query<CompanyChangeRow>(queries.added_only_bulk!, [load.affected, load.replaceAll])).rows
-        : (await client.query<CompanyChangeRow>(queries.added_only_incremental!, [load.companies])).rows;
+      return (await client.query<CompanyChangeRow>(queries.added_only_bulk!, [load.affected, load.replaceAll])).rows;
     }
-    return load.bulk
-      ? (await client.query<CompanyChangeRow>(queries.changes_bulk!, [load.affected, load.replaceAll])).rows
-      : (await client.query<CompanyChangeRow>(queries.changes_incremental!, [load.companies])).rows;
+    return (await client.query<CompanyChangeRow>(queries.changes_bulk!, [load.affected, load.replaceAll])).rows;
+  }
+
+  /**
+   * Incremental path, once the rows are in the temporary table: deletes the old rows no new row
+   * repeats exactly, inserts the new rows not already there (insert_query.sql), and counts what changed.
+   * rowsReplaced: the batch companies' rows before, kept or not.
+   */
+  private async applyDifferences(
+    client: pg.PoolClient,
+    load: { affected: readonly string[]; replaceAll: boolean; expectedRows: number; rowsByCompany?: ReadonlyMap<string, number> },
+  ): Promise<{ changes: DataChanges; rowsReplaced: number; rowsWritten: number }> {
+    await client.query(queries.analyze_rows_new!);
+    const duplicate = (await client.query<{ company: string; day: string }>(queries.duplicate_new_key!)).rows[0];
+    if (duplicate) throw new Error(`duplicate key: two rows for ${duplicate.company} on ${duplicate.day} in the batch; nothing was changed`);
+    await client.query(queries.create_rows_before!);
+    const deleted = (await client.query(queries.delete_differing_rows!, [load.affected, load.replaceAll])).rowCount ?? 0;
+    const inserted = (await client.query<{ company: string; rows: string }>(queries.insert_new_rows!)).rows;
+    const insertedRows = inserted.reduce((total, row) => total + Number(row.rows), 0);
+    const rowsReplaced = deleted + load.expectedRows - insertedRows;
+    const rowsWritten = deleted + insertedRows;
+    if (rowsReplaced === 0) {
+      // Nothing was there before: every row is added.
+      const added = new Map(inserted.map((row) => [row.company, Number(row.rows)]));
+      return { changes: dataChangesOf(addedOnlyChangeRows(added)), rowsReplaced, rowsWritten };
+    }
+    const counts = await client.query<CompanyChangeRow>(queries.changes_incremental!, [inserted.map((row) => row.company), inserted.map((row) => row.rows)]);
+    return { changes: dataChangesOf(counts.rows), rowsReplaced, rowsWritten };
   }
 
   /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
@@ -454,15 +473,14 @@ interface Prepared {
   rowsLoaded: number;
   changes: DataChanges;
   rowsReplaced: number;
+  /** Rows the incremental path deleted or inserted; null on the bulk path (a new table). */
+  rowsWritten: number | null;
   next: NextTable | null;
 }
 
 interface ChangeInput {
-  bulk: boolean;
   affected: string[];
-  companies: readonly string[];
   replaceAll: boolean;
-  rowsReplaced: number;
   expectedRows: number;
   rowsByCompany?: ReadonlyMap<string, number>;
 }

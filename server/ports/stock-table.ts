@@ -76,7 +76,7 @@ export interface LoadResult {
   rowsLoaded: number;
   rowsReplaced: number;
   companies: number;
-  /** incremental: DELETE + COPY into the indexed table; bulk: new table, indexes built once, swapped in. */
+  /** incremental: rows staged, then only those that differ deleted and inserted; bulk: new table, indexes built once, swapped in. */
   strategy: 'incremental' | 'bulk';
   mode: LoadMode;
   /** Companies outside the batch whose rows the load removed (replace mode, or demo companies). */

@@ -31,8 +31,13 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     await database?.drop();
   });
 
-  const rowsOf = (company: string, count: number): string =>
-    Array.from({ length: count }, (_, n) => `${new Date(Date.UTC(2001, 0, 1 + n)).toISOString().slice(0, 10)},1,2,0.5,1.5,100,50,0.5,${company}\n`).join('');
+  // Each batch's volumes differ from every earlier batch's: a load rewrites all its company's rows
+  // (an incremental load writes only rows that differ), so every VACUUM here has dead rows to clear.
+  let batches = 0;
+  const rowsOf = (company: string, count: number): string => {
+    const volume = 100 + (batches += 1);
+    return Array.from({ length: count }, (_, n) => `${new Date(Date.UTC(2001, 0, 1 + n)).toISOString().slice(0, 10)},1,2,0.5,1.5,${volume},50,0.5,${company}\n`).join('');
+  };
 
   async function state(): Promise<{ heapFetches: number; manualVacuums: number }> {
     await database.pool.query('SELECT pg_stat_clear_snapshot()');
