@@ -627,7 +627,12 @@ async function main(): Promise<void> {
       await pipelineStreams(createReadStream(producedCsv), session.rows);
       return session.commit(copiedRows);
     });
-    results.push({ name: `load mechanism: ${incremental.value.strategy} (COPY into a temporary table, only rows that differ written), the same rows again`, seconds: incremental.seconds, rows: copiedRows, peakRssKb: null });
+    results.push({
+      name: `load mechanism: ${incremental.value.strategy} (COPY into a temporary table, only rows that differ written), the same rows again`,
+      seconds: incremental.seconds,
+      rows: copiedRows,
+      peakRssKb: null,
+    });
     const bulk = await timedAsync(() => table.replaceCompanies({ companies, rows: createReadStream(producedCsv), expectedRows: copiedRows }));
     results.push({ name: `load mechanism: ${bulk.value.strategy} (new table, indexes built once, swapped in), replacing all rows`, seconds: bulk.seconds, rows: copiedRows, peakRssKb: null });
     await closePools();
