@@ -10,7 +10,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
@@ -390,6 +390,25 @@ async function queuedLoadsOnly(work: string): Promise<void> {
   process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
 }
 
+/** Appends a copy of the last line, a day later, to every `every`-th file (by name) of `folder`; returns how many. */
+function appendOneDay(folder: string, every: number): number {
+  const files = readdirSync(folder)
+    .filter((name) => name.endsWith('.csv'))
+    .sort()
+    .filter((_, index) => index % every === 0);
+  let appended = 0;
+  for (const name of files) {
+    const path = join(folder, name);
+    const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter(Boolean);
+    const last = lines.at(-1)!;
+    if (!/^\d{4}-\d{2}-\d{2},/.test(last)) continue;
+    const next = new Date(Date.parse(`${last.slice(0, 10)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    appendFileSync(path, `${next}${last.slice(10)}\r\n`);
+    appended += 1;
+  }
+  return appended;
+}
+
 /** BENCH_ONLY=export: one folder run, then the CSV export over HTTP on its table. */
 async function exportOnly(work: string): Promise<void> {
   const folderBucket = join(work, 'folder-bucket');
@@ -593,6 +612,12 @@ async function main(): Promise<void> {
     const changed = changes ? changes.totals.added + changes.totals.changed + changes.totals.removed : 0;
     if (files.unchanged !== files.found || changed !== 0) throw new Error(`the unchanged re-run read ${files.found - files.unchanged} files and changed ${changed} rows`);
     results.push({ ...again, name: `${again.name} (${files.unchanged} of ${files.found} files skipped, 0 rows changed)` });
+    // A daily batch for a tenth of the companies: their files bring one more day, the rest are unchanged.
+    const appended = appendOneDay(join(folderBucket, 'Stocks'), 10);
+    const daily = await runPipelineProcess('stockflow run again, folder bucket, one more day', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
+    const dailyAdded = daily.summary!.changes?.totals.added ?? 0;
+    if (dailyAdded !== appended) throw new Error(`the daily re-run added ${dailyAdded} rows, not ${appended}`);
+    results.push({ ...daily, name: `${daily.name} in ${appended} of ${daily.summary!.files.found} files (${daily.summary!.files.unchanged} skipped, ${dailyAdded} rows added)` });
 
     // 2. From the S3-compatible server.
     const started = await startSampleS3(work);

@@ -179,7 +179,8 @@ export class PgStockTable implements StockTable {
           const housekeeping = this.afterLoad(client, { changed, newTable: ready.next !== null, nextLoadWaiting }, onPhase);
           await Promise.all([housekeeping, afterCommit?.().catch(() => {})]);
           release(false);
-          return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', mode: scope.mode, companiesRemoved, changes };
+          const written = ready.rowsWritten === null ? {} : { rowsWritten: ready.rowsWritten };
+          return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', ...written, mode: scope.mode, companiesRemoved, changes };
         } catch (error) {
           await undo();
           if (!signal?.aborted) await this.vacuumAfterFailure(onPhase);

@@ -86,6 +86,7 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
     rowsReplaced: sum((result) => result.rowsReplaced),
     companies: sum((result) => result.companies),
     strategy: results.some((result) => result.strategy === 'bulk') ? 'bulk' : 'incremental',
+    ...(results.every((result) => result.rowsWritten !== undefined) ? { rowsWritten: sum((result) => result.rowsWritten!) } : {}),
     mode: first.mode,
     companiesRemoved: sum((result) => result.companiesRemoved),
     changes: mergeDataChanges(results.map((result) => result.changes)),

@@ -78,6 +78,8 @@ export interface LoadResult {
   companies: number;
   /** incremental: rows staged, then only those that differ deleted and inserted; bulk: new table, indexes built once, swapped in. */
   strategy: 'incremental' | 'bulk';
+  /** Incremental: rows deleted and inserted (only those that differ from the table); bulk: absent (a new table). */
+  rowsWritten?: number;
   mode: LoadMode;
   /** Companies outside the batch whose rows the load removed (replace mode, or demo companies). */
   companiesRemoved: number;

@@ -68,6 +68,7 @@ describe('incremental loads write only the rows that differ', () => {
     assert.equal(second.strategy, 'incremental');
     assert.equal(second.rowsLoaded, 100);
     assert.equal(second.rowsReplaced, 100, "every earlier row of the batch's company counts as replaced");
+    assert.equal(second.rowsWritten, 6, 'days 10, 20 and 30 deleted; 10, 20 and 100 inserted');
     assert.deepEqual(second.changes.totals, { added: 1, changed: 1, removed: 1, unchanged: 98, companiesAdded: 0, companiesRemoved: 0 });
     assert.deepEqual(second.changes.companies, [{ company: 'acme', added: 1, changed: 1, removed: 1, unchanged: 98 }]);
 
@@ -88,6 +89,7 @@ describe('incremental loads write only the rows that differ', () => {
       before.map((row) => row.line),
     );
     assert.deepEqual(again.changes.totals, { added: 0, changed: 0, removed: 0, unchanged: 100, companiesAdded: 0, companiesRemoved: 0 });
+    assert.equal(again.rowsWritten, 0);
     assert.deepEqual(await rowsOf('acme'), before, 'not one row rewritten');
 
     const gone = await load(['acme', 'zeta'], history('zeta', 3));
