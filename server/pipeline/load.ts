@@ -53,7 +53,10 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
   const written = result.rowsWritten === undefined ? '' : `, ${result.rowsWritten} rows written`;
-  context.log.log('info', `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load${written}, mode ${result.mode})`);
+  context.log.log(
+    'info',
+    `load: ${result.rowsLoaded} rows loaded for ${result.companies} companies (${result.rowsReplaced} earlier rows replaced; ${result.strategy} load${written}, mode ${result.mode})`,
+  );
   const { totals } = result.changes;
   context.log.log(
     'info',
