@@ -127,7 +127,7 @@ export class PgStockTable implements StockTable {
       }
       if (!bulk) {
         onPhase?.('putting in the rows that differ');
-        const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows, rowsByCompany });
+        const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows });
         return { expectedRows, rowsLoaded, changes: applied.changes, rowsReplaced: applied.rowsReplaced, rowsWritten: applied.rowsWritten, next: null };
       }
       const load = { affected, replaceAll, expectedRows, rowsByCompany };
@@ -265,7 +265,7 @@ export class PgStockTable implements StockTable {
    */
   private async applyDifferences(
     client: pg.PoolClient,
-    load: { affected: readonly string[]; replaceAll: boolean; expectedRows: number; rowsByCompany?: ReadonlyMap<string, number> },
+    load: Pick<ChangeInput, 'affected' | 'replaceAll' | 'expectedRows'>,
   ): Promise<{ changes: DataChanges; rowsReplaced: number; rowsWritten: number }> {
     await client.query(queries.analyze_rows_new!);
     const duplicate = (await client.query<{ company: string; day: string }>(queries.duplicate_new_key!)).rows[0];
