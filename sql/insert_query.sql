@@ -2,7 +2,8 @@
 -- lock out concurrent loads, put the batch's rows in place of its companies' old ones. Any error
 -- rolls the whole transaction back, so the table is never half-loaded.
 -- Incremental path (a batch under a quarter of the table): the rows are COPYd into a temporary
--- table, then only the differences touch the table: old rows with no identical new row are
+-- table before the load takes the table (loads queued as shards are stage side by side), then
+-- only the differences touch the table: old rows with no identical new row are
 -- deleted, new rows whose key is then free are inserted. A company's history loaded again with
 -- one more day rewrites one row, not all of them (every row into seven indexes: ~60 µs a row
 -- once they outgrow shared_buffers; BENCHMARKS.md 2026-11-27 (morning)).
@@ -10,8 +11,12 @@
 -- name: lock_table
 LOCK TABLE public.historical_stocks_data IN SHARE ROW EXCLUSIVE MODE;
 
+-- Made before the load's transaction (see beginReplace), dropped when the load ends or the next begins.
+-- name: drop_rows_new
+DROP TABLE IF EXISTS pg_temp.stockflow_rows_new;
+
 -- name: create_rows_new
-CREATE TEMP TABLE stockflow_rows_new (LIKE public.historical_stocks_data) ON COMMIT DROP;
+CREATE TEMP TABLE stockflow_rows_new (LIKE public.historical_stocks_data);
 
 -- name: copy_rows_new
 COPY pg_temp.stockflow_rows_new (stock_date, open_value, high_value, low_value, close_value,

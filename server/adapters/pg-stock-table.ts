@@ -76,8 +76,11 @@ export class PgStockTable implements StockTable {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      if (!broken) await dropStagedRows();
       release(broken);
     };
+    // The incremental path's staged rows outlive its transaction (made before it): gone with the load.
+    const dropStagedRows = (): Promise<unknown> => (bulk ? Promise.resolve() : client.query(queries.drop_rows_new!).catch(() => {}));
     let bulk = false;
     // Bulk path: the session that creates and fills the new table (see openFiller).
     let filler: Helper | null = null;
@@ -85,8 +88,8 @@ export class PgStockTable implements StockTable {
     let affected: string[] = [...companies];
     let companiesRemoved = 0;
     let tableOid = 0;
-    try {
-      await client.query('BEGIN');
+    // Other loads wait here for this one's commit; then the companies it replaces are fixed.
+    const takeTable = async (): Promise<void> => {
       await client.query(queries.lock_table!);
       tableOid = (await client.query<{ oid: number }>(queries.table_oid!)).rows[0]!.oid;
       if (replaceShard || !scope.demo) {
@@ -96,10 +99,23 @@ export class PgStockTable implements StockTable {
         affected = [...companies, ...outside];
         companiesRemoved = outside.length;
       }
+    };
+    try {
       // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
       bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
-      if (bulk) filler = await this.openFiller();
-      else await client.query(queries.create_rows_new!);
+      // The incremental path stages its rows before it takes the table (loads queued as shards are
+      // stage side by side). Its temporary table is made outside the transaction: made inside, its
+      // LIKE would keep a lock on the table that a bulk load's swap waits for, while this load
+      // waits for that bulk load to commit.
+      if (!bulk) {
+        await client.query(queries.drop_rows_new!);
+        await client.query(queries.create_rows_new!);
+      }
+      await client.query('BEGIN');
+      if (bulk) {
+        await takeTable();
+        filler = await this.openFiller();
+      }
     } catch (error) {
       await rollback();
       throw error;
@@ -126,6 +142,9 @@ export class PgStockTable implements StockTable {
         throw new Error(`COPY loaded ${rowsLoaded} rows but the transform step wrote ${expectedRows}; nothing was changed`);
       }
       if (!bulk) {
+        // Statistics for the joins below, taken before the table (nothing else reads these rows).
+        await client.query(queries.analyze_rows_new!);
+        await takeTable();
         onPhase?.('putting in the rows that differ');
         const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows });
         return { expectedRows, rowsLoaded, changes: applied.changes, rowsReplaced: applied.rowsReplaced, rowsWritten: applied.rowsWritten, next: null };
@@ -178,6 +197,7 @@ export class PgStockTable implements StockTable {
           // afterCommit keeps its own for its caller (CommitOptions), so a rejection is not this load's.
           const housekeeping = this.afterLoad(client, { changed, newTable: ready.next !== null, nextLoadWaiting }, onPhase);
           await Promise.all([housekeeping, afterCommit?.().catch(() => {})]);
+          await dropStagedRows();
           release(false);
           const written = ready.rowsWritten === null ? {} : { rowsWritten: ready.rowsWritten };
           return { rowsLoaded, rowsReplaced, companies: companies.length, strategy: bulk ? 'bulk' : 'incremental', ...written, mode: scope.mode, companiesRemoved, changes };
@@ -259,7 +279,7 @@ export class PgStockTable implements StockTable {
   }
 
   /**
-   * Incremental path, once the rows are in the temporary table: deletes the old rows no new row
+   * Incremental path, once the rows are in the temporary table (analyzed) and the table is taken: deletes the old rows no new row
    * repeats exactly, inserts the new rows not already there (insert_query.sql), and counts what changed.
    * rowsReplaced: the batch companies' rows before, kept or not.
    */
@@ -267,7 +287,6 @@ export class PgStockTable implements StockTable {
     client: pg.PoolClient,
     load: Pick<ChangeInput, 'affected' | 'replaceAll' | 'expectedRows'>,
   ): Promise<{ changes: DataChanges; rowsReplaced: number; rowsWritten: number }> {
-    await client.query(queries.analyze_rows_new!);
     const duplicate = (await client.query<{ company: string; day: string }>(queries.duplicate_new_key!)).rows[0];
     if (duplicate) throw new Error(`duplicate key: two rows for ${duplicate.company} on ${duplicate.day} in the batch; nothing was changed`);
     await client.query(queries.create_rows_before!);

@@ -45,22 +45,38 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     return { heapFetches: await heapFetchesInDateOrder(database.pool), manualVacuums: Number(stats.rows[0]!.vacuums) };
   }
 
-  async function waitForQueuedLoad(): Promise<void> {
-    for (let tries = 0; tries < 200; tries += 1) {
-      const result = await database.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'public.historical_stocks_data'::regclass");
-      if (result.rows[0].n > 0) return;
+  /** Until a session holds the table lock a load takes (granted), or waits for it (or for `mode`). */
+  async function waitForTableLock(state: 'held' | 'queued', mode = 'ShareRowExclusiveLock'): Promise<void> {
+    for (let tries = 0; tries < 500; tries += 1) {
+      const result = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'public.historical_stocks_data'::regclass AND mode = $2 AND granted = $1", [
+        state === 'held',
+        mode,
+      ]);
+      if (result.rows[0]!.n > 0) return;
       await sleep(10);
     }
-    throw new Error('the second load never queued on the table lock');
+    throw new Error(`no session ${state === 'held' ? 'held' : 'waited for'} the table's ${mode}`);
   }
 
-  /** acme's load holding the table with `rows` rows written, and zeta's queued behind it. */
-  async function acmeWithZetaQueued(rows: number): Promise<{ first: ReplaceSession; queued: Promise<ReplaceSession> }> {
-    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    first.rows.write(rowsOf('acme', rows));
-    const queued = table.beginReplace(['zeta'], { estimatedRows: 500 });
-    await waitForQueuedLoad();
-    return { first, queued };
+  /**
+   * An incremental load with its rows written and ready (prepare): it takes the table once its
+   * rows are staged, and holds it until its commit. `extra` lines go after the rows.
+   */
+  async function preparedLoad(company: string, rows: number, extra = ''): Promise<{ session: ReplaceSession; count: number }> {
+    const session = await table.beginReplace(company ? [company] : [], { estimatedRows: rows });
+    session.rows.write(company ? rowsOf(company, rows) + extra : '');
+    const count = rows + extra.split('\n').filter(Boolean).length;
+    session.prepare(count);
+    return { session, count };
+  }
+
+  /** acme's load holding the table with `rows` rows, and zeta's, with `zetaRows`, queued behind it. */
+  async function acmeWithZetaQueued(rows: number, zetaRows = rows): Promise<{ first: ReplaceSession; second: ReplaceSession }> {
+    const { session: first } = await preparedLoad('acme', rows);
+    await waitForTableLock('held');
+    const { session: second } = await preparedLoad('zeta', zetaRows);
+    await waitForTableLock('queued');
+    return { first, second };
   }
 
   async function commitRecordingPhases(session: ReplaceSession, rows: number): Promise<string[]> {
@@ -71,7 +87,7 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
 
   it('a load with another queued behind it leaves the housekeeping to it; the last one vacuums and analyzes', { timeout: 30_000 }, async () => {
     const before = await state();
-    const { first, queued } = await acmeWithZetaQueued(500);
+    const { first, second } = await acmeWithZetaQueued(500);
 
     // Before, the first load's VACUUM waited for the queued load to commit: its step could not end.
     const timer = new AbortController();
@@ -80,44 +96,57 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
       sleep(10_000, undefined, { signal: timer.signal }).then(() => Promise.reject(new Error("the first load's commit waited for the load queued behind it"))),
     ]);
     assert.equal(firstPhases.at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table', firstPhases.join(', '));
-    const second = await queued;
     const afterFirst = await state();
     assert.equal(afterFirst.manualVacuums, before.manualVacuums, 'no VACUUM by the first load');
     assert.ok(afterFirst.heapFetches > 0, "the first load's rows wait for the last load's VACUUM");
 
-    second.rows.write(rowsOf('zeta', 500));
     assert.equal((await commitRecordingPhases(second, 500)).at(-1), 'vacuuming and analyzing');
     const afterSecond = await state();
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1, 'one VACUUM for the two loads');
     assert.equal(afterSecond.heapFetches, 0, "both loads' rows all-visible");
   });
 
+  it('stages its rows while another load holds the table, and takes the table only then', { timeout: 30_000 }, async () => {
+    const { session: first } = await preparedLoad('acme', 300);
+    await waitForTableLock('held');
+    const second = await table.beginReplace(['zeta'], { estimatedRows: 300 });
+    second.rows.write(rowsOf('zeta', 300));
+    const staged = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'public.historical_stocks_data'::regclass AND NOT granted");
+    assert.equal(staged.rows[0]!.n, 0, 'nothing waits for the table while the rows are being staged');
+    second.prepare(300);
+    await waitForTableLock('queued');
+    await first.commit(300);
+    const result = await second.commit(300);
+    assert.equal(result.rowsLoaded, 300);
+    const leftover = await database.pool.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'stockflow_rows_new'");
+    assert.equal(leftover.rows[0].n, 0, 'the staged rows are dropped with the load');
+  });
+
   it('sees a load queued on the table a bulk load swapped out (the waiter moves to the new one)', { timeout: 30_000 }, async () => {
-    // An estimate larger than the table: the bulk path, which renames a new table into place.
+    // An estimate larger than the table: the bulk path, which holds the table from its start and
+    // renames a new table into place.
     const first = await table.beginReplace(['acme'], { estimatedRows: 1_000_000 });
     first.rows.write(rowsOf('acme', 300));
-    const queued = table.beginReplace(['zeta'], { estimatedRows: 300 });
-    await waitForQueuedLoad();
+    await waitForTableLock('held');
+    const { session: second } = await preparedLoad('zeta', 300);
+    await waitForTableLock('queued');
     const firstPhases = await commitRecordingPhases(first, 300);
     assert.ok(
       firstPhases.some((phase) => phase.startsWith('building')),
       `a bulk load: ${firstPhases.join(', ')}`,
     );
     assert.equal(firstPhases.at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table', firstPhases.join(', '));
-    const second = await queued;
-    second.rows.write(rowsOf('zeta', 300));
     assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
     assert.equal((await state()).heapFetches, 0);
   });
 
   it('the last load of a queue vacuums what the loads before it left, also when it changes no row', { timeout: 30_000 }, async () => {
     const before = await state();
-    const first = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    first.rows.write(rowsOf('acme', 400));
-    const queued = table.beginReplace([], { estimatedRows: 0 });
-    await waitForQueuedLoad();
+    const { session: first } = await preparedLoad('acme', 400);
+    await waitForTableLock('held');
+    const { session: second } = await preparedLoad('', 0);
+    await waitForTableLock('queued');
     await commitRecordingPhases(first, 400);
-    const second = await queued;
     assert.ok((await state()).heapFetches > 0);
 
     assert.equal((await commitRecordingPhases(second, 0)).at(-1), 'vacuuming');
@@ -131,10 +160,10 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
       (await database.pool.query<{ analyzed: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'public' AND tablename = 'historical_stocks_data') AS analyzed")).rows[0]!.analyzed;
     const first = await table.beginReplace(['acme'], { estimatedRows: 1_000_000 });
     first.rows.write(rowsOf('acme', 350));
-    const queued = table.beginReplace([], { estimatedRows: 0 });
-    await waitForQueuedLoad();
+    await waitForTableLock('held');
+    const { session: second } = await preparedLoad('', 0);
+    await waitForTableLock('queued');
     assert.equal((await commitRecordingPhases(first, 350)).at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table');
-    const second = await queued;
     assert.equal(await analyzed(), false, 'the swapped-in table has no statistics yet');
 
     assert.equal((await commitRecordingPhases(second, 0)).at(-1), 'vacuuming and analyzing');
@@ -142,17 +171,20 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     assert.equal((await state()).heapFetches, 0);
   });
 
+  // Two rows for one day: refused once the load has the table (the staged rows are checked there).
+  const duplicateDay = (company: string): string => `2001-01-01,1,2,0.5,1.5,1,50,0.5,${company}\n`;
+
   it('the last load of a queue that fails still vacuums and analyzes what the loads before it left', { timeout: 30_000 }, async () => {
     const before = await state();
-    const { first, queued } = await acmeWithZetaQueued(450);
+    const { session: first } = await preparedLoad('acme', 450);
+    await waitForTableLock('held');
+    const { session: second, count } = await preparedLoad('zeta', 450, duplicateDay('zeta'));
+    await waitForTableLock('queued');
     assert.equal((await commitRecordingPhases(first, 450)).at(-1), 'leaving VACUUM and ANALYZE to the load waiting for the table');
-    const second = await queued;
     assert.ok((await state()).heapFetches > 0);
 
-    second.rows.write(rowsOf('zeta', 450));
     const phases: string[] = [];
-    // A count that does not match the COPY's: the load rolls back.
-    await assert.rejects(second.commit(451, { onPhase: (phase) => phases.push(phase) }), /COPY loaded 450 rows/);
+    await assert.rejects(second.commit(count, { onPhase: (phase) => phases.push(phase) }), /duplicate key: two rows for zeta on 2001-01-01/);
     assert.equal(phases.at(-1), 'rolled back; vacuuming and analyzing for the loads before it');
     const afterSecond = await state();
     assert.equal(afterSecond.manualVacuums, before.manualVacuums + 1);
@@ -160,28 +192,29 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
   });
 
   it('a load that fails with another queued behind it does not wait for that one to vacuum', { timeout: 30_000 }, async () => {
-    const { first, queued } = await acmeWithZetaQueued(300);
+    const { session: first, count } = await preparedLoad('acme', 300, duplicateDay('acme'));
+    await waitForTableLock('held');
+    const { session: second } = await preparedLoad('zeta', 300);
+    await waitForTableLock('queued');
     const phases: string[] = [];
     const started = performance.now();
     // The queued load gets the table at the rollback and keeps it (uncommitted) while this one ends.
-    await assert.rejects(first.commit(301, { onPhase: (phase) => phases.push(phase) }), /COPY loaded 300 rows/);
+    await assert.rejects(first.commit(count, { onPhase: (phase) => phases.push(phase) }), /duplicate key/);
     assert.ok(performance.now() - started < 5_000, `the failed commit took ${Math.round(performance.now() - started)} ms`);
-    const second = await queued;
-    second.rows.write(rowsOf('zeta', 300));
     assert.equal((await commitRecordingPhases(second, 300)).at(-1), 'vacuuming and analyzing');
     assert.equal((await state()).heapFetches, 0);
   });
 
   it('runs afterCommit (publishing) beside the VACUUM, once the rows are committed', { timeout: 30_000 }, async () => {
-    const load = await table.beginReplace(['acme'], { estimatedRows: 500 });
-    load.rows.write(rowsOf('acme', 200));
+    const { session: load } = await preparedLoad('acme', 200);
+    await waitForTableLock('held');
     // A session queued for a lock that VACUUM's conflicts with gets the table at the COMMIT, before
     // the VACUUM asks: the VACUUM then waits for it, and it waits for afterCommit to have run.
     const blocker = await database.pool.connect();
     try {
       await blocker.query('BEGIN');
       const blocking = blocker.query('LOCK TABLE historical_stocks_data IN SHARE UPDATE EXCLUSIVE MODE');
-      await waitForQueuedLoad();
+      await waitForTableLock('queued', 'ShareUpdateExclusiveLock');
       let committedRows = -1;
       const result = await load.commit(200, {
         afterCommit: async () => {
