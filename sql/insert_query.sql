@@ -2,7 +2,7 @@
 -- lock out concurrent loads, put the batch's rows in place of its companies' old ones. Any error
 -- rolls the whole transaction back, so the table is never half-loaded.
 -- Incremental path (a batch under a quarter of the table): the rows are COPYd into a temporary
--- table before the load takes the table (loads queued as shards are stage side by side), then
+-- table before the load takes the table (loads queued as shards stage side by side), then
 -- only the differences touch the table: old rows with no identical new row are
 -- deleted, new rows whose key is then free are inserted. A company's history loaded again with
 -- one more day rewrites one row, not all of them (every row into seven indexes: ~60 µs a row

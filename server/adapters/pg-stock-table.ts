@@ -70,6 +70,7 @@ export class PgStockTable implements StockTable {
       client.off('error', ignore);
       client.release(broken);
     };
+    let bulk = false;
     const rollback = async (): Promise<void> => {
       if (released) return;
       let broken = false;
@@ -81,7 +82,6 @@ export class PgStockTable implements StockTable {
     };
     // The incremental path's staged rows outlive its transaction (made before it): gone with the load.
     const dropStagedRows = (): Promise<unknown> => (bulk ? Promise.resolve() : client.query(queries.drop_rows_new!).catch(() => {}));
-    let bulk = false;
     // Bulk path: the session that creates and fills the new table (see openFiller).
     let filler: Helper | null = null;
     // The batch's companies plus the others whose rows go: demo companies when real data arrives.
@@ -103,7 +103,7 @@ export class PgStockTable implements StockTable {
     try {
       // Only the batch's own rows: a whole-table replace is a rebuild whatever the batch's size.
       bulk = await this.shouldRebuild(client, replaceAll ? Number.MAX_SAFE_INTEGER : options.estimatedRows);
-      // The incremental path stages its rows before it takes the table (loads queued as shards are
+      // The incremental path stages its rows before it takes the table (loads queued as shards
       // stage side by side). Its temporary table is made outside the transaction: made inside, its
       // LIKE would keep a lock on the table that a bulk load's swap waits for, while this load
       // waits for that bulk load to commit.
