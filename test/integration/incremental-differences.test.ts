@@ -83,6 +83,8 @@ describe('incremental loads write only the rows that differ', () => {
   });
 
   it('changes nothing when the same rows come again, and removes a company the batch no longer has', async () => {
+    const tableVersion = async (): Promise<number> => Number((await database.pool.query<{ version: string }>('SELECT version FROM stockflow.table_version')).rows[0]!.version);
+    const versionBefore = await tableVersion();
     const before = await rowsOf('acme');
     const again = await load(
       ['acme'],
@@ -91,11 +93,13 @@ describe('incremental loads write only the rows that differ', () => {
     assert.deepEqual(again.changes.totals, { added: 0, changed: 0, removed: 0, unchanged: 100, companiesAdded: 0, companiesRemoved: 0 });
     assert.equal(again.rowsWritten, 0);
     assert.deepEqual(await rowsOf('acme'), before, 'not one row rewritten');
+    assert.equal(await tableVersion(), versionBefore, "the overview's kept figures still hold");
 
     const gone = await load(['acme', 'zeta'], history('zeta', 3));
     assert.deepEqual(gone.changes.totals, { added: 3, changed: 0, removed: 100, unchanged: 0, companiesAdded: 1, companiesRemoved: 1 });
     assert.deepEqual(await rowsOf('acme'), []);
     assert.equal((await rowsOf('zeta')).length, 3);
+    assert.equal(await tableVersion(), versionBefore + 1);
   });
 
   it('fails on two rows with one key and leaves the table as it was', async () => {
