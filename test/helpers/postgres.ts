@@ -34,6 +34,18 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 }
 
 /**
+ * 20,000 rows of twenty other companies (base0..base19), vacuumed and analyzed: a table large
+ * enough that a batch of one company is a small share of it, so its load takes the incremental path.
+ */
+export async function seedOtherCompanies(pool: pg.Pool): Promise<void> {
+  await pool.query(
+    `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
+     SELECT date '1970-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'base' || (n % 20) FROM generate_series(1, 20000) n`,
+  );
+  await pool.query('VACUUM (ANALYZE) historical_stocks_data');
+}
+
+/**
  * Heap fetches of an index-only scan of the whole table in the date index's order: 0 when every
  * page is all-visible (the state each load leaves after its VACUUM).
  */

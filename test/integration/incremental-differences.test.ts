@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PgStockTable } from '../../server/adapters/pg-stock-table';
 import { migrate } from '../../server/db/migrate';
 import type { LoadResult } from '../../server/ports/stock-table';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { createTestDatabase, seedOtherCompanies, type TestDatabase } from '../helpers/postgres';
 
 /**
  * The incremental path writes only what differs: a company's history loaded again with one more day
@@ -19,12 +19,8 @@ describe('incremental loads write only the rows that differ', () => {
     database = await createTestDatabase('incremental_differences');
     await migrate(database.pool);
     table = new PgStockTable(database.pool);
-    // Other companies' rows: every batch below is a small share of the table (the incremental path).
-    await database.pool.query(
-      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
-       SELECT date '1970-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'base' || (n % 20) FROM generate_series(1, 20000) n`,
-    );
-    await database.pool.query('VACUUM (ANALYZE) historical_stocks_data');
+    // Every load below is incremental: its company is a small share of the table.
+    await seedOtherCompanies(database.pool);
   });
   after(async () => {
     await database?.drop();

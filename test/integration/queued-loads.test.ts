@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PgStockTable } from '../../server/adapters/pg-stock-table';
 import { migrate } from '../../server/db/migrate';
 import type { ReplaceSession } from '../../server/ports/stock-table';
-import { createTestDatabase, heapFetchesInDateOrder, type TestDatabase } from '../helpers/postgres';
+import { createTestDatabase, heapFetchesInDateOrder, seedOtherCompanies, type TestDatabase } from '../helpers/postgres';
 
 /**
  * Loads queued on the table lock (the shards of a run, mapped side by side): only the last one
@@ -20,12 +20,8 @@ describe('loads queued on the table lock: one VACUUM, by the last', () => {
     database = await createTestDatabase('queued_loads');
     await migrate(database.pool);
     table = new PgStockTable(database.pool);
-    // A table large enough that a company's rows are a small share of it: every load is incremental.
-    await database.pool.query(
-      `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
-       SELECT date '1970-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'base' || (n % 20) FROM generate_series(1, 20000) n`,
-    );
-    await database.pool.query('VACUUM (ANALYZE) historical_stocks_data');
+    // Every load below is incremental: its company is a small share of the table.
+    await seedOtherCompanies(database.pool);
   });
   after(async () => {
     await database?.drop();
