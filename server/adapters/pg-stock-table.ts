@@ -50,6 +50,10 @@ export class PgStockTable implements StockTable {
     return session.commit(input.expectedRows, { signal: input.signal, onPhase: input.onPhase, afterCommit: input.afterCommit });
   }
 
+  wouldRebuild(estimatedRows: number): Promise<boolean> {
+    return this.shouldRebuild(this.pool, estimatedRows);
+  }
+
   companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>> {
     return companiesLoadedFrom(this.pool, files, transformVersion);
   }
@@ -305,7 +309,7 @@ export class PgStockTable implements StockTable {
   }
 
   /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
-  private async shouldRebuild(client: pg.PoolClient, estimatedRows: number | undefined): Promise<boolean> {
+  private async shouldRebuild(client: pg.Pool | pg.PoolClient, estimatedRows: number | undefined): Promise<boolean> {
     if (estimatedRows === undefined) return false;
     const size = await client.query<{ rows: string }>(queries.table_size_estimate!);
     if (estimatedRows < BULK_SHARE * Number(size.rows[0]?.rows ?? 0)) return false;

@@ -38,6 +38,12 @@ export interface DiscoveryResult {
   carriedFrom?: string | null;
   /** Shards transform and load run as (1: the whole batch in one); fixed here. Absent in older results: 1. */
   shards?: number;
+  /**
+   * A sharded run whose load rebuilds the table anyway (a first load, or a batch of a quarter of
+   * the table or more): shard 1's load loads every shard's part, in one transaction and one
+   * rebuild, instead of each shard rebuilding a growing table in turn. Absent: each shard loads its own.
+   */
+  oneLoad?: boolean;
   /** Sharded runs: `files` and `unchanged` are empty here and kept per shard (shard-file-lists.ts); these are their lengths. */
   counts?: { files: number; unchanged: number };
 }
@@ -50,6 +56,11 @@ export function shardsForBatch(requested: number | undefined, files: readonly Di
   if (requested !== undefined) return Math.min(requested, MAX_SHARDS);
   const bytes = files.reduce((total, file) => total + file.size, 0);
   return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(bytes / SHARD_TARGET_BYTES)));
+}
+
+/** About how many rows a batch's files hold (an average row is ~45 bytes of source): enough to tell a full batch from a few companies. */
+export function estimatedRowsOf(files: readonly DiscoveredFile[]): number {
+  return Math.round(files.reduce((total, file) => total + file.size, 0) / 45);
 }
 
 /** The shard list a run's steps are mapped over (what `stockflow step discover` prints for Airflow). */
@@ -118,6 +129,7 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   found.length = 0;
 
   const { changed, unchanged, carriedFrom } = await findUnchangedFiles({ ...context, loadMode }, files);
+  const shards = shardsForBatch(context.shards, changed);
   const result: DiscoveryResult = {
     listKey: KEYS.companyList,
     listed: list.companies.length,
@@ -132,7 +144,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
     unlistedFiles: otherFiles + matchedFiles - files.length,
     demo,
     loadMode,
-    shards: shardsForBatch(context.shards, changed),
+    shards,
+    ...(shards > 1 && (await context.stocks.wouldRebuild(estimatedRowsOf(changed))) ? { oneLoad: true } : {}),
   };
   context.log.log(
     'info',
@@ -141,7 +154,14 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   );
   if (demo) context.log.log('info', `discover: ${context.source.location} holds synthetic demo data (${KEYS.demoMarker}); seed --from replaces it`);
   if (loadMode === 'replace') context.log.log('info', 'discover: load mode replace: the table will hold exactly this batch');
-  if (result.shards! > 1) context.log.log('info', `discover: transform and load run as ${result.shards} shards`);
+  if (shards > 1) {
+    context.log.log(
+      'info',
+      result.oneLoad
+        ? `discover: transform runs as ${shards} shards; their rows load as one (shard 1/${shards} loads every part: the load rebuilds the table anyway, once rather than once per shard)`
+        : `discover: transform and load run as ${shards} shards`,
+    );
+  }
   if (missing.length > 0) context.log.log('warn', `discover: no file for ${preview(missing)}`);
   if (result.duplicates.length > 0) context.log.log('warn', `discover: listed more than once: ${preview(result.duplicates)}`);
   for (const entry of result.invalid.slice(0, 10)) {

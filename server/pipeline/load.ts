@@ -2,7 +2,7 @@ import { Transform } from 'node:stream';
 
 import type { LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
 import { type PipelineContext, StepInputError } from './context';
-import { openRunOutput, publishRunOutput } from './output-layout';
+import { openRunOutput, openShardOutputs, publishRunOutput } from './output-layout';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import type { Manifest } from './transform';
 import { loadedFilesOf } from './unchanged-files';
@@ -10,13 +10,15 @@ import { loadedFilesOf } from './unchanged-files';
 /**
  * Step 3: replace the batch's companies in historical_stocks_data with the output, in one
  * transaction. Reads the output file back, unless the rows were already streamed into `streamed`.
- * Once committed, the run's files become the published Output/ ones.
+ * Once committed, the run's files become the published Output/ ones. `parts`: the shards' manifests
+ * of a run whose shards load as one (`manifest` merges them); their outputs are read in shard order,
+ * and notify publishes Output/ as for any sharded run.
  */
-export async function load(context: PipelineContext, manifest: Manifest, streamed?: ReplaceSession): Promise<LoadResult> {
+export async function load(context: PipelineContext, manifest: Manifest, streamed?: ReplaceSession, parts?: readonly Manifest[]): Promise<LoadResult> {
   if (manifest.runId !== context.runId) {
     throw new StepInputError(`The transform result belongs to run ${manifest.runId}, not ${context.runId}`);
   }
-  const sharded = !isWholeRun(manifest.shard);
+  const sharded = !isWholeRun(manifest.shard) || parts !== undefined;
   const expectedRows = manifest.totals.rowsKept;
   context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
@@ -36,8 +38,11 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
     result = await streamed.commit(expectedRows, { signal: context.signal, onPhase, afterCommit });
   } else {
     // Opened before the load's transaction: the table is locked only once the rows are coming.
-    const rows = await openRunOutput(context.source, manifest);
-    if (!rows) throw new StepInputError(`The output of run ${manifest.runId} (${manifest.outputKey}) is gone: a later run removed it; start a new run`);
+    const rows = await (parts ? openShardOutputs(context.source, parts) : openRunOutput(context.source, manifest));
+    if (!rows) {
+      const what = parts ? `A shard's output of run ${manifest.runId}` : `The output of run ${manifest.runId} (${manifest.outputKey})`;
+      throw new StepInputError(`${what} is gone: a later run removed it; start a new run`);
+    }
     const counted = rows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
     rows.on('error', (error) => counted.destroy(error));
     result = await context.stocks.replaceCompanies({
@@ -64,7 +69,8 @@ export async function load(context: PipelineContext, manifest: Manifest, streame
       (result.companiesRemoved > 0 ? `; ${result.companiesRemoved} companies outside the batch removed` : ''),
   );
   if (sharded) {
-    context.log.log('info', `load: shard ${formatShard(manifest.shard!)} committed; Output/ is published when every shard has loaded`);
+    const committed = parts ? `the rows of all ${parts.length} shards` : `shard ${formatShard(manifest.shard!)}`;
+    context.log.log('info', `load: ${committed} committed; Output/ is published when every shard has loaded`);
     return result;
   }
   if (publishError !== null) {

@@ -142,7 +142,7 @@ export async function publishRunOutput(context: PipelineContext, manifest: Manif
 export async function publishShardedOutput(context: PipelineContext, manifests: readonly Manifest[]): Promise<void> {
   const { source } = context;
   if ((await publishedRunId(source)) === context.runId) return;
-  const ordered = [...manifests].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
+  const ordered = inShardOrder(manifests);
   // Each shard's rows, then its unchanged files' rows carried over.
   const carried = (manifest: Manifest): RunOutputKeys => runOutputKeys(manifest.runId, manifest.shard);
   const outputs = ordered.flatMap((manifest) => (manifest.unchanged ? [manifest.outputKey, carried(manifest).unchangedOutput] : [manifest.outputKey]));
@@ -157,6 +157,24 @@ export async function publishShardedOutput(context: PipelineContext, manifests: 
     await source.delete(manifest.outputKey).catch((error: unknown) => context.log.log('warn', `notify: could not remove ${manifest.outputKey}: ${messageOf(error)}`));
   }
   await removeStaleOutputs(context);
+}
+
+/**
+ * The rows of a run's shards as one stream, in shard order, for a run whose shards load as one
+ * (discover's `oneLoad`); null when a part is gone (a later run removed it).
+ */
+export async function openShardOutputs(source: ObjectStore, manifests: readonly Manifest[]): Promise<Readable | null> {
+  const ordered = inShardOrder(manifests);
+  for (const manifest of ordered) if (!(await source.head(manifest.outputKey))) return null;
+  return concatenated(
+    source,
+    ordered.map((manifest) => manifest.outputKey),
+    false,
+  );
+}
+
+function inShardOrder(manifests: readonly Manifest[]): Manifest[] {
+  return [...manifests].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
 }
 
 /** Objects read one after another as one stream; `sameHeader`: each after the first loses its header line. */

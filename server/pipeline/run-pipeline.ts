@@ -1,7 +1,7 @@
 import type { ReplaceSession } from '../ports/stock-table';
 import type { PipelineContext } from './context';
 import { deferredReplace } from './deferred-replace';
-import type { DiscoveryResult } from './discover';
+import { type DiscoveryResult, estimatedRowsOf } from './discover';
 import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { type RunSummary, summarizeRun } from './summary';
@@ -31,8 +31,7 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 }
 
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
-  // Source bytes over an average row's ~45 bytes: enough to tell a full batch from a few companies.
-  const estimatedRows = Math.round(discovery.files.reduce((total, file) => total + file.size, 0) / 45);
+  const estimatedRows = estimatedRowsOf(discovery.files);
   const session = deferredReplace(
     context.stocks,
     discovery.files.map((file) => file.company),

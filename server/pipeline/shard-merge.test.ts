@@ -32,4 +32,13 @@ describe("the shards' loads as one", () => {
     assert.equal(merged.strategy, 'bulk');
     assert.equal(merged.rowsWritten, undefined);
   });
+
+  it("is the loading shard's result when the run loaded as one: the shards it took rows from add nothing", () => {
+    const taken = shardLoad({ rowsLoaded: 0, rowsReplaced: 0, companies: 0, strategy: 'bulk', loadedWith: '1/3' });
+    delete taken.rowsWritten;
+    const all = shardLoad({ rowsLoaded: 30, companies: 6, rowsWritten: 9 });
+    const merged = mergeLoadResults([all, taken, { ...taken }]);
+    assert.deepEqual(merged, { ...all, changes: merged.changes });
+    assert.deepEqual(merged.changes.totals, all.changes.totals);
+  });
 });

@@ -78,7 +78,10 @@ export function mergeManifests(manifests: readonly Manifest[], keys: Pick<Manife
 }
 
 /** The shards' loads as one: counts add up, changes are listed together. */
-export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
+export function mergeLoadResults(shardResults: readonly LoadResult[]): LoadResult {
+  // A shard whose rows another shard's load took (a run loaded as one) adds nothing of its own.
+  const loaded = shardResults.filter((result) => result.loadedWith === undefined);
+  const results = loaded.length > 0 ? loaded : shardResults;
   const first = results[0]!;
   const sum = (pick: (result: LoadResult) => number): number => results.reduce((total, result) => total + pick(result), 0);
   return {

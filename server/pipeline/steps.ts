@@ -3,6 +3,7 @@ import { type PipelineContext, StepInputError } from './context';
 import { discover, type DiscoveryResult } from './discover';
 import { load } from './load';
 import { notify } from './notify';
+import { loadAsOne } from './one-load';
 import { isWholeRun, shardStepKey } from './shard';
 import { resultOf } from './summary';
 import { type Manifest, transform } from './transform';
@@ -41,7 +42,11 @@ async function requireResult<T>(context: PipelineContext, step: StepName): Promi
 const stepBodies: Record<StepName, (context: PipelineContext) => Promise<unknown>> = {
   discover: (context) => discover(context),
   transform: async (context) => transform(context, await requireResult<DiscoveryResult>(context, 'discover')),
-  load: async (context) => load(context, await requireResult<Manifest>(context, 'transform')),
+  load: async (context) => {
+    const manifest = await requireResult<Manifest>(context, 'transform');
+    if (isWholeRun(context.shard) || !(await requireResult<DiscoveryResult>(context, 'discover')).oneLoad) return load(context, manifest);
+    return loadAsOne(context, manifest);
+  },
   notify: (context) => notify(context),
 };
 

@@ -84,6 +84,11 @@ export interface LoadResult {
   /** Companies outside the batch whose rows the load removed (replace mode, or demo companies). */
   companiesRemoved: number;
   changes: DataChanges;
+  /**
+   * A shard of a run whose shards load as one (discover's `oneLoad`): the shard (`1/3`) whose load
+   * took this shard's rows; this result's counts are then zero, the rows being counted there.
+   */
+  loadedWith?: string;
 }
 
 /**
@@ -132,6 +137,8 @@ export interface StockTable {
   replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult>;
   /** `estimatedRows` (when known) lets a large batch take the bulk path. */
   beginReplace(companies: readonly string[], options?: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource }): Promise<ReplaceSession>;
+  /** Whether a load of about this many rows would rebuild the table (the bulk path) rather than write into it. */
+  wouldRebuild(estimatedRows: number): Promise<boolean>;
   /** Of the given files, the companies whose rows were last loaded from exactly that file (key, ETag, size) by this transform version. */
   companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>>;
 }

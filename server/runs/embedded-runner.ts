@@ -289,8 +289,10 @@ export class EmbeddedRunner {
     const discovery = (await this.persist(run.id, () => this.options.results.get(run.id, 'discover')))?.result as DiscoveryResult | undefined;
     const count = discovery?.shards ?? 1;
     const shards = count > 1 ? allShards(count) : [undefined];
-    for (const shard of shards) {
-      for (const step of SHARDED_STEPS) {
+    // Every transform before any load, as the DAG orders them: a run that loads as one (discover's
+    // oneLoad) loads every shard's part in shard 1's load.
+    for (const step of SHARDED_STEPS) {
+      for (const shard of shards) {
         const outcome = await execute(step, shard);
         if (outcome !== 'success') return outcome;
       }

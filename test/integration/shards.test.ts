@@ -12,6 +12,7 @@ import { fileCounts, shardFileLists } from '../../server/pipeline/shard-file-lis
 import { runStep } from '../../server/pipeline/steps';
 import { forEachConcurrently, streamToString } from '../../server/pipeline/streams';
 import { summarizeRun } from '../../server/pipeline/summary';
+import type { LoadResult } from '../../server/ports/stock-table';
 import { stockflow } from '../helpers/cli';
 import { pipelineContext, tableDigest } from '../helpers/pipeline';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
@@ -34,7 +35,7 @@ describe('shards: one run split over processes', () => {
     if (source) await rm(source, { recursive: true, force: true });
   });
 
-  it('three shards as separate processes give exactly the table, output and rejects one whole run gives', async () => {
+  it('three shards as separate processes give exactly the table, output and rejects one whole run gives; a first load loads their parts as one', async () => {
     const run = await stockflow(['run', '--json'], whole.env);
     assert.equal(run.code, 0, run.stderr);
     const wholeSummary = JSON.parse(run.stdout);
@@ -47,21 +48,22 @@ describe('shards: one run split over processes', () => {
     assert.equal(actual.rows, wholeSummary.rows.loaded);
     assert.deepEqual(actual, expected);
 
-    // Every shard did part of the work: each loaded only its own companies.
     const tasks = await sharded.database.pool.query<{ step: string; status: string }>('SELECT step, status FROM stockflow.task_runs WHERE run_id = $1 ORDER BY step', [runId]);
     assert.deepEqual(
       tasks.rows.map((row) => `${row.step}:${row.status}`),
       ['discover:success', 'load[1/3]:success', 'load[2/3]:success', 'load[3/3]:success', 'notify:success', 'transform[1/3]:success', 'transform[2/3]:success', 'transform[3/3]:success'],
     );
-    const loads = await sharded.database.pool.query<{ step: string; result: { companies: number; rowsLoaded: number } }>(
-      "SELECT step, result FROM stockflow.step_results WHERE run_id = $1 AND step LIKE 'load[%' ORDER BY step",
-      [runId],
-    );
-    assert.equal(loads.rows.length, 3);
-    for (const row of loads.rows) assert.ok(row.result.companies > 0 && row.result.companies < FILES, `${row.step} loaded a part of the companies`);
-    assert.equal(
-      loads.rows.reduce((total, row) => total + row.result.rowsLoaded, 0),
-      wholeSummary.rows.loaded,
+    // The table held none of the batch, so a load rebuilds it: shard 1 loaded every shard's part
+    // in one transaction, the others recorded that it took their rows.
+    assert.equal((await discoveryOf(sharded, runId)).oneLoad, true);
+    const loads = await loadResults(sharded, runId);
+    assert.deepEqual(
+      loads.map((row) => [row.step, row.result.companies, row.result.rowsLoaded, row.result.loadedWith ?? null]),
+      [
+        ['load[1/3]', wholeSummary.companies, wholeSummary.rows.loaded, null],
+        ['load[2/3]', 0, 0, '1/3'],
+        ['load[3/3]', 0, 0, '1/3'],
+      ],
     );
 
     // One published output, rejects and manifest, as a whole run leaves them.
@@ -88,16 +90,49 @@ describe('shards: one run split over processes', () => {
     assert.match(mail.rows[0].body, new RegExp(`Rows: +${wholeSummary.rows.read} read, ${wholeSummary.rows.loaded} loaded, 1 rejected`));
   });
 
+  it('a later batch of a few changed files loads per shard: each shard commits only its own companies', async () => {
+    // One changed file in each shard's companies (a day more); the others are skipped as unchanged.
+    const names = (await readdir(join(whole.dataDir, 'buckets/source/Stocks'))).sort();
+    const changed = [1, 2, 3].map((index) => names.find((name) => shardOfCompany(name.split('.')[0]!, 3) === index)!);
+    for (const target of [whole, sharded]) {
+      for (const name of changed) {
+        const path = join(target.dataDir, 'buckets/source/Stocks', name);
+        await writeFile(path, `${(await readFile(path, 'utf8')).trimEnd()}\n2017-11-13,1,2,0.5,1.5,100,0\n`);
+      }
+    }
+    const run = await stockflow(['run', '--json'], whole.env);
+    assert.equal(run.code, 0, run.stderr);
+    const runId = 'manual__2026-11-25T12:30:00+00:00';
+    await shardedRun(sharded, runId, { shards: 3 });
+
+    const [expected, actual] = await Promise.all([tableDigest(whole.database.pool), tableDigest(sharded.database.pool)]);
+    assert.deepEqual(actual, expected);
+    assert.equal((await discoveryOf(sharded, runId)).oneLoad, undefined, 'three files are a small share of the table: no rebuild');
+    const loads = await loadResults(sharded, runId);
+    assert.deepEqual(
+      loads.map((row) => [row.step, row.result.companies, row.result.loadedWith ?? null]),
+      [
+        ['load[1/3]', 1, null],
+        ['load[2/3]', 1, null],
+        ['load[3/3]', 1, null],
+      ],
+    );
+    const recorded = await sharded.database.pool.query('SELECT summary FROM stockflow.runs WHERE id = $1', [runId]);
+    assert.equal(recorded.rows[0].summary.changes.totals.added, 3);
+  });
+
   it('in replace mode the shards together leave exactly the batch: each removes only its own unlisted companies', async () => {
-    // Companies outside the batch, one per shard at least, in both tables.
+    // Companies outside the batch, one per shard at least, in both tables, with rows enough that the
+    // batch is under a quarter of the table: each shard loads (and removes) its own.
     const strangers = ['zz1', 'zz2', 'zz3', 'zz4', 'zz5', 'zz6', 'zz7', 'zz8'];
     assert.equal(new Set(strangers.map((name) => shardOfCompany(name, 3))).size, 3, 'the strangers fall in every shard');
     for (const target of [whole, sharded]) {
       await target.database.pool.query(
         `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
-         SELECT '2017-01-02', 1, 2, 0.5, 1.5, 100, 50, 0.5, unnest($1::text[])`,
+         SELECT date '1800-01-01' + day, 1, 2, 0.5, 1.5, 100, 50, 0.5, name FROM unnest($1::text[]) AS name, generate_series(0, 59999) AS day`,
         [strangers],
       );
+      await target.database.pool.query('ANALYZE historical_stocks_data');
     }
     const run = await stockflow(['run', '--mode', 'replace', '--json'], whole.env);
     assert.equal(run.code, 0, run.stderr);
@@ -111,6 +146,30 @@ describe('shards: one run split over processes', () => {
     const recorded = await sharded.database.pool.query('SELECT summary FROM stockflow.runs WHERE id = $1', [runId]);
     assert.equal(recorded.rows[0].summary.companiesRemoved, strangers.length);
     assert.equal(recorded.rows[0].summary.loadMode, 'replace');
+    assert.equal((await discoveryOf(sharded, runId)).oneLoad, undefined);
+    for (const row of await loadResults(sharded, runId)) assert.ok(row.result.companies > 0 && row.result.companiesRemoved > 0, `${row.step} loaded and removed its own companies`);
+  });
+
+  it("a run loaded as one: shard 1's load waits for no other load but needs every shard's transform", async () => {
+    const runId = 'manual__2026-11-25T13:30:00+00:00';
+    const fresh = await product('shards_one_load', source);
+    try {
+      const step = (args: string[]) => stockflow(['step', ...args, '--run-id', runId, '--conf', JSON.stringify({ shards: 2 })], fresh.env);
+      assert.equal((await step(['discover'])).code, 0);
+      assert.equal((await step(['transform', '--shard', '1/2'])).code, 0);
+      const early = await step(['load', '--shard', '1/2']);
+      assert.notEqual(early.code, 0);
+      assert.match(early.stderr, /shard 1\/2 loads the rows of every shard, but transform\[2\/2\] has not succeeded yet/);
+      assert.equal((await fresh.database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data')).rows[0].n, 0);
+      assert.equal((await step(['transform', '--shard', '2/2'])).code, 0);
+      // Shard 1 alone loads the whole batch in one transaction.
+      assert.equal((await step(['load', '--shard', '1/2'])).code, 0);
+      const loaded = await fresh.database.pool.query('SELECT count(DISTINCT company_name)::int AS n FROM historical_stocks_data');
+      assert.equal(loaded.rows[0].n, FILES);
+    } finally {
+      await fresh.database.drop();
+      await rm(fresh.dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a shard of discover or notify, a bad shard, and a shard count other than the one discover fixed', async () => {
@@ -147,6 +206,18 @@ describe('shards: one run split over processes', () => {
     assert.match((await step(['transform', '--shard', '1/2'])).stderr, /has no file list .*run discover again/);
   });
 });
+
+async function discoveryOf(target: Product, runId: string): Promise<DiscoveryResult> {
+  const row = await target.database.pool.query<{ result: DiscoveryResult }>("SELECT result FROM stockflow.step_results WHERE run_id = $1 AND step = 'discover'", [runId]);
+  return row.rows[0]!.result;
+}
+
+async function loadResults(target: Product, runId: string): Promise<Array<{ step: string; result: LoadResult }>> {
+  const rows = await target.database.pool.query<{ step: string; result: LoadResult }>("SELECT step, result FROM stockflow.step_results WHERE run_id = $1 AND step LIKE 'load[%' ORDER BY step", [
+    runId,
+  ]);
+  return rows.rows;
+}
 
 describe('shards: a full bucket of 7,192 tickers with 1,000 listed (s3rver)', () => {
   const TICKERS = 7_192;
