@@ -16,7 +16,8 @@ export async function loadAsOne(context: PipelineContext, own: Manifest): Promis
   const shard = context.shard!;
   const first = formatShard({ index: 1, count: shard.count });
   if (shard.index !== 1) {
-    context.log.log('info', `load: shard ${formatShard(shard)}'s ${own.totals.rowsKept} rows are loaded by shard ${first}, which loads the run's shards as one`);
+    // Shard 1's load may not have run yet: this says where the rows go, not that they are in.
+    context.log.log('info', `load: shard ${formatShard(shard)}'s ${own.totals.rowsKept} rows go into shard ${first}'s load, which loads every shard's part as one; nothing to load here`);
     return loadedWith(own, first);
   }
   const transforms = shardedStep<Manifest>(await context.results.list(context.runId), 'transform', shard.count);

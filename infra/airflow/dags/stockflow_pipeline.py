@@ -11,7 +11,9 @@ for three: N from the run conf {"shards": N} or from the batch size); `shards` c
 it into one environment per shard, and transform and load are mapped over those (dynamic task
 mapping, `.partial().expand()`): instance i runs `stockflow step transform|load --shard i/N`,
 which records its try and log under `transform[i/N]` / `load[i/N]`. Every load instance waits for
-every transform instance (see below). notify runs whatever happened before it (all_done), merges
+every transform instance (see below): when discover found that the load rebuilds the table anyway
+(a first load, a large batch), load 1/N loads every shard's part in one transaction and the other
+load instances only record that (stockflow's `oneLoad`, docs/SCALING.md). notify runs whatever happened before it (all_done), merges
 the shards' results, sends the Success or Failure mail itself and writes the run's ending by
 stockflow's rule. A run is failed in Airflow too when a data task (any mapped instance included)
 failed: `fail_run` (one_failed) fails the run then, since notify, the other leaf, succeeds after
