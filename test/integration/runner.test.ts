@@ -90,6 +90,13 @@ describe('the embedded runner', () => {
       'transform[1/2]:success',
       'transform[2/2]:success',
     ]);
+    // The batch is the whole table again, which a load rebuilds: shard 1's load took both parts
+    // (it could, as every transform ran before any load).
+    const handed = await orchestrator.readLog(runId, 'load[2/2]', {});
+    assert.ok(
+      handed.lines.some((line) => /rows go into shard 1\/2's load/.test(line.message)),
+      'shard 2 leaves its rows to shard 1',
+    );
     // The same files again: every row is there already, unchanged, whichever shard loaded it.
     const summary = run!.summary as { rows: { loaded: number }; changes: { totals: { added: number; unchanged: number } } };
     const count = await database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data');
