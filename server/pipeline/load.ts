@@ -7,14 +7,20 @@ import { formatShard, isWholeRun, type Shard } from './shard';
 import type { Manifest } from './transform';
 import { loadedFilesOf } from './unchanged-files';
 
+/** Where a load's rows come from when it does not read the run's output file back. */
+export interface LoadRows {
+  /** The rows were streamed into this session already (`stockflow run`). */
+  streamed?: ReplaceSession;
+  /** The shards' manifests of a run whose shards load as one (`manifest` merges them): their outputs, in shard order. */
+  parts?: readonly Manifest[];
+}
+
 /**
  * Step 3: replace the batch's companies in historical_stocks_data with the output, in one
- * transaction. Reads the output file back, unless the rows were already streamed into `streamed`.
- * Once committed, the run's files become the published Output/ ones. `parts`: the shards' manifests
- * of a run whose shards load as one (`manifest` merges them); their outputs are read in shard order,
- * and notify publishes Output/ as for any sharded run.
+ * transaction. Reads the output file back, unless `rows` says otherwise. Once committed, the
+ * run's files become the published Output/ ones (a sharded run's, parts included: by notify).
  */
-export async function load(context: PipelineContext, manifest: Manifest, streamed?: ReplaceSession, parts?: readonly Manifest[]): Promise<LoadResult> {
+export async function load(context: PipelineContext, manifest: Manifest, { streamed, parts }: LoadRows = {}): Promise<LoadResult> {
   if (manifest.runId !== context.runId) {
     throw new StepInputError(`The transform result belongs to run ${manifest.runId}, not ${context.runId}`);
   }

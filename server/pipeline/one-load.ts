@@ -28,7 +28,7 @@ export async function loadAsOne(context: PipelineContext, own: Manifest): Promis
   context.log.log('info', `load: loading the rows of all ${shard.count} shards in one transaction (the table is rebuilt once, not once per shard)`);
   const keys = runOutputKeys(context.runId);
   const whole = mergeManifests(transforms.results, { outputKey: keys.output, rejectsKey: keys.rejects });
-  return load(context, whole, undefined, transforms.results);
+  return load(context, whole, { parts: transforms.results });
 }
 
 /** A shard's load result when another shard's load took its rows: nothing counted here. */

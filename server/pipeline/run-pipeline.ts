@@ -66,7 +66,7 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   const everyFileRead = manifest.companies.length === discovery.files.length;
   await recordStep(context, 'load', async (stepContext) => {
     phaseLog = stepContext.log;
-    if (everyFileRead) return load(stepContext, manifest, withRowsByCompany(session, manifest));
+    if (everyFileRead) return load(stepContext, manifest, { streamed: withRowsByCompany(session, manifest) });
     // A company whose file was not a stock file must keep its rows, but the streamed session
     // already deleted them: roll it back and load the output file the ordinary way.
     await session.abort();
