@@ -162,6 +162,14 @@ describe('shards: one run split over processes', () => {
       assert.match(early.stderr, /shard 1\/2 loads the rows of every shard, but transform\[2\/2\] has not succeeded yet/);
       assert.equal((await fresh.database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data')).rows[0].n, 0);
       assert.equal((await step(['transform', '--shard', '2/2'])).code, 0);
+      // A part gone (a later run's clean-up, say) is named before anything is loaded.
+      const part = join(fresh.dataDir, 'buckets/source', runOutputKeys(runId, { index: 2, count: 2 }).output);
+      const kept = await readFile(part);
+      await rm(part);
+      const partless = await step(['load', '--shard', '1/2']);
+      assert.notEqual(partless.code, 0);
+      assert.match(partless.stderr, /A shard's output of run .* is gone/);
+      await writeFile(part, kept);
       // Shard 1 alone loads the whole batch in one transaction.
       assert.equal((await step(['load', '--shard', '1/2'])).code, 0);
       const loaded = await fresh.database.pool.query('SELECT count(DISTINCT company_name)::int AS n FROM historical_stocks_data');
