@@ -17,6 +17,7 @@ import { runHistoryTracker } from '../runs/task-try';
 import { seedFromFolder } from '../seed/from-folder';
 import { seedSynthetic } from '../seed/synthetic';
 import type { Services } from '../services';
+import { webPortSchema } from '../util/browser-ports';
 import { redactUrls } from '../util/redact';
 import { consoleLogger } from './console-logger';
 import { claimStartInstance } from './instance-lock';
@@ -167,12 +168,7 @@ const pipelineCommands: Record<string, Command> = {
     // The whole product on one machine: embedded database and buckets, sample data on the first
     // start, the runner, the .SUCCESS watcher and the control panel.
     const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-web': { type: 'boolean', default: false } } });
-    const port = z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .parse(values.port ?? process.env.PORT ?? '3000');
+    const port = webPortSchema.parse(values.port ?? process.env.PORT ?? '3000');
     // Before anything else: a second start must leave without touching the running one.
     claimStartInstance(loadConfig().dataDir);
     const log = consoleLogger();

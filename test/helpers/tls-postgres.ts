@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { browserBlockedPort } from '../../server/util/browser-ports';
+
 const run = promisify(execFile);
 
 /**
@@ -187,6 +189,8 @@ async function chownTree(path: string, owner: { uid: number; gid: number }): Pro
 /** The first port from `first` on that nothing listens on at `host`. */
 export async function freePort(first: number, host = '127.0.0.1'): Promise<number> {
   for (let port = first; port < first + 200; port += 1) {
+    // A browser (and Next.js) refuses these: an e2e product on one would never come up.
+    if (browserBlockedPort(port) !== null) continue;
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer()
         .once('error', () => resolve(false))

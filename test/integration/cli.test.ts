@@ -134,6 +134,12 @@ describe('the stockflow CLI', () => {
     assert.match(result.stderr, /STOCKFLOW_COHORT: use ASCII letters/);
   });
 
+  it('refuses to start the control panel on a port browsers will not open, before starting anything', async () => {
+    const result = await stockflow(['start', '--port', '6000'], env);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /port 6000 is reserved for x11: browsers refuse to open pages on it/);
+  });
+
   it('queues, lists, shows, logs and refuses to retry runs', async () => {
     const triggered = await stockflow(['trigger', '--json', '--conf', '{"note":"from the cli"}'], env);
     assert.equal(triggered.code, 0, triggered.stderr);
