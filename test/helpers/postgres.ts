@@ -34,13 +34,15 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 }
 
 /**
- * 20,000 rows of twenty other companies (base0..base19), vacuumed and analyzed: a table large
- * enough that a batch of one company is a small share of it, so its load takes the incremental path.
+ * Rows of companies outside any batch (by default base0..base19, 1,000 days each), from 1800 on so
+ * they never meet real dates, vacuumed and analyzed: a table large enough that a batch is a small
+ * share of it, so its load takes the incremental path (per shard, in a sharded run).
  */
-export async function seedOtherCompanies(pool: pg.Pool): Promise<void> {
+export async function seedOtherCompanies(pool: pg.Pool, { companies = Array.from({ length: 20 }, (_, index) => `base${index}`), days = 1000 } = {}): Promise<void> {
   await pool.query(
     `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
-     SELECT date '1970-01-01' + n, 1, 2, 0.5, 1.5, 100, 50, 0.5, 'base' || (n % 20) FROM generate_series(1, 20000) n`,
+     SELECT date '1800-01-01' + day, 1, 2, 0.5, 1.5, 100, 50, 0.5, name FROM unnest($1::text[]) AS name, generate_series(0, $2::int - 1) AS day`,
+    [companies, days],
   );
   await pool.query('VACUUM (ANALYZE) historical_stocks_data');
 }

@@ -15,7 +15,7 @@ import { summarizeRun } from '../../server/pipeline/summary';
 import type { LoadResult } from '../../server/ports/stock-table';
 import { stockflow } from '../helpers/cli';
 import { pipelineContext, tableDigest } from '../helpers/pipeline';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { createTestDatabase, seedOtherCompanies, type TestDatabase } from '../helpers/postgres';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 import { FILES, type Product, product, sampleSource, shardedRun, sortedLines } from '../helpers/sample-product';
 
@@ -126,14 +126,7 @@ describe('shards: one run split over processes', () => {
     // batch is under a quarter of the table: each shard loads (and removes) its own.
     const strangers = ['zz1', 'zz2', 'zz3', 'zz4', 'zz5', 'zz6', 'zz7', 'zz8'];
     assert.equal(new Set(strangers.map((name) => shardOfCompany(name, 3))).size, 3, 'the strangers fall in every shard');
-    for (const target of [whole, sharded]) {
-      await target.database.pool.query(
-        `INSERT INTO historical_stocks_data (stock_date, open_value, high_value, low_value, close_value, volume_traded, daily_percent_change, value_change, company_name)
-         SELECT date '1800-01-01' + day, 1, 2, 0.5, 1.5, 100, 50, 0.5, name FROM unnest($1::text[]) AS name, generate_series(0, 59999) AS day`,
-        [strangers],
-      );
-      await target.database.pool.query('ANALYZE historical_stocks_data');
-    }
+    for (const target of [whole, sharded]) await seedOtherCompanies(target.database.pool, { companies: strangers, days: 60_000 });
     const run = await stockflow(['run', '--mode', 'replace', '--json'], whole.env);
     assert.equal(run.code, 0, run.stderr);
     const runId = 'manual__2026-11-25T13:00:00+00:00';

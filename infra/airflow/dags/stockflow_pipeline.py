@@ -13,11 +13,11 @@ mapping, `.partial().expand()`): instance i runs `stockflow step transform|load 
 which records its try and log under `transform[i/N]` / `load[i/N]`. Every load instance waits for
 every transform instance (see below): when discover found that the load rebuilds the table anyway
 (a first load, a large batch), load 1/N loads every shard's part in one transaction and the other
-load instances only record that (stockflow's `oneLoad`, docs/SCALING.md). notify runs whatever happened before it (all_done), merges
-the shards' results, sends the Success or Failure mail itself and writes the run's ending by
-stockflow's rule. A run is failed in Airflow too when a data task (any mapped instance included)
-failed: `fail_run` (one_failed) fails the run then, since notify, the other leaf, succeeds after
-mailing the failure.
+load instances only record that (stockflow's `oneLoad`, docs/SCALING.md). notify runs whatever
+happened before it (all_done), merges the shards' results, sends the Success or Failure mail
+itself and writes the run's ending by stockflow's rule. A run is failed in Airflow too when a data
+task (any mapped instance included) failed: `fail_run` (one_failed) fails the run then, since
+notify, the other leaf, succeeds after mailing the failure.
 
 Runs are started by the S3 -> Lambda -> REST API trigger (no schedule); the .SUCCESS marker that
 started a run arrives in dag_run.conf as {"marker": {"bucket", "key", "version"}} and is recorded
