@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { assertValidKey, InvalidKeyError, type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type ObjectVersion, SymlinkRefusedError } from '../ports/object-store';
+import {
+  assertValidKey,
+  InvalidKeyError,
+  type LocalFile,
+  type ObjectBody,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type ObjectVersion,
+  SymlinkRefusedError,
+} from '../ports/object-store';
 
 const PARTIAL = '.partial-';
 
@@ -143,6 +153,10 @@ export class FolderObjectStore implements ObjectStore {
       await rm(partial, { force: true });
       throw error;
     }
+  }
+
+  async putFile(key: string, file: LocalFile): Promise<void> {
+    await this.put(key, createReadStream(file.path));
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

@@ -112,6 +112,9 @@ export class ReadAheadStore implements ObjectStore {
   put(...args: Parameters<ObjectStore['put']>): ReturnType<ObjectStore['put']> {
     return this.source.put(...args);
   }
+  putFile(...args: Parameters<ObjectStore['putFile']>): ReturnType<ObjectStore['putFile']> {
+    return this.source.putFile(...args);
+  }
   head(key: string): ReturnType<ObjectStore['head']> {
     return this.source.head(key);
   }

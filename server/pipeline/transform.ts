@@ -10,6 +10,7 @@ import { ReadAheadStore } from './read-ahead';
 import { type FileOutcome, readSourceFile } from './read-file';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import { fileCounts, shardFileLists } from './shard-file-lists';
+import { createSpoolFile } from './spool-file';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, uploadStream, writeChunk } from './streams';
 import { carryUnchangedFiles } from './unchanged-files';
@@ -104,7 +105,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
   const { files, unchanged } = await shardFileLists(context, discovery, shard);
   if (!isWholeRun(shard)) context.log.log('info', `transform: shard ${formatShard(shard!)}: ${files.length} of the batch's ${fileCounts(discovery).files} files`);
   const keys = runOutputKeys(context.runId, shard);
-  const outputUpload = uploadStream((body) => context.source.put(keys.output, body, { contentType: 'text/csv' }), 1 << 20);
+  const outputUpload = tee && context.source.remote ? await spooledUpload(context, keys.output) : uploadStream((body) => context.source.put(keys.output, body, { contentType: 'text/csv' }), 1 << 20);
   const rejectsUpload = uploadStream((body) => context.source.put(keys.rejects, body, { contentType: 'text/csv' }));
   const [output, rejects] = [outputUpload.stream, rejectsUpload.stream];
   const uploads = Promise.all([outputUpload.done, rejectsUpload.done]);
@@ -192,6 +193,19 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
       `${totals.filesEmpty} empty, ${totals.filesFailed} not stock files, ${totals.warnings} warnings`,
   );
   return manifest;
+}
+
+/**
+ * `stockflow run` on a remote store: the output goes to a local file while the files are read, and
+ * up in one request once every row is written, while the load builds its indexes (which take far
+ * longer). Sent as it is written instead, it would go up in parts, which the store joins by copying
+ * them again (s3rver: +0.6 s of CPU for the sample's 128 MB, on the cores the run uses). A step run
+ * on its own (Airflow) streams its output in parts: nothing else would be waiting on the upload.
+ */
+async function spooledUpload(context: PipelineContext, key: string): Promise<{ stream: Writable; done: Promise<void> }> {
+  const spool = await createSpoolFile('output.csv');
+  const done = spool.finished.then((file) => context.source.putFile(key, file, { contentType: 'text/csv' })).finally(() => spool.remove());
+  return { stream: spool.stream, done };
 }
 
 function sum(reports: FileReport[], field: 'rowsRead' | 'rowsKept' | 'rowsRejected' | 'warnings'): number {

@@ -10,6 +10,14 @@ export interface ObjectInfo {
 
 export type ObjectBody = Readable | Buffer | string;
 
+/** A finished file on local disk, with what its writer counted: a store can send it whole, read it again to retry, and have it checked. */
+export interface LocalFile {
+  path: string;
+  size: number;
+  /** CRC32 (IEEE, as zlib.crc32) of the whole file. */
+  crc32: number;
+}
+
 /** The current version of one object: what the .SUCCESS watcher tells uploads apart by. */
 export interface ObjectVersion {
   key: string;
@@ -36,6 +44,8 @@ export interface ObjectStore {
   get(key: string): Promise<Readable>;
   /** Writes an object from a stream or buffer; large streams go up in parts. */
   put(key: string, body: ObjectBody, options?: { contentType?: string }): Promise<void>;
+  /** Writes an object from a finished local file (left in place): on S3 one request with its CRC32 checked, up to a size. */
+  putFile(key: string, file: LocalFile, options?: { contentType?: string }): Promise<void>;
   /** The object's metadata, or null when it does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
   delete(key: string): Promise<void>;

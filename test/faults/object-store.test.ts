@@ -3,12 +3,14 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { crc32Base64 } from '../../server/adapters/s3-file-upload';
 import { S3ObjectStore } from '../../server/adapters/s3-object-store';
 import { migrate } from '../../server/db/migrate';
 import { KEYS, type PipelineContext } from '../../server/pipeline/context';
-import { openRunRejects } from '../../server/pipeline/output-layout';
+import { openRunRejects, runOutputKeys } from '../../server/pipeline/output-layout';
 import { runPipeline } from '../../server/pipeline/run-pipeline';
 import { streamToString } from '../../server/pipeline/streams';
 import type { ObjectStore } from '../../server/ports/object-store';
@@ -139,6 +141,38 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     assert.match(failed.error!.message, /Stocks\/flaky\.us\.csv could not be read/);
   });
 
+  it("sends stockflow run's output up in one PutObject once every row is read, leaving no local copy, whether the run succeeds or fails", { timeout: 30_000 }, async () => {
+    const spoolParent = await mkdtemp(join(tmpdir(), 'spool-parent-'));
+    const tmpdirBefore = process.env.TMPDIR;
+    process.env.TMPDIR = spoolParent;
+    try {
+      // 7 MB of output: streamed as it is written, it would go up in 5 MiB parts.
+      const store = await bucketWith({ first: stockFile(60_000), second: stockFile(60_000, 3), third: stockFile(60_000, 4) });
+      const summary = await runPipeline(context(store, 'one-put'));
+      assert.equal(summary.status, 'success', JSON.stringify(summary.error));
+      const outputKey = runOutputKeys('one-put').output;
+      const puts = proxy.requests({ method: 'PUT', key: outputKey });
+      assert.equal(puts.length, 1);
+      assert.equal(proxy.count({ method: 'POST', key: outputKey }), 0, 'no multipart upload');
+      const published = Buffer.from(await streamToString(await store.get(KEYS.output)));
+      assert.equal(published.toString().split('\n').filter(Boolean).length, 180_000);
+      assert.ok(published.length > 5 * 1024 * 1024, `${published.length} bytes`);
+      assert.equal(puts[0]!.headers['x-amz-checksum-crc32'], crc32Base64(crc32(published)));
+      assert.deepEqual(await readdir(spoolParent), []);
+
+      proxy.cut({ key: 'Stocks/third.us.csv' }, 2000);
+      const failed = await runPipeline(context(store, 'one-put-failed'));
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.error?.step, 'transform');
+      assert.equal(proxy.count({ method: 'PUT', key: runOutputKeys('one-put-failed').output }), 0);
+      assert.deepEqual(await readdir(spoolParent), []);
+    } finally {
+      if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdirBefore;
+      await rm(spoolParent, { recursive: true, force: true });
+    }
+  });
+
   it('times out every kind of S3 call that gets no answer', { timeout: 30_000 }, async () => {
     const store = await bucketWith({ any: stockFile(1) });
     proxy.stall({ path: /\?.*list-type=2/ });
@@ -155,6 +189,11 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     });
     await bounded('head', () => store.head('Stocks/any.us.csv'));
     await bounded('put', () => store.put('Output/x.csv', 'x'));
+    // Tried three times, each bounded.
+    const folder = await mkdtemp(join(tmpdir(), 'put-file-'));
+    await writeFile(join(folder, 'x.csv'), 'x');
+    await bounded('putFile', () => store.putFile('Output/x.csv', { path: join(folder, 'x.csv'), size: 1, crc32: crc32('x') }));
+    await rm(folder, { recursive: true });
     await bounded('delete', () => store.delete('Stocks/any.us.csv'));
   });
 

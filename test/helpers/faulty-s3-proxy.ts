@@ -16,6 +16,8 @@ export interface FaultyS3Proxy {
   fail(target: FaultTarget, status: number, options?: { times?: number }): void;
   /** Requests that reached the proxy and matched target (faulted or not). */
   count(target: FaultTarget): number;
+  /** Those requests themselves, with their headers. */
+  requests(target: FaultTarget): SeenRequest[];
   clear(): void;
   close(): Promise<void>;
 }
@@ -26,6 +28,12 @@ export interface FaultTarget {
   key?: string;
   /** Tested against the decoded path and query, e.g. /bucket?list-type=2. */
   path?: RegExp;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
 }
 
 interface Fault {
@@ -39,7 +47,7 @@ interface Fault {
 export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Proxy> {
   const upstreamUrl = new URL(upstream);
   let faults: Fault[] = [];
-  const seen: Array<{ method: string; path: string }> = [];
+  const seen: SeenRequest[] = [];
 
   const matches = (target: FaultTarget, method: string, path: string): boolean => {
     if (method !== (target.method ?? 'GET')) return false;
@@ -50,7 +58,7 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
     const path = decodeURIComponent(req.url ?? '/');
-    seen.push({ method, path });
+    seen.push({ method, path, headers: req.headers });
     const fault = faults.find((candidate) => candidate.remaining > 0 && matches(candidate.target, method, path));
     if (fault) fault.remaining -= 1;
     if (fault?.kind === 'fail') {
@@ -97,6 +105,7 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
     cut: (target, afterBytes, options = {}) => add(target, 'cut', { afterBytes }, options.times),
     fail: (target, status, options = {}) => add(target, 'fail', { status }, options.times),
     count: (target) => seen.filter((request) => matches(target, request.method, request.path)).length,
+    requests: (target) => seen.filter((request) => matches(target, request.method, request.path)),
     clear: () => {
       faults = [];
       seen.length = 0;

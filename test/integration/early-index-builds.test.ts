@@ -49,10 +49,16 @@ describe('stockflow run: index builds begin while the output file is stored', ()
 
   /** The store, the run's output write held (after its bytes are stored) until `hold` settles. */
   function holdingOutput(store: S3ObjectStore, hold: () => Promise<void>): ObjectStore {
+    const isOutput = (key: string): boolean => key.startsWith('Output/runs/') && key.endsWith('/historical_stock_data.csv');
     const held: Partial<ObjectStore> = {
       async put(key, body, options) {
         await store.put(key, body, options);
-        if (key.startsWith('Output/runs/') && key.endsWith('/historical_stock_data.csv')) await hold();
+        if (isOutput(key)) await hold();
+      },
+      // `stockflow run` sends its output from a local file once every row is written.
+      async putFile(key, file, options) {
+        await store.putFile(key, file, options);
+        if (isOutput(key)) await hold();
       },
     };
     return Object.assign(Object.create(store) as ObjectStore, held);
