@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import type pg from 'pg';
 
 import { AirflowClient } from './adapters/airflow/airflow-client';
@@ -128,6 +130,8 @@ export async function openServices(config: Config, options: { log?: (line: strin
     shards: run?.shards,
     shard: run?.shard,
     full: run?.full,
+    // On disk beside the product's data, not in /tmp, which is often memory (tmpfs).
+    spoolDir: join(config.dataDir, 'spool'),
   });
   return {
     config,

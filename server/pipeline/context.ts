@@ -49,6 +49,8 @@ export interface PipelineContext {
   full?: boolean;
   /** The shard a transform or load step works on (`--shard i/N`); absent: the whole batch. */
   shard?: Shard;
+  /** Where `stockflow run` keeps its output on a remote store until it is sent whole (default: the OS's temporary folder). */
+  spoolDir?: string;
 }
 
 /** Fixed layout of the source bucket (the seed's names); the Output/ names are published ones (output-layout.ts). */

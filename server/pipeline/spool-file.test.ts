@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,6 +40,27 @@ describe('createSpoolFile', () => {
     await assert.rejects(spool.finished, /the transform failed/);
     await spool.remove();
     assert.deepEqual(await readdir(parent), []);
+  });
+
+  it('removes spool folders a killed process left hours ago, and no folder in use', async () => {
+    const leftBehind = join(parent, 'stockflow-spool-killed');
+    const inUse = join(parent, 'stockflow-spool-writing');
+    const stranger = join(parent, 'someone-else');
+    for (const folder of [leftBehind, inUse, stranger]) {
+      await mkdir(folder);
+      await writeFile(join(folder, 'output.csv'), 'rows\n');
+    }
+    const hoursAgo = new Date(Date.now() - 7 * 60 * 60_000);
+    for (const path of [leftBehind, join(leftBehind, 'output.csv'), stranger, join(stranger, 'output.csv'), inUse]) await utimes(path, hoursAgo, hoursAgo);
+    // inUse's file was written a moment ago: its folder is in use.
+    const spool = await createSpoolFile('output.csv', parent);
+    const names = await readdir(parent);
+    assert.ok(!names.includes('stockflow-spool-killed'), names.join());
+    assert.ok(names.includes('stockflow-spool-writing') && names.includes('someone-else'), names.join());
+    assert.equal(names.length, 3, 'and the new spool’s own folder');
+    await spool.remove();
+    await rm(inUse, { recursive: true });
+    await rm(stranger, { recursive: true });
   });
 
   it('can be removed before it is finished, which fails finished', async () => {

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -19,8 +19,14 @@ export interface SpoolFile {
   remove(): Promise<void>;
 }
 
+const FOLDER_PREFIX = 'stockflow-spool-';
+/** A spool folder untouched this long was left by a killed process (a live one writes or sends its file within minutes). */
+const LEFT_BEHIND_MS = 6 * 60 * 60_000;
+
 export async function createSpoolFile(name: string, parent = tmpdir()): Promise<SpoolFile> {
-  const folder = await mkdtemp(join(parent, 'stockflow-spool-'));
+  await mkdir(parent, { recursive: true });
+  await removeLeftBehind(parent);
+  const folder = await mkdtemp(join(parent, FOLDER_PREFIX));
   const path = join(folder, name);
   const counter = new CountingFileWriter(createWriteStream(path, { flags: 'wx', highWaterMark: 1 << 20 }));
   const finished = new Promise<LocalFile>((resolve, reject) => {
@@ -37,6 +43,28 @@ export async function createSpoolFile(name: string, parent = tmpdir()): Promise<
       await rm(folder, { recursive: true, force: true });
     },
   };
+}
+
+/** Spool folders of killed processes (never fails: a folder it cannot remove is left for next time). */
+async function removeLeftBehind(parent: string): Promise<void> {
+  const cutoff = Date.now() - LEFT_BEHIND_MS;
+  for (const entry of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory() || !entry.name.startsWith(FOLDER_PREFIX)) continue;
+    const folder = join(parent, entry.name);
+    const touched = await newestChange(folder);
+    if (touched !== null && touched < cutoff) await rm(folder, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** The latest change to the folder or a file in it, or null when it cannot be read. */
+async function newestChange(folder: string): Promise<number | null> {
+  try {
+    const times = [(await stat(folder)).mtimeMs];
+    for (const name of await readdir(folder)) times.push((await stat(join(folder, name))).mtimeMs);
+    return Math.max(...times);
+  } catch {
+    return null;
+  }
 }
 
 /** Passes chunks to a file stream with its backpressure, and finishes only once the file is closed. */

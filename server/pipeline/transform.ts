@@ -203,7 +203,7 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
  * on its own (Airflow) streams its output in parts: nothing else would be waiting on the upload.
  */
 async function spooledUpload(context: PipelineContext, key: string): Promise<{ stream: Writable; done: Promise<void> }> {
-  const spool = await createSpoolFile('output.csv');
+  const spool = await createSpoolFile('output.csv', context.spoolDir);
   const done = spool.finished.then((file) => context.source.putFile(key, file, { contentType: 'text/csv' })).finally(() => spool.remove());
   return { stream: spool.stream, done };
 }

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { FolderObjectStore } from '../../server/adapters/folder-object-store';
+import { streamToString } from '../../server/pipeline/streams';
+import { seedSynthetic } from '../../server/seed/synthetic';
 import { stockflow } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { testRunner } from '../helpers/runner';
+import { startTestS3 } from '../helpers/s3';
 
 describe('the stockflow CLI', () => {
   let database: TestDatabase;
@@ -47,6 +50,22 @@ describe('the stockflow CLI', () => {
     );
     const outputFile = await readFile(join(dataDir, 'buckets/source/Output/historical_stock_data.csv'), 'utf8');
     assert.equal(outputFile.split('\n').filter(Boolean).length, summary.rows.loaded);
+  });
+
+  it('runs from an S3 bucket, keeping the output in the data folder until it is sent whole, and leaving nothing there', async () => {
+    const s3 = await startTestS3();
+    try {
+      await seedSynthetic(await s3.store('cli-source'), 12);
+      const run = await stockflow(['run', '--json'], { ...env, STOCKFLOW_SOURCE: 's3://cli-source', S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+      assert.equal(run.code, 0, run.stderr);
+      const summary = JSON.parse(run.stdout);
+      assert.equal(summary.status, 'success');
+      const published = await streamToString(await (await s3.store('cli-source')).get('Output/historical_stock_data.csv'));
+      assert.equal(published.split('\n').filter(Boolean).length, summary.rows.loaded);
+      assert.deepEqual(await readdir(join(dataDir, 'spool')), []);
+    } finally {
+      await s3.close();
+    }
   });
 
   it('runs the steps one by one, as Airflow tasks do', async () => {
