@@ -197,10 +197,11 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
 
 /**
  * `stockflow run` on a remote store: the output goes to a local file while the files are read, and
- * up in one request once every row is written, while the load builds its indexes (which take far
- * longer). Sent as it is written instead, it would go up in parts, which the store joins by copying
- * them again (s3rver: +0.6 s of CPU for the sample's 128 MB, on the cores the run uses). A step run
- * on its own (Airflow) streams its output in parts: nothing else would be waiting on the upload.
+ * up in one request, its CRC32 checked by the store, once every row is written, while the load
+ * builds its indexes (which take far longer). Sent as it is written, it would go up in parts, which
+ * a store may join by copying them again (s3rver: 0.6 s of CPU for the sample's 128 MB, on the
+ * cores the run uses). A step run on its own (Airflow) streams its output in parts: there nothing
+ * else would overlap the upload.
  */
 async function spooledUpload(context: PipelineContext, key: string): Promise<{ stream: Writable; done: Promise<void> }> {
   const spool = await createSpoolFile('output.csv', context.spoolDir);
