@@ -390,16 +390,19 @@ async function queuedLoadsOnly(work: string): Promise<void> {
   process.stdout.write(`Date: ${new Date().toISOString()}; machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n\n${lines.join('\n')}\n`);
 }
 
-/** A daily batch for a tenth of the companies: their files bring one more day, the rest are unchanged. */
+/**
+ * A daily batch for a tenth of the companies (BENCH_DAILY_EVERY=1: every company, the bucket of a
+ * source that adds a day to every file): their files bring one more day, the rest are unchanged.
+ */
 async function dailyRerun(folderBucket: string, folderDb: string, work: string): Promise<Measurement> {
-  const appended = appendOneDay(join(folderBucket, 'Stocks'), 10);
+  const appended = appendOneDay(join(folderBucket, 'Stocks'), Number(process.env.BENCH_DAILY_EVERY ?? 10));
   const daily = await runPipelineProcess('stockflow run again, folder bucket, one more day', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
   const added = daily.summary!.changes?.totals.added ?? 0;
   if (added !== appended) throw new Error(`the daily re-run added ${added} rows, not ${appended}`);
   return { ...daily, name: `${daily.name} in ${appended} of ${daily.summary!.files.found} files (${daily.summary!.files.unchanged} skipped, ${added} rows added)` };
 }
 
-/** BENCH_ONLY=daily: one folder run, then BENCH_REPEAT (default 3) daily re-runs, each a day more for a tenth of the files. */
+/** BENCH_ONLY=daily: one folder run, then BENCH_REPEAT (default 3) daily re-runs, each a day more for a tenth of the files (BENCH_DAILY_EVERY). */
 async function dailyOnly(work: string): Promise<void> {
   const folderBucket = join(work, 'folder-bucket');
   await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
