@@ -204,7 +204,13 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
  * else would overlap the upload.
  */
 async function spooledUpload(context: PipelineContext, key: string): Promise<{ stream: Writable; done: Promise<void> }> {
-  const spool = await createSpoolFile('output.csv', context.spoolDir);
+  const spool = await createSpoolFile('output.csv', context.spoolDir).catch((error: unknown) => {
+    const where = context.spoolDir ?? 'the temporary folder';
+    throw new Error(
+      `the output is kept in ${where} until it is sent, but that folder cannot be written (${error instanceof Error ? error.message : String(error)}); set STOCKFLOW_DATA_DIR to a writable folder`,
+      { cause: error },
+    );
+  });
   const done = spool.finished.then((file) => context.source.putFile(key, file, { contentType: 'text/csv' })).finally(() => spool.remove());
   return { stream: spool.stream, done };
 }

@@ -173,6 +173,18 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     }
   });
 
+  it('fails the run before reading a file when the spool folder cannot be written, saying which setting moves it', { timeout: 30_000 }, async () => {
+    const blocker = join(await mkdtemp(join(tmpdir(), 'spool-blocked-')), 'a-file');
+    await writeFile(blocker, 'not a folder');
+    const store = await bucketWith({ unread: stockFile(10) });
+    const summary = await runPipeline({ ...context(store, 'spool-blocked'), spoolDir: join(blocker, 'spool') });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error?.step, 'transform');
+    assert.match(summary.error!.message, /cannot be written .*set STOCKFLOW_DATA_DIR to a writable folder/);
+    assert.equal(proxy.count({ key: 'Stocks/unread.us.csv' }), 0);
+    await rm(dirname(blocker), { recursive: true });
+  });
+
   it('times out every kind of S3 call that gets no answer', { timeout: 30_000 }, async () => {
     const store = await bucketWith({ any: stockFile(1) });
     proxy.stall({ path: /\?.*list-type=2/ });
