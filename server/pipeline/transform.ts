@@ -211,7 +211,13 @@ async function spooledUpload(context: PipelineContext, key: string): Promise<{ s
       { cause: error },
     );
   });
-  const done = spool.finished.then((file) => context.source.putFile(key, file, { contentType: 'text/csv' })).finally(() => spool.remove());
+  const done = spool.finished
+    .then(async (file) => {
+      const started = Date.now();
+      await context.source.putFile(key, file, { contentType: 'text/csv' });
+      context.log.log('info', `transform: output sent to ${key} (${(file.size / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    })
+    .finally(() => spool.remove());
   return { stream: spool.stream, done };
 }
 

@@ -12,6 +12,7 @@ import { migrate } from '../../server/db/migrate';
 import { KEYS, type PipelineContext } from '../../server/pipeline/context';
 import { openRunRejects, runOutputKeys } from '../../server/pipeline/output-layout';
 import { runPipeline } from '../../server/pipeline/run-pipeline';
+import { runStep } from '../../server/pipeline/steps';
 import { streamToString } from '../../server/pipeline/streams';
 import type { ObjectStore } from '../../server/ports/object-store';
 import { type FaultyS3Proxy, startFaultyS3Proxy } from '../helpers/faulty-s3-proxy';
@@ -141,37 +142,49 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     assert.match(failed.error!.message, /Stocks\/flaky\.us\.csv could not be read/);
   });
 
-  it("sends stockflow run's output up in one PutObject once every row is read, leaving no local copy, whether the run succeeds or fails", { timeout: 30_000 }, async () => {
-    const spoolParent = await mkdtemp(join(tmpdir(), 'spool-parent-'));
-    const tmpdirBefore = process.env.TMPDIR;
-    process.env.TMPDIR = spoolParent;
-    try {
-      // 7 MB of output: streamed as it is written, it would go up in 5 MiB parts.
-      const store = await bucketWith({ first: stockFile(60_000), second: stockFile(60_000, 3), third: stockFile(60_000, 4) });
-      const summary = await runPipeline(context(store, 'one-put'));
-      assert.equal(summary.status, 'success', JSON.stringify(summary.error));
-      const outputKey = runOutputKeys('one-put').output;
-      const puts = proxy.requests({ method: 'PUT', key: outputKey });
-      assert.equal(puts.length, 1);
-      assert.equal(proxy.count({ method: 'POST', key: outputKey }), 0, 'no multipart upload');
-      const published = Buffer.from(await streamToString(await store.get(KEYS.output)));
-      assert.equal(published.toString().split('\n').filter(Boolean).length, 180_000);
-      assert.ok(published.length > 5 * 1024 * 1024, `${published.length} bytes`);
-      assert.equal(puts[0]!.headers['x-amz-checksum-crc32'], crc32Base64(crc32(published)));
-      assert.deepEqual(await readdir(spoolParent), []);
+  it(
+    "sends stockflow run's output up in one PutObject once every row is read, leaving no local copy, whether the run succeeds or fails; a step run alone streams it in parts",
+    { timeout: 30_000 },
+    async () => {
+      const spoolParent = await mkdtemp(join(tmpdir(), 'spool-parent-'));
+      const tmpdirBefore = process.env.TMPDIR;
+      process.env.TMPDIR = spoolParent;
+      try {
+        // 7 MB of output: streamed as it is written, it would go up in 5 MiB parts.
+        const store = await bucketWith({ first: stockFile(60_000), second: stockFile(60_000, 3), third: stockFile(60_000, 4) });
+        const summary = await runPipeline(context(store, 'one-put'));
+        assert.equal(summary.status, 'success', JSON.stringify(summary.error));
+        const outputKey = runOutputKeys('one-put').output;
+        const puts = proxy.requests({ method: 'PUT', key: outputKey });
+        assert.equal(puts.length, 1);
+        assert.equal(proxy.count({ method: 'POST', key: outputKey }), 0, 'no multipart upload');
+        const published = Buffer.from(await streamToString(await store.get(KEYS.output)));
+        assert.equal(published.toString().split('\n').filter(Boolean).length, 180_000);
+        assert.ok(published.length > 5 * 1024 * 1024, `${published.length} bytes`);
+        assert.equal(puts[0]!.headers['x-amz-checksum-crc32'], crc32Base64(crc32(published)));
+        assert.deepEqual(await readdir(spoolParent), []);
 
-      proxy.cut({ key: 'Stocks/third.us.csv' }, 2000);
-      const failed = await runPipeline(context(store, 'one-put-failed'));
-      assert.equal(failed.status, 'failed');
-      assert.equal(failed.error?.step, 'transform');
-      assert.equal(proxy.count({ method: 'PUT', key: runOutputKeys('one-put-failed').output }), 0);
-      assert.deepEqual(await readdir(spoolParent), []);
-    } finally {
-      if (tmpdirBefore === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = tmpdirBefore;
-      await rm(spoolParent, { recursive: true, force: true });
-    }
-  });
+        proxy.cut({ key: 'Stocks/third.us.csv' }, 2000);
+        const failed = await runPipeline(context(store, 'one-put-failed'));
+        assert.equal(failed.status, 'failed');
+        assert.equal(failed.error?.step, 'transform');
+        assert.equal(proxy.count({ method: 'PUT', key: runOutputKeys('one-put-failed').output }), 0);
+        assert.deepEqual(await readdir(spoolParent), []);
+
+        // A transform step run on its own (an Airflow task) streams its output in parts, as it writes it.
+        proxy.clear();
+        const step = context(store, 'one-step');
+        await runStep(step, 'discover');
+        await runStep(step, 'transform');
+        assert.equal(proxy.count({ method: 'POST', key: runOutputKeys('one-step').output }), 2, 'a multipart upload begun and completed');
+        assert.ok(proxy.count({ method: 'PUT', path: /partNumber=/ }) >= 2);
+      } finally {
+        if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = tmpdirBefore;
+        await rm(spoolParent, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('fails the run before reading a file when the spool folder cannot be written, saying which setting moves it', { timeout: 30_000 }, async () => {
     const blocker = join(await mkdtemp(join(tmpdir(), 'spool-blocked-')), 'a-file');
