@@ -301,6 +301,22 @@ async function startSampleS3(work: string): Promise<{ s3: S3rver; env: Record<st
 }
 
 /**
+ * Checkpoints the server has begun so far (PostgreSQL 17 moved the counters to pg_stat_checkpointer):
+ * one landing in a run costs it its writes and fsyncs, a source of spread between runs.
+ */
+async function serverCheckpoints(): Promise<number> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    const view = (await client.query<{ name: string | null }>("SELECT to_regclass('pg_catalog.pg_stat_checkpointer')::text AS name")).rows[0]!.name;
+    const sql = view ? 'SELECT num_timed + num_requested AS n FROM pg_stat_checkpointer' : 'SELECT checkpoints_timed + checkpoints_req AS n FROM pg_stat_bgwriter';
+    return Number((await client.query<{ n: string }>(sql)).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * BENCH_ONLY=s3: the first load from a folder and from s3rver, alternated BENCH_REPEAT times
  * (default 3), each pair's ratio printed (issue #11: the S3 path within 1.2× of the folder path).
  */
@@ -309,22 +325,26 @@ async function s3Only(work: string): Promise<void> {
   const folderBucket = join(work, 'folder-bucket');
   await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
   const { s3, env } = await startSampleS3(work);
-  const lines = ['| try | folder bucket (s) | S3 bucket, s3rver (s) | ratio | stockflow CPU s folder / S3 | s3rver CPU s | peak RSS MB folder / S3 |', '|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| try | folder bucket (s) | S3 bucket, s3rver (s) | ratio | stockflow CPU s folder / S3 | s3rver CPU s | peak RSS MB folder / S3 | server checkpoints folder / S3 |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   try {
     for (let attempt = 1; attempt <= repeat; attempt += 1) {
-      const folder = await runPipelineProcess(`stockflow run, folder bucket (${attempt}/${repeat})`, {
-        DATABASE_URL: await freshDatabase('stockflow_bench_folder'),
-        STOCKFLOW_SOURCE: folderBucket,
-        STOCKFLOW_DATA_DIR: work,
-      });
+      // Both databases first: dropping one makes the server checkpoint, which would count against a run.
+      const folderDatabase = await freshDatabase('stockflow_bench_folder');
       const database = await freshDatabase('stockflow_bench_s3');
+      const checkpointsBefore = await serverCheckpoints();
+      const folder = await runPipelineProcess(`stockflow run, folder bucket (${attempt}/${repeat})`, { DATABASE_URL: folderDatabase, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
+      const checkpointsBetween = await serverCheckpoints();
       // This process's CPU during the S3 run is s3rver's: work a real S3 would do on its own machines.
       const cpuBefore = process.cpuUsage();
       const overS3 = await runPipelineProcess(`stockflow run, S3 bucket (${attempt}/${repeat})`, { DATABASE_URL: database, ...env });
       const { user, system } = process.cpuUsage(cpuBefore);
+      const checkpointsAfter = await serverCheckpoints();
       const mb = (run: Measurement): string => (run.peakRssKb === null ? '–' : (run.peakRssKb / 1024).toFixed(0));
       lines.push(
-        `| ${attempt} | ${folder.seconds.toFixed(2)} | ${overS3.seconds.toFixed(2)} | ${(overS3.seconds / folder.seconds).toFixed(2)}× | ${folder.cpuSeconds!.toFixed(2)} / ${overS3.cpuSeconds!.toFixed(2)} | ${((user + system) / 1e6).toFixed(2)} | ${mb(folder)} / ${mb(overS3)} |`,
+        `| ${attempt} | ${folder.seconds.toFixed(2)} | ${overS3.seconds.toFixed(2)} | ${(overS3.seconds / folder.seconds).toFixed(2)}× | ${folder.cpuSeconds!.toFixed(2)} / ${overS3.cpuSeconds!.toFixed(2)} | ${((user + system) / 1e6).toFixed(2)} | ${mb(folder)} / ${mb(overS3)} | ${checkpointsBetween - checkpointsBefore} / ${checkpointsAfter - checkpointsBetween} |`,
       );
       progress(lines.at(-1)!);
     }
