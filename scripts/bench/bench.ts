@@ -302,7 +302,7 @@ async function startSampleS3(work: string): Promise<{ s3: S3rver; env: Record<st
 
 /**
  * Checkpoints the server has begun so far (PostgreSQL 17 moved the counters to pg_stat_checkpointer):
- * one landing in a run costs it its writes and fsyncs, a source of spread between runs.
+ * a run that meets more of them than its pair pays their writes and fsyncs.
  */
 async function serverCheckpoints(): Promise<number> {
   const client = new pg.Client({ connectionString: SERVER_URL });

@@ -6,12 +6,9 @@ import { PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/cl
 
 import type { LocalFile } from '../ports/object-store';
 
-export interface WholeFileRetry {
-  attempts: number;
-  backoffMs: number;
-}
-
-const DEFAULT_RETRY: WholeFileRetry = { attempts: 3, backoffMs: 500 };
+const ATTEMPTS = 3;
+/** Doubling after each failed attempt. */
+const FIRST_BACKOFF_MS = 500;
 
 /**
  * One PutObject of a local file: one request instead of a multipart upload's many (and, on stores
@@ -20,7 +17,7 @@ const DEFAULT_RETRY: WholeFileRetry = { attempts: 3, backoffMs: 500 };
  * does not retry a streamed body (it cannot rewind it), so failed attempts are retried here, each
  * reading the file again from the start.
  */
-export async function putWholeFile(client: S3Client, params: { bucket: string; key: string; file: LocalFile; contentType: string }, retry: WholeFileRetry = DEFAULT_RETRY): Promise<void> {
+export async function putWholeFile(client: S3Client, params: { bucket: string; key: string; file: LocalFile; contentType: string }): Promise<void> {
   const { bucket, key, file, contentType } = params;
   // Checked before any request: a missing file is not a reason to try again.
   await access(file.path, constants.R_OK);
@@ -31,8 +28,8 @@ export async function putWholeFile(client: S3Client, params: { bucket: string; k
       return;
     } catch (error) {
       body.destroy();
-      if (attempt >= retry.attempts || !isWorthRetrying(error)) throw error;
-      await sleep(retry.backoffMs * 2 ** (attempt - 1));
+      if (attempt >= ATTEMPTS || !isWorthRetrying(error)) throw error;
+      await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
     }
   }
 }

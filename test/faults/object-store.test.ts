@@ -147,12 +147,11 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
     { timeout: 30_000 },
     async () => {
       const spoolParent = await mkdtemp(join(tmpdir(), 'spool-parent-'));
-      const tmpdirBefore = process.env.TMPDIR;
-      process.env.TMPDIR = spoolParent;
+      const spooling = (runId: string): PipelineContext => ({ ...context(store, runId), spoolDir: spoolParent });
+      // 7 MB of output: streamed as it is written, it would go up in 5 MiB parts.
+      const store = await bucketWith({ first: stockFile(60_000), second: stockFile(60_000, 3), third: stockFile(60_000, 4) });
       try {
-        // 7 MB of output: streamed as it is written, it would go up in 5 MiB parts.
-        const store = await bucketWith({ first: stockFile(60_000), second: stockFile(60_000, 3), third: stockFile(60_000, 4) });
-        const summary = await runPipeline(context(store, 'one-put'));
+        const summary = await runPipeline(spooling('one-put'));
         assert.equal(summary.status, 'success', JSON.stringify(summary.error));
         const outputKey = runOutputKeys('one-put').output;
         const puts = proxy.requests({ method: 'PUT', key: outputKey });
@@ -165,7 +164,7 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
         assert.deepEqual(await readdir(spoolParent), []);
 
         proxy.cut({ key: 'Stocks/third.us.csv' }, 2000);
-        const failed = await runPipeline(context(store, 'one-put-failed'));
+        const failed = await runPipeline(spooling('one-put-failed'));
         assert.equal(failed.status, 'failed');
         assert.equal(failed.error?.step, 'transform');
         assert.equal(proxy.count({ method: 'PUT', key: runOutputKeys('one-put-failed').output }), 0);
@@ -179,8 +178,6 @@ describe('object store faults (s3rver behind a fault-injecting proxy)', () => {
         assert.equal(proxy.count({ method: 'POST', key: runOutputKeys('one-step').output }), 2, 'a multipart upload begun and completed');
         assert.ok(proxy.count({ method: 'PUT', path: /partNumber=/ }) >= 2);
       } finally {
-        if (tmpdirBefore === undefined) delete process.env.TMPDIR;
-        else process.env.TMPDIR = tmpdirBefore;
         await rm(spoolParent, { recursive: true, force: true });
       }
     },
