@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 import { assertValidKey, type LocalFile, type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type ObjectVersion } from '../ports/object-store';
+import { type DirectGetter, directGetter, S3GetError } from './s3-direct-get';
 import { copyInParts, type CopyLimits, S3_COPY_LIMITS } from './s3-multipart-copy';
 
 export interface S3Settings {
@@ -46,6 +47,9 @@ export class S3ObjectStore implements ObjectStore {
   readonly location: string;
   readonly remote = true;
   private readonly client: S3Client;
+  private readonly timeoutMs: number;
+  /** Resolved at the first get: null where the bucket needs more than plain SigV4 (then the SDK's GetObject). */
+  private directGets?: Promise<DirectGetter | null>;
 
   constructor(
     private readonly settings: S3Settings,
@@ -53,6 +57,7 @@ export class S3ObjectStore implements ObjectStore {
   ) {
     this.location = `s3://${settings.bucket}/${settings.prefix}`;
     const timeout = settings.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
+    this.timeoutMs = timeout;
     this.client =
       client ??
       new S3Client({
@@ -135,8 +140,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Readable> {
+    const fullKey = this.fullKey(key);
+    this.directGets ??= directGetter(this.client, this.settings.bucket, { connectMs: Math.min(this.timeoutMs, 5000), idleMs: this.timeoutMs });
+    const direct = await this.directGets;
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+      if (direct) return await direct.get(fullKey);
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: fullKey }));
       if (!(response.Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${key}`);
       return response.Body;
     } catch (error) {
@@ -237,6 +246,7 @@ function stripQuotes(etag: string): string {
 }
 
 function isNotFound(error: unknown): boolean {
+  if (error instanceof S3GetError) return error.status === 404;
   if (error instanceof S3ServiceException) {
     return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
   }

@@ -12,8 +12,8 @@ export interface FaultyS3Proxy {
   stall(target: FaultTarget, options?: { afterBytes?: number; times?: number }): void;
   /** Sends the headers (with the full Content-Length) and afterBytes of the body, then drops the connection. */
   cut(target: FaultTarget, afterBytes: number, options?: { times?: number }): void;
-  /** Answers with an S3 error document and this status instead of forwarding. */
-  fail(target: FaultTarget, status: number, options?: { times?: number }): void;
+  /** Answers with an S3 error document (code InternalError unless given) and this status instead of forwarding. */
+  fail(target: FaultTarget, status: number, options?: { times?: number; code?: string }): void;
   /** Requests that reached the proxy and matched target (faulted or not). */
   count(target: FaultTarget): number;
   /** Those requests themselves, with their headers. */
@@ -32,7 +32,10 @@ export interface FaultTarget {
 
 export interface SeenRequest {
   method: string;
+  /** Decoded. */
   path: string;
+  /** As sent (what a signature covers). */
+  rawPath: string;
   headers: IncomingMessage['headers'];
 }
 
@@ -41,6 +44,7 @@ interface Fault {
   kind: 'stall' | 'cut' | 'fail';
   afterBytes?: number;
   status?: number;
+  code?: string;
   remaining: number;
 }
 
@@ -58,13 +62,13 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
     const path = decodeURIComponent(req.url ?? '/');
-    seen.push({ method, path, headers: req.headers });
+    seen.push({ method, path, rawPath: req.url ?? '/', headers: req.headers });
     const fault = faults.find((candidate) => candidate.remaining > 0 && matches(candidate.target, method, path));
     if (fault) fault.remaining -= 1;
     if (fault?.kind === 'fail') {
       req.resume();
       res.writeHead(fault.status!, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>`);
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code ?? 'InternalError'}</Code><Message>injected by the test proxy</Message></Error>`);
       return;
     }
     if (fault?.kind === 'stall' && fault.afterBytes === undefined) {
@@ -103,7 +107,7 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
     endpoint: `http://127.0.0.1:${port}`,
     stall: (target, options = {}) => add(target, 'stall', { afterBytes: options.afterBytes }, options.times),
     cut: (target, afterBytes, options = {}) => add(target, 'cut', { afterBytes }, options.times),
-    fail: (target, status, options = {}) => add(target, 'fail', { status }, options.times),
+    fail: (target, status, options = {}) => add(target, 'fail', { status, code: options.code }, options.times),
     count: (target) => seen.filter((request) => matches(target, request.method, request.path)).length,
     requests: (target) => seen.filter((request) => matches(target, request.method, request.path)),
     clear: () => {
