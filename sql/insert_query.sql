@@ -53,6 +53,21 @@ WITH gone AS (
 )
 INSERT INTO pg_temp.stockflow_rows_before SELECT * FROM gone;
 
+-- Companies whose file only gained rows ($1; pipeline/read-file.ts): the batch holds only their new
+-- rows, so their other rows stay; a new row whose day is there already (it differs: the table was
+-- changed outside stockflow) replaces it. Probed through the key from the few staged rows.
+-- name: delete_differing_appended_rows
+WITH gone AS (
+  DELETE FROM public.historical_stocks_data h
+   USING pg_temp.stockflow_rows_new n
+   WHERE h.company_name = ANY($1::text[]) AND n.company_name = h.company_name AND n.stock_date = h.stock_date
+     AND (n.open_value::text, n.high_value::text, n.low_value::text, n.close_value::text, n.volume_traded, n.daily_percent_change::text, n.value_change::text)
+         IS DISTINCT FROM
+         (h.open_value::text, h.high_value::text, h.low_value::text, h.close_value::text, h.volume_traded, h.daily_percent_change::text, h.value_change::text)
+   RETURNING h.*
+)
+INSERT INTO pg_temp.stockflow_rows_before SELECT * FROM gone;
+
 -- After delete_differing_rows a key still present holds the identical row: the rest go in. Per company.
 -- name: insert_new_rows
 WITH inserted AS (

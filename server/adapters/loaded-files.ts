@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 import { readNamedQueries } from '../db/sql-files';
-import type { LoadedFile } from '../ports/stock-table';
+import type { LoadedFile, LoadedVersion } from '../ports/stock-table';
 
 const queries = readNamedQueries('loaded_files.sql');
 
@@ -24,6 +24,21 @@ export async function companiesLoadedFrom(pool: pg.Pool, files: ReadonlyArray<Om
   return companies;
 }
 
+/** Of `files`, the recorded size and SHA-256 of the version each company's rows were last loaded from (same key, `transformVersion`). */
+export async function loadedVersions(pool: pg.Pool, files: ReadonlyArray<{ company: string; key: string }>, transformVersion: number): Promise<Map<string, LoadedVersion>> {
+  const versions = new Map<string, LoadedVersion>();
+  for (let start = 0; start < files.length; start += COMPARED_PER_QUERY) {
+    const part = files.slice(start, start + COMPARED_PER_QUERY);
+    const found = await pool.query<[string, string, string]>({
+      text: queries.loaded_versions!,
+      values: [part.map((file) => file.company), part.map((file) => file.key), transformVersion],
+      rowMode: 'array',
+    });
+    for (const [company, size, sha256] of found.rows) versions.set(company, { size: Number(size), sha256 });
+  }
+  return versions;
+}
+
 /**
  * In the load's transaction: every company whose rows it replaced or removed loses its record,
  * then the batch's files are recorded. A company loaded without a file of record is therefore
@@ -40,5 +55,6 @@ export async function recordLoadedFiles(client: pg.PoolClient, input: { runId: s
     column((file) => file.size),
     column((file) => file.transformVersion),
     input.files.map(() => input.runId),
+    column((file) => file.sha256 ?? null),
   ]);
 }

@@ -6,9 +6,21 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { withClient } from '../db/checked-out';
 import { readNamedQueries } from '../db/sql-files';
 import { inShard, isWholeRun } from '../pipeline/shard';
-import type { DataChanges, LoadedFile, LoadResult, LoadSource, PrepareOptions, ReplaceCompaniesInput, ReplaceScope, ReplaceSession, StockTable } from '../ports/stock-table';
+import type {
+  AppendedCompanies,
+  DataChanges,
+  LoadedFile,
+  LoadedVersion,
+  LoadResult,
+  LoadSource,
+  PrepareOptions,
+  ReplaceCompaniesInput,
+  ReplaceScope,
+  ReplaceSession,
+  StockTable,
+} from '../ports/stock-table';
 import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
-import { companiesLoadedFrom, recordLoadedFiles } from './loaded-files';
+import { companiesLoadedFrom, loadedVersions, recordLoadedFiles } from './loaded-files';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -41,13 +53,14 @@ export class PgStockTable implements StockTable {
 
   async replaceCompanies(input: ReplaceCompaniesInput): Promise<LoadResult> {
     const session = await this.beginReplace(input.companies, { estimatedRows: input.expectedRows, scope: input.scope, source: input.source });
+    const appended = input.appended ?? new Map();
     try {
       await pipeline(input.rows, session.rows, { signal: input.signal });
     } catch (error) {
       await session.abort();
       throw error;
     }
-    return session.commit(input.expectedRows, { signal: input.signal, onPhase: input.onPhase, afterCommit: input.afterCommit });
+    return session.commit(input.expectedRows, { signal: input.signal, onPhase: input.onPhase, afterCommit: input.afterCommit, appended });
   }
 
   wouldRebuild(estimatedRows: number): Promise<boolean> {
@@ -56,6 +69,10 @@ export class PgStockTable implements StockTable {
 
   companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>> {
     return companiesLoadedFrom(this.pool, files, transformVersion);
+  }
+
+  loadedVersions(files: ReadonlyArray<{ company: string; key: string }>, transformVersion: number): Promise<Map<string, LoadedVersion>> {
+    return loadedVersions(this.pool, files, transformVersion);
   }
 
   async beginReplace(companies: readonly string[], options: { estimatedRows?: number; scope?: ReplaceScope; source?: LoadSource } = {}): Promise<ReplaceSession> {
@@ -135,7 +152,10 @@ export class PgStockTable implements StockTable {
     let prepared: Promise<Prepared> | null = null;
     // Stops builds not yet started when the session is aborted during prepare.
     const stopBuilds = new AbortController();
-    const prepareWork = async (expectedRows: number, { onPhase, rowsByCompany }: PrepareOptions): Promise<Prepared> => {
+    // Named with the rows (prepare or commit): the files as read, and the companies that only gain rows.
+    let files = options.source?.files ?? [];
+    const prepareWork = async (expectedRows: number, { onPhase, rowsByCompany, appended = new Map(), files: filesRead }: PrepareOptions): Promise<Prepared> => {
+      if (filesRead) files = filesRead;
       if (copyError) throw copyError;
       if (!copy.writableEnded) copy.end();
       await finished(copy).catch((error: unknown) => {
@@ -150,10 +170,10 @@ export class PgStockTable implements StockTable {
         await client.query(queries.analyze_rows_new!);
         await takeTable();
         onPhase?.('putting in the rows that differ');
-        const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows });
+        const applied = await this.applyDifferences(client, { affected, replaceAll, expectedRows, appended });
         return { expectedRows, rowsLoaded, changes: applied.changes, rowsReplaced: applied.rowsReplaced, rowsWritten: applied.rowsWritten, next: null };
       }
-      const load = { affected, replaceAll, expectedRows, rowsByCompany };
+      const load = { affected, replaceAll, expectedRows, rowsByCompany, appended };
       const built = await this.buildNextTable(client, filler!, load, stopBuilds.signal, onPhase);
       return { expectedRows, rowsLoaded, changes: built.changes, rowsReplaced: built.rowsReplaced, rowsWritten: null, next: built };
     };
@@ -173,9 +193,9 @@ export class PgStockTable implements StockTable {
       prepare(expectedRows, options = {}) {
         void start(expectedRows, options);
       },
-      commit: async (expectedRows, { signal, onPhase, rowsByCompany, afterCommit } = {}) => {
+      commit: async (expectedRows, { signal, onPhase, rowsByCompany, afterCommit, appended, files: filesRead } = {}) => {
         try {
-          const ready = await start(expectedRows, { onPhase, rowsByCompany });
+          const ready = await start(expectedRows, { onPhase, rowsByCompany, appended, files: filesRead });
           if (ready.expectedRows !== expectedRows) {
             throw new Error(`the load was prepared for ${ready.expectedRows} rows but committed for ${expectedRows}; nothing was changed`);
           }
@@ -186,7 +206,7 @@ export class PgStockTable implements StockTable {
           }
           if (replaceAll) companiesRemoved = changes.totals.companiesRemoved;
           await this.recordDemoCompanies(client, companies, scope);
-          await recordLoadedFiles(client, { runId: options.source?.runId, files: options.source?.files ?? [], affected, replaceAll });
+          await recordLoadedFiles(client, { runId: options.source?.runId, files, affected, replaceAll });
           signal?.throwIfAborted();
           const nextLoadWaiting = await client.query<{ waiting: boolean }>(queries.load_waiting!, [tableOid]).then(
             (result) => result.rows[0]?.waiting === true,
@@ -289,23 +309,27 @@ export class PgStockTable implements StockTable {
    */
   private async applyDifferences(
     client: pg.PoolClient,
-    load: Pick<ChangeInput, 'affected' | 'replaceAll' | 'expectedRows'>,
+    load: Pick<ChangeInput, 'affected' | 'replaceAll' | 'expectedRows' | 'appended'>,
   ): Promise<{ changes: DataChanges; rowsReplaced: number; rowsWritten: number }> {
     const duplicate = (await client.query<{ company: string; day: string }>(queries.duplicate_new_key!)).rows[0];
     if (duplicate) throw new Error(`duplicate key: two rows for ${duplicate.company} on ${duplicate.day} in the batch; nothing was changed`);
     await client.query(queries.create_rows_before!);
-    const deleted = (await client.query(queries.delete_differing_rows!, [load.affected, load.replaceAll])).rowCount ?? 0;
+    // Appended companies keep the rows the batch does not name; only a named day that differs is replaced.
+    const appended = [...load.appended.keys()];
+    const replaced = appended.length === 0 ? load.affected : load.affected.filter((company) => !load.appended.has(company));
+    let deleted = (await client.query(queries.delete_differing_rows!, [replaced, load.replaceAll])).rowCount ?? 0;
+    if (appended.length > 0) deleted += (await client.query(queries.delete_differing_appended_rows!, [appended])).rowCount ?? 0;
     const inserted = (await client.query<{ company: string; rows: string }>(queries.insert_new_rows!)).rows;
     const insertedRows = inserted.reduce((total, row) => total + Number(row.rows), 0);
     const rowsReplaced = deleted + load.expectedRows - insertedRows;
     const rowsWritten = deleted + insertedRows;
     if (rowsReplaced === 0) {
-      // Nothing was there before: every row is added.
+      // Nothing the batch names was there before: every row is added (appended companies keep theirs).
       const added = new Map(inserted.map((row) => [row.company, Number(row.rows)]));
-      return { changes: dataChangesOf(addedOnlyChangeRows(added)), rowsReplaced, rowsWritten };
+      return { changes: dataChangesOf(withRowsKept(addedOnlyChangeRows(added), load.appended)), rowsReplaced, rowsWritten };
     }
     const counts = await client.query<CompanyChangeRow>(queries.changes_incremental!, [inserted.map((row) => row.company), inserted.map((row) => row.rows)]);
-    return { changes: dataChangesOf(counts.rows), rowsReplaced, rowsWritten };
+    return { changes: dataChangesOf(withRowsKept(counts.rows, load.appended)), rowsReplaced, rowsWritten };
   }
 
   /** Bulk path when the batch is a large share of the table and nothing (a view) depends on the table. */
@@ -365,7 +389,9 @@ export class PgStockTable implements StockTable {
     try {
       if (!load.replaceAll) {
         onPhase?.("keeping the other companies' rows");
-        kept = (await filler.client.query(queries.keep_other_companies!, [load.affected])).rowCount ?? 0;
+        // Appended companies' rows stay as well: the batch holds only their new ones.
+        const replaced = load.affected.filter((company) => !load.appended.has(company));
+        kept = (await filler.client.query(queries.keep_other_companies!, [replaced])).rowCount ?? 0;
       }
       const before = Number((await counting).rows[0]!.rows);
       await filler.client.query('COMMIT');
@@ -529,6 +555,20 @@ interface ChangeInput {
   replaceAll: boolean;
   expectedRows: number;
   rowsByCompany?: ReadonlyMap<string, number>;
+  appended: AppendedCompanies;
+}
+
+/** The incremental counts see only staged rows: an appended company's rows kept as they were are unchanged rows too. */
+function withRowsKept(rows: readonly CompanyChangeRow[], appended: AppendedCompanies): CompanyChangeRow[] {
+  if (appended.size === 0) return [...rows];
+  const seen = new Set<string>();
+  const counted = rows.map((row) => {
+    seen.add(row.company);
+    const kept = appended.get(row.company);
+    return kept === undefined ? row : { ...row, matched: String(Number(row.matched) + kept) };
+  });
+  for (const [company, kept] of appended) if (!seen.has(company) && kept > 0) counted.push({ company, added: '0', removed: '0', changed: '0', matched: String(kept) });
+  return counted;
 }
 
 /** Whether the pool can hand out one more connection without waiting for one to be released. */

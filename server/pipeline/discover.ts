@@ -1,12 +1,12 @@
 import { ObjectNotFoundError } from '../ports/object-store';
-import type { LoadMode } from '../ports/stock-table';
+import type { LoadedVersion, LoadMode } from '../ports/stock-table';
 import { parseCompanyList } from './company-list';
 import { KEYS, type PipelineContext, StepInputError } from './context';
 import { MAX_SHARDS, shardList } from './shard';
 import { storeShardFileLists } from './shard-file-lists';
 import { storedText } from './stored-text';
 import { streamToString } from './streams';
-import { findUnchangedFiles } from './unchanged-files';
+import { findAppendCandidates, findUnchangedFiles } from './unchanged-files';
 
 export interface DiscoveredFile {
   company: string;
@@ -14,6 +14,8 @@ export interface DiscoveredFile {
   size: number;
   /** As listed; with the size, what tells a changed file (absent in results of older runs). */
   etag?: string;
+  /** The shorter version the company's rows were loaded from: if the file starts with it, only its later rows are loaded (read-file.ts). */
+  loaded?: LoadedVersion;
 }
 
 export interface DiscoveryResult {
@@ -60,7 +62,8 @@ export function shardsForBatch(requested: number | undefined, files: readonly Di
 
 /** About how many rows a batch's files hold (an average row is ~45 bytes of source): enough to tell a full batch from a few companies. */
 export function estimatedRowsOf(files: readonly DiscoveredFile[]): number {
-  return Math.round(files.reduce((total, file) => total + file.size, 0) / 45);
+  // A file that may only have gained rows is counted by its new bytes.
+  return Math.round(files.reduce((total, file) => total + file.size - (file.loaded?.size ?? 0), 0) / 45);
 }
 
 /** The shard list a run's steps are mapped over (what `stockflow step discover` prints for Airflow). */
@@ -128,7 +131,8 @@ export async function discover(context: PipelineContext): Promise<DiscoveryResul
   }
   found.length = 0;
 
-  const { changed, unchanged, carriedFrom } = await findUnchangedFiles({ ...context, loadMode }, files);
+  const { changed: changedFiles, unchanged, carriedFrom } = await findUnchangedFiles({ ...context, loadMode }, files);
+  const changed = await findAppendCandidates({ ...context, loadMode }, changedFiles);
   const shards = shardsForBatch(context.shards, changed);
   const result: DiscoveryResult = {
     listKey: KEYS.companyList,

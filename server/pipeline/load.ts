@@ -1,11 +1,12 @@
 import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
-import type { LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
+import type { AppendedCompanies, LoadResult, ReplaceScope, ReplaceSession } from '../ports/stock-table';
 import { type PipelineContext, StepInputError } from './context';
 import { openRunOutput, openShardOutputs, publishRunOutput } from './output-layout';
 import { formatShard, isWholeRun, type Shard } from './shard';
 import type { Manifest } from './transform';
-import { loadedFilesOf } from './unchanged-files';
+import { appendedCompaniesOf, loadedFilesOf, rowsToLoadOf } from './unchanged-files';
 
 /** Where a load's rows come from when it does not read the run's output file back. */
 export interface LoadRows {
@@ -25,7 +26,9 @@ export async function load(context: PipelineContext, manifest: Manifest, { strea
     throw new StepInputError(`The transform result belongs to run ${manifest.runId}, not ${context.runId}`);
   }
   const sharded = !isWholeRun(manifest.shard) || parts !== undefined;
-  const expectedRows = manifest.totals.rowsKept;
+  // An appended file's rows the table holds already are in the output but not loaded again.
+  const expectedRows = rowsToLoadOf(manifest.files);
+  const appended = appendedCompaniesOf(manifest.files);
   context.signal?.throwIfAborted();
   context.onProgress?.({ step: 'load', done: 0, total: expectedRows, rows: 0 });
   let result: LoadResult;
@@ -49,8 +52,10 @@ export async function load(context: PipelineContext, manifest: Manifest, { strea
       const what = parts ? `A shard's output of run ${manifest.runId}` : `The output of run ${manifest.runId} (${manifest.outputKey})`;
       throw new StepInputError(`${what} is gone: a later run removed it; start a new run`);
     }
-    const counted = rows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
-    rows.on('error', (error) => counted.destroy(error));
+    const newRows = appended.size === 0 ? rows : rows.pipe(withoutRowsLoadedBefore(appended));
+    if (newRows !== rows) rows.on('error', (error) => newRows.destroy(error));
+    const counted = newRows.pipe(countRows((copied) => context.onProgress?.({ step: 'load', done: copied, total: expectedRows, rows: copied })));
+    newRows.on('error', (error) => counted.destroy(error));
     result = await context.stocks.replaceCompanies({
       companies: manifest.companies,
       rows: counted,
@@ -60,6 +65,7 @@ export async function load(context: PipelineContext, manifest: Manifest, { strea
       afterCommit,
       scope: scopeOf(manifest),
       source: { runId: context.runId, files: loadedFilesOf(manifest.files) },
+      appended,
     });
   }
   context.onProgress?.({ step: 'load', done: result.rowsLoaded, total: expectedRows, rows: result.rowsLoaded });
@@ -90,6 +96,41 @@ export async function load(context: PipelineContext, manifest: Manifest, { strea
 export function scopeOf(manifest: Pick<Manifest, 'demo' | 'loadMode'> & { shard?: Shard }): ReplaceScope {
   const scope: ReplaceScope = { mode: manifest.loadMode ?? 'companies', demo: manifest.demo ?? false };
   return isWholeRun(manifest.shard) ? scope : { ...scope, shard: manifest.shard };
+}
+
+/**
+ * Drops each appended company's first rows (those the table holds already) from the output CSV.
+ * A file's rows are written together and in order, so they are its company's first rows here.
+ */
+function withoutRowsLoadedBefore(appended: AppendedCompanies): Transform {
+  const seen = new Map<string, number>();
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  const keep = (lines: string[]): string => {
+    let kept = '';
+    for (const line of lines) {
+      const company = line.slice(line.lastIndexOf(',') + 1);
+      const before = appended.get(company);
+      if (before !== undefined) {
+        const count = (seen.get(company) ?? 0) + 1;
+        seen.set(company, count);
+        if (count <= before) continue;
+      }
+      kept += `${line}\n`;
+    }
+    return kept;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const lines = (partial + decoder.write(chunk)).split('\n');
+      partial = lines.pop()!;
+      callback(null, keep(lines));
+    },
+    flush(callback) {
+      partial += decoder.end();
+      callback(null, partial ? keep([partial]) : '');
+    },
+  });
 }
 
 /** Passes the output CSV through, reporting how many rows went by (one line is one row): load progress. */

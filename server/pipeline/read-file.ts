@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { InvalidKeyError, ObjectNotFoundError, SymlinkRefusedError } from '../ports/object-store';
@@ -15,6 +15,8 @@ export interface FileOutcome {
   report: FileReport;
   /** Output CSV for this file; complete, since a file is read to its end before anything is written. */
   output: Buffer[];
+  /** The file only gained rows since its company's rows were loaded (report.rowsLoadedBefore): output[loadFrom..] holds the new rows. */
+  loadFrom?: number;
   rejects: RejectedRow[];
 }
 
@@ -112,26 +114,46 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
     }
     report.rowsKept += 1;
     pending += derived.csv + companyField;
-    if (pending.length > 64 * 1024) {
-      // Into off-heap memory at once: held strings would survive into V8's old space and make GC the bottleneck.
-      output.push(Buffer.from(pending, 'utf8'));
-      pending = '';
-    }
+    // Into off-heap memory at once: held strings would survive into V8's old space and make GC the bottleneck.
+    if (pending.length > 64 * 1024) flush();
   });
+  function flush(): void {
+    if (pending) output.push(Buffer.from(pending, 'utf8'));
+    pending = '';
+  }
+  const take = (bytes: Buffer): void => {
+    hash.update(bytes);
+    report.bytes += bytes.length;
+    splitter.push(bytes);
+  };
+  // The loaded version's end, where the new rows start if the file begins with it (see atLoadedEnd).
+  const loadedSize = file.loaded?.size ?? -1;
+  let loadFrom: number | undefined;
   try {
     for await (const chunk of await context.source.get(file.key)) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      hash.update(bytes);
-      report.bytes += bytes.length;
-      splitter.push(bytes);
+      if (report.bytes < loadedSize && report.bytes + bytes.length >= loadedSize) {
+        const head = bytes.subarray(0, loadedSize - report.bytes);
+        take(head);
+        // Every line of the loaded version has been split off (it ends with a newline): the rows so far are in the table.
+        if (atLoadedEnd(hash, head, file.loaded!.sha256)) {
+          flush();
+          loadFrom = output.length;
+          report.rowsLoadedBefore = report.rowsKept;
+        }
+        take(bytes.subarray(head.length));
+      } else {
+        take(bytes);
+      }
     }
     splitter.end();
   } catch (error) {
     if (!(error instanceof UnexpectedContentError)) throw error;
     context.log.log('error', `transform: ${file.key}: not a stock file, skipped: ${error.message}`);
-    return { report: { ...report, status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
+    const { rowsLoadedBefore: _notLoaded, ...failed } = report;
+    return { report: { ...failed, status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
   }
-  if (pending) output.push(Buffer.from(pending, 'utf8'));
+  flush();
   report.sha256 = hash.digest('hex');
   if (report.rowsRead === 0) report.status = 'empty';
   if (report.rowsRejected > 0) {
@@ -140,7 +162,15 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
   if (firstWarningLine !== null) {
     context.log.log('warn', `transform: ${file.key}: ${report.warnings} rows with Open = 0 (first at line ${firstWarningLine}); daily_percent_change left empty`);
   }
-  return { report, output, rejects };
+  return { report, output, rejects, ...(loadFrom === undefined ? {} : { loadFrom }) };
+}
+
+/**
+ * Whether the bytes read so far, ending with `head`, are exactly the version the company's rows
+ * were loaded from: same SHA-256, and whole lines (a last line completed later would be a changed row).
+ */
+function atLoadedEnd(hash: Hash, head: Buffer, loadedSha256: string): boolean {
+  return head.length > 0 && head[head.length - 1] === 0x0a && hash.copy().digest('hex') === loadedSha256;
 }
 
 function messageOf(error: unknown): string {

@@ -1,4 +1,4 @@
-import type { ReplaceSession } from '../ports/stock-table';
+import type { PrepareOptions, ReplaceSession } from '../ports/stock-table';
 import type { PipelineContext } from './context';
 import { deferredReplace } from './deferred-replace';
 import { type DiscoveryResult, estimatedRowsOf } from './discover';
@@ -6,7 +6,7 @@ import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { type RunSummary, summarizeRun } from './summary';
 import { type FileReport, type Manifest, transform } from './transform';
-import { TRANSFORM_VERSION } from './unchanged-files';
+import { appendedCompaniesOf, loadedFilesOf, rowsToLoadOf, TRANSFORM_VERSION } from './unchanged-files';
 
 /**
  * All steps in one process. Transform streams its output straight into the load's COPY as well
@@ -31,7 +31,9 @@ export async function runPipeline(context: PipelineContext): Promise<RunSummary>
 }
 
 async function transformAndLoad(context: PipelineContext, discovery: DiscoveryResult): Promise<void> {
+  // Files that may only have gained rows count by their new bytes, and the load is opened for that.
   const estimatedRows = estimatedRowsOf(discovery.files);
+  const mayRebuildInstead = await rebuildIfNoAppends(context, discovery, estimatedRows);
   const session = deferredReplace(
     context.stocks,
     discovery.files.map((file) => file.company),
@@ -45,11 +47,15 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
   // Every file read: the load starts its index builds while the output file is completed. Their
   // phases go to the log of the step running at the time: the transform's, then the load's.
   let phaseLog = context.log;
+  let rebuildInstead = Promise.resolve(false);
   const allRowsWritten = (reports: readonly FileReport[]): void => {
     const read = reports.filter((report) => report.status !== 'failed');
     if (read.length !== discovery.files.length) return;
-    const rowsKept = read.reduce((total, report) => total + report.rowsKept, 0);
-    session.prepare(rowsKept, { onPhase: (phase) => phaseLog.log('info', `load: ${phase}`), rowsByCompany: rowsByCompanyOf(read) });
+    const rows = rowsToLoadOf(read);
+    rebuildInstead = mayRebuildInstead ? context.stocks.wouldRebuild(rows).catch(() => false) : Promise.resolve(false);
+    void rebuildInstead.then((rebuild) => {
+      if (!rebuild) session.prepare(rows, { onPhase: (phase) => phaseLog.log('info', `load: ${phase}`), ...rowsOf(read) });
+    });
   };
   let manifest: Manifest;
   try {
@@ -64,24 +70,43 @@ async function transformAndLoad(context: PipelineContext, discovery: DiscoveryRe
     throw error;
   }
   const everyFileRead = manifest.companies.length === discovery.files.length;
+  const rebuild = await rebuildInstead;
   await recordStep(context, 'load', async (stepContext) => {
     phaseLog = stepContext.log;
-    if (everyFileRead) return load(stepContext, manifest, { streamed: withRowsByCompany(session, manifest) });
+    if (everyFileRead && !rebuild) return load(stepContext, manifest, { streamed: withRowsByCompany(session, manifest) });
     // A company whose file was not a stock file must keep its rows, but the streamed session
-    // already deleted them: roll it back and load the output file the ordinary way.
+    // already deleted them; files expected to have only gained rows that had not leave too many
+    // rows for the session's way of loading: roll it back and load the output file the ordinary way.
+    if (rebuild) stepContext.log.log('info', 'load: files that were expected to have only gained rows had changed: loading the output file on the bulk path');
     await session.abort();
     return load(stepContext, manifest);
   });
 }
 
-/** The session, committing with the transform's rows per company (a first load then needs no count of its own). */
-function withRowsByCompany(session: ReplaceSession, manifest: Manifest): ReplaceSession {
-  const rowsByCompany = rowsByCompanyOf(manifest.files.filter((file) => file.status !== 'failed'));
-  return { ...session, commit: (expectedRows, options) => session.commit(expectedRows, { ...options, rowsByCompany }) };
+/**
+ * Whether the load was opened incrementally only because files may have gained rows: if they
+ * turn out changed otherwise (a vendor re-issuing history), their rows would rebuild the table,
+ * and the incremental way would write millions of rows into its indexes one by one.
+ */
+async function rebuildIfNoAppends(context: PipelineContext, discovery: DiscoveryResult, estimatedRows: number): Promise<boolean> {
+  if (!discovery.files.some((file) => file.loaded)) return false;
+  const wholeFiles = estimatedRowsOf(discovery.files.map((file) => ({ ...file, loaded: undefined })));
+  return !(await context.stocks.wouldRebuild(estimatedRows)) && (await context.stocks.wouldRebuild(wholeFiles));
 }
 
-function rowsByCompanyOf(reports: readonly FileReport[]): Map<string, number> {
-  return new Map(reports.map((report) => [report.company, report.rowsKept]));
+/** The session, committing with what the transform found per company (a first load then needs no count of its own). */
+function withRowsByCompany(session: ReplaceSession, manifest: Manifest): ReplaceSession {
+  const rows = rowsOf(manifest.files.filter((file) => file.status !== 'failed' && !file.unchanged));
+  return { ...session, commit: (expectedRows, options) => session.commit(expectedRows, { ...options, ...rows }) };
+}
+
+/** The rows each company sends, the appended companies, and the files as read (with their SHA-256, for the next run's append check). */
+function rowsOf(reports: readonly FileReport[]): Pick<PrepareOptions, 'rowsByCompany' | 'appended' | 'files'> {
+  return {
+    rowsByCompany: new Map(reports.map((report) => [report.company, report.rowsKept - (report.rowsLoadedBefore ?? 0)])),
+    appended: appendedCompaniesOf(reports),
+    files: loadedFilesOf(reports),
+  };
 }
 
 export function newRunId(now = new Date()): string {

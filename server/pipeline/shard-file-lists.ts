@@ -18,7 +18,15 @@ export interface FileLists {
   unchanged: DiscoveredFile[];
 }
 
-const discoveredFiles = z.array(z.object({ company: z.string(), key: z.string(), size: z.number(), etag: z.string().optional() }));
+const discoveredFiles = z.array(
+  z.object({
+    company: z.string(),
+    key: z.string(),
+    size: z.number(),
+    etag: z.string().optional(),
+    loaded: z.object({ size: z.number(), sha256: z.string() }).optional(),
+  }),
+);
 const fileListsSchema = z.object({ files: discoveredFiles, unchanged: discoveredFiles });
 
 /** How many files the batch has to read, and how many it carries over unchanged. */

@@ -13,7 +13,7 @@ import { fileCounts, shardFileLists } from './shard-file-lists';
 import { createSpoolFile } from './spool-file';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, uploadStream, writeChunk } from './streams';
-import { carryUnchangedFiles } from './unchanged-files';
+import { carryUnchangedFiles, rowsToLoadOf } from './unchanged-files';
 
 /** raw and reason are stored text: control characters escaped, at most ~1 KiB (stored-text.ts). */
 export interface RejectedRow {
@@ -41,6 +41,12 @@ export interface FileReport {
   size?: number;
   /** Not read by this run: unchanged since its rows were loaded, carried over from the published output. */
   unchanged?: boolean;
+  /**
+   * The file starts with the bytes its company's rows were last loaded from and only gained rows
+   * since: that many of its kept rows (the first ones) are in the table as they are, and the load
+   * takes only the rest. The output still holds all of them.
+   */
+  rowsLoadedBefore?: number;
 }
 
 export interface Manifest {
@@ -119,10 +125,12 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     // fails half-way leaves nothing behind and the streams have a single writer.
     let writing = Promise.resolve();
     const emit = async (outcome: FileOutcome): Promise<void> => {
-      for (const block of outcome.output) {
+      const loadFrom = outcome.loadFrom ?? 0;
+      for (const [index, block] of outcome.output.entries()) {
         await writeChunk(output, block);
         // A failing tee is the load's failure, reported when the load commits; the output goes on.
-        if (tee) await writeChunk(tee.rows, block).catch(() => (tee = undefined));
+        // An appended file's rows the table holds already are not loaded again.
+        if (tee && index >= loadFrom) await writeChunk(tee.rows, block).catch(() => (tee = undefined));
       }
       for (const reject of outcome.rejects) {
         await writeChunk(rejects, csvRecord([spreadsheetSafe(reject.file), String(reject.line), spreadsheetSafe(reject.raw), spreadsheetSafe(reject.reason)]));
@@ -192,6 +200,14 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     `transform: ${totals.files} files, ${totals.rowsRead} rows read, ${totals.rowsKept} kept, ${totals.rowsRejected} rejected, ` +
       `${totals.filesEmpty} empty, ${totals.filesFailed} not stock files, ${totals.warnings} warnings`,
   );
+  const appended = reports.filter((report) => report.rowsLoadedBefore !== undefined);
+  if (appended.length > 0) {
+    const loadedBefore = appended.reduce((total, report) => total + report.rowsLoadedBefore!, 0);
+    context.log.log(
+      'info',
+      `transform: ${appended.length} files only gained rows since their rows were loaded: ${loadedBefore} of their rows are in the table already, ${rowsToLoadOf(reports)} rows go to the load`,
+    );
+  }
   return manifest;
 }
 

@@ -49,11 +49,36 @@ export async function findUnchangedFiles(context: PipelineContext, files: Discov
   return result;
 }
 
+/**
+ * Changed files whose company's rows were loaded from a shorter version of the same key (by this
+ * transform version) get that version's size and SHA-256: reading the file tells whether it starts
+ * with those bytes, i.e. only gained rows since (read-file.ts), and then only the new rows are loaded.
+ */
+export async function findAppendCandidates(context: PipelineContext, files: DiscoveredFile[]): Promise<DiscoveredFile[]> {
+  if (context.full || context.loadMode === 'replace' || files.length === 0) return files;
+  const versions = await context.stocks.loadedVersions(files, TRANSFORM_VERSION);
+  if (versions.size === 0) return files;
+  return files.map((file) => {
+    const loaded = versions.get(file.company);
+    return loaded && loaded.size > 0 && loaded.size < file.size ? { ...file, loaded } : file;
+  });
+}
+
 /** The load's record of the files it took rows from: those read in this run (not carried, not failed). */
 export function loadedFilesOf(reports: readonly FileReport[]): LoadedFile[] {
   return reports
     .filter((report) => !report.unchanged && report.status !== 'failed' && report.etag !== undefined && report.size !== undefined)
-    .map((report) => ({ company: report.company, key: report.key, etag: report.etag!, size: report.size!, transformVersion: TRANSFORM_VERSION }));
+    .map((report) => ({ company: report.company, key: report.key, etag: report.etag!, size: report.size!, transformVersion: TRANSFORM_VERSION, ...(report.sha256 ? { sha256: report.sha256 } : {}) }));
+}
+
+/** Companies whose file only gained rows, with how many of its rows the table holds already (FileReport.rowsLoadedBefore). */
+export function appendedCompaniesOf(reports: readonly FileReport[]): Map<string, number> {
+  return new Map(reports.flatMap((report) => (report.rowsLoadedBefore === undefined || report.status === 'failed' ? [] : [[report.company, report.rowsLoadedBefore] as const])));
+}
+
+/** The rows a load takes from the reports' files: all they kept, less those of appended files the table holds already. */
+export function rowsToLoadOf(reports: readonly FileReport[]): number {
+  return reports.reduce((total, report) => (report.status === 'failed' || report.unchanged ? total : total + report.rowsKept - (report.rowsLoadedBefore ?? 0)), 0);
 }
 
 export interface CarriedFiles {

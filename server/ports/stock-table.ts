@@ -53,7 +53,22 @@ export interface SourceFingerprint {
 
 export interface LoadedFile extends SourceFingerprint {
   company: string;
+  /** SHA-256 of the whole file as read: a later, longer version starting with these bytes only gained rows. */
+  sha256?: string;
 }
+
+/** The file a company's rows were last loaded from, as recorded: what an append is checked against. */
+export interface LoadedVersion {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Companies whose file only gained rows since it was loaded (same first bytes): their rows in the
+ * table stay as they are and the load's rows for them are only the new ones. Per company: how many
+ * of its file's rows the table holds already.
+ */
+export type AppendedCompanies = ReadonlyMap<string, number>;
 
 /** The run a load belongs to and the files its rows came from (recorded with the rows). */
 export interface LoadSource {
@@ -70,6 +85,7 @@ export interface ReplaceCompaniesInput extends Pick<CommitOptions, 'signal' | 'o
   expectedRows: number;
   scope?: ReplaceScope;
   source?: LoadSource;
+  appended?: AppendedCompanies;
 }
 
 export interface LoadResult {
@@ -111,10 +127,14 @@ export interface CommitOptions {
    * does): it keeps its own failure for its caller.
    */
   afterCommit?: () => Promise<void>;
+  /** Batch companies whose rows only gain the ones sent (the others end with exactly theirs); known once every file is read. */
+  appended?: AppendedCompanies;
+  /** The files behind the rows as read (with their SHA-256), in place of those named at the start. */
+  files?: readonly LoadedFile[];
 }
 
 /** What the work before the COMMIT is told (prepare, or commit when nothing prepared). */
-export type PrepareOptions = Pick<CommitOptions, 'onPhase' | 'rowsByCompany'>;
+export type PrepareOptions = Pick<CommitOptions, 'onPhase' | 'rowsByCompany' | 'appended' | 'files'>;
 
 export interface ReplaceSession {
   rows: Writable;
@@ -141,4 +161,6 @@ export interface StockTable {
   wouldRebuild(estimatedRows: number): Promise<boolean>;
   /** Of the given files, the companies whose rows were last loaded from exactly that file (key, ETag, size) by this transform version. */
   companiesLoadedFrom(files: ReadonlyArray<Omit<LoadedFile, 'transformVersion'>>, transformVersion: number): Promise<Set<string>>;
+  /** Of the given files, those whose company's rows were last loaded from the same key by this transform version, with that file's recorded size and SHA-256. */
+  loadedVersions(files: ReadonlyArray<{ company: string; key: string }>, transformVersion: number): Promise<Map<string, LoadedVersion>>;
 }
