@@ -428,7 +428,7 @@ async function dailyOnly(work: string): Promise<void> {
   await seedFromFolder(new FolderObjectStore(folderBucket), SAMPLE);
   const folderDb = await freshDatabase('stockflow_bench_folder');
   await runPipelineProcess('stockflow run, folder bucket', { DATABASE_URL: folderDb, STOCKFLOW_SOURCE: folderBucket, STOCKFLOW_DATA_DIR: work });
-  const lines = ['| try | what | wall s | rows read | peak RSS MB |', '|---:|---|---:|---:|---:|'];
+  const lines = ['| try | what | wall s | rows loaded | peak RSS MB |', '|---:|---|---:|---:|---:|'];
   for (let attempt = 1; attempt <= Number(process.env.BENCH_REPEAT ?? 3); attempt += 1) {
     const daily = await dailyRerun(folderBucket, folderDb, work);
     lines.push(`| ${attempt} | ${daily.name} | ${daily.seconds.toFixed(2)} | ${daily.rows} | ${daily.peakRssKb === null ? '–' : (daily.peakRssKb / 1024).toFixed(0)} |`);
