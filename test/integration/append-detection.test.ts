@@ -144,6 +144,13 @@ describe('a file that only gained rows since it was loaded sends only its new ro
     assert.ok(added > 0);
     const { totals } = summary.changes;
     assert.deepEqual([summary.rows.loaded, totals.added, totals.changed, totals.removed, totals.unchanged], [added, added, 0, 0, rowsBefore]);
+
+    // Run again unchanged: the files are carried over, and what the appending run's load kept is not counted again.
+    await shardedRun(target, 'manual__2026-11-27T17:05:00+00:00', { shards: 3 });
+    const again = (await target.database.pool.query("SELECT summary FROM stockflow.runs WHERE id = 'manual__2026-11-27T17:05:00+00:00'")).rows[0].summary as typeof summary;
+    assert.equal(again.files.unchanged, again.files.found);
+    assert.deepEqual([again.rows.loaded, again.changes.totals.added, again.changes.totals.unchanged], [0, 0, 0]);
+    assert.ok([...(await reports()).values()].every((report) => report.rowsLoadedBefore === undefined));
     await assertSameAsFullRun();
   });
 });
