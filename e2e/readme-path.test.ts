@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -91,6 +92,33 @@ describe('from demo data to the real sample, as the README says', { skip: !prese
     await page.getByTestId('files-unchanged').filter({ hasText: '1,000 files unchanged since their rows were loaded' }).waitFor();
     await page.getByTestId('change-totals').filter({ hasText: '0 rows added, 0 changed, 0 removed' }).waitFor();
     await product.screenshot(page, 'readme-unchanged-run');
+
+    // A morning's batch: every file one day longer. Only the new day is loaded; the run page says so.
+    const stocks = join(product.dataDir, 'buckets/source/Stocks');
+    let longer = 0;
+    for (const name of await readdir(stocks)) {
+      const path = join(stocks, name);
+      const lines = (await readFile(path, 'utf8')).split(/\r?\n/).filter(Boolean);
+      const last = lines.at(-1);
+      if (!last || !/^\d{4}-\d{2}-\d{2},/.test(last)) continue;
+      const next = new Date(Date.parse(`${last.slice(0, 10)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      await appendFile(path, `${next}${last.slice(10)}\r\n`);
+      longer += 1;
+    }
+    await page.goto(`${product.url}/runs`);
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await page.waitForURL(/\/runs\/run_/);
+    await waitForRuns(5);
+    await page.reload();
+    await page
+      .getByTestId('files-appended')
+      .filter({ hasText: `${longer} files only gained rows since their rows were loaded` })
+      .waitFor();
+    await page
+      .getByTestId('change-totals')
+      .filter({ hasText: `${longer} rows added, 0 changed, 0 removed, ${REAL_ROWS} unchanged` })
+      .waitFor();
+    await product.screenshot(page, 'readme-appended-run');
     await page.close();
   });
 });

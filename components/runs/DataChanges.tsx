@@ -27,6 +27,12 @@ export function DataChanges({ summary }: { summary: DataChangesView }) {
           {formatNumber(summary.filesUnchanged)} files unchanged since their rows were loaded: not read again (a run with &ldquo;Read unchanged files too&rdquo; reads them).
         </p>
       )}
+      {summary.filesAppended > 0 && (
+        <p data-testid="files-appended" className="muted">
+          {formatNumber(summary.filesAppended)} files only gained rows since their rows were loaded: only the new rows were loaded, the earlier ones kept as they were (a run with &ldquo;Read unchanged
+          files too&rdquo; loads them whole).
+        </p>
+      )}
       {!changes ? (
         <p className="muted">Known once the load has committed.</p>
       ) : (

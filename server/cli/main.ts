@@ -73,7 +73,8 @@ function printSummary(summary: RunSummary, json: boolean): void {
   const lines = [
     `Run ${summary.runId}: ${summary.status.toUpperCase()} in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `  files     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)` +
-      (summary.files.unchanged > 0 ? `, ${summary.files.unchanged} unchanged since loaded (not read; --full reads them)` : ''),
+      (summary.files.unchanged > 0 ? `, ${summary.files.unchanged} unchanged since loaded (not read; --full reads them)` : '') +
+      (summary.files.appended > 0 ? `, ${summary.files.appended} only gained rows since loaded (only those loaded; --full loads them whole)` : ''),
     `  rows      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `  companies ${summary.companies}`,
     `  mode      ${summary.loadMode}${summary.demo ? ' (synthetic demo data)' : ''}`,

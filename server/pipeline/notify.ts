@@ -104,7 +104,8 @@ export function notificationBody(summary: RunSummary): string {
     `stockflow run ${summary.runId}: ${summary.status === 'success' ? 'succeeded' : 'FAILED'}`,
     '',
     `Files:     ${summary.files.listed} listed, ${summary.files.found} found, ${summary.files.missing} missing, ${summary.files.empty} empty, ${summary.files.failed} not stock files (wrong header)` +
-      (summary.files.unchanged > 0 ? `, ${summary.files.unchanged} unchanged since loaded (not read again)` : ''),
+      (summary.files.unchanged > 0 ? `, ${summary.files.unchanged} unchanged since loaded (not read again)` : '') +
+      (summary.files.appended > 0 ? `, ${summary.files.appended} only gained rows since loaded (only the new rows loaded)` : ''),
     `Rows:      ${summary.rows.read} read, ${summary.rows.loaded} loaded, ${summary.rows.rejected} rejected`,
     `Companies: ${summary.companies} loaded`,
     `Load mode: ${LOAD_MODE_TEXT[summary.loadMode]}`,

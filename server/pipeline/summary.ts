@@ -10,8 +10,11 @@ import type { Manifest } from './transform';
 export interface RunSummary {
   runId: string;
   status: 'success' | 'failed';
-  /** unchanged: found, but not read (the table holds their rows already; unchanged-files.ts). */
-  files: { listed: number; found: number; missing: number; empty: number; failed: number; unchanged: number };
+  /**
+   * unchanged: found, but not read (the table holds their rows already; unchanged-files.ts).
+   * appended: read, but only gained rows since loaded: only their new rows were loaded.
+   */
+  files: { listed: number; found: number; missing: number; empty: number; failed: number; unchanged: number; appended: number };
   rows: { read: number; loaded: number; rejected: number };
   companies: number;
   durationMs: number;
@@ -54,6 +57,7 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
       empty: manifest?.totals.filesEmpty ?? 0,
       failed: manifest?.totals.filesFailed ?? 0,
       unchanged: counts.unchanged,
+      appended: manifest?.files.filter((report) => report.rowsLoadedBefore !== undefined && !report.unchanged && report.status !== 'failed').length ?? 0,
     },
     rows: {
       read: manifest?.totals.rowsRead ?? 0,

@@ -31,8 +31,12 @@ const FIGURES = `SELECT count(*) AS rows, count(DISTINCT company_name) AS compan
        (SELECT count(*) FROM stockflow.demo_companies d WHERE EXISTS (SELECT 1 FROM public.historical_stocks_data h WHERE h.company_name = d.company_name)) AS demo_companies
   FROM public.historical_stocks_data`;
 
-/** One computation at a time per pool: viewers arriving meanwhile share it. */
-const computing = new WeakMap<pg.Pool, Promise<DataSummary>>();
+/**
+ * One computation per pool and table version: viewers that found the kept figures stale for the
+ * same version share it, also those whose look came back after it ended (their look was taken
+ * before its figures were kept).
+ */
+const computing = new WeakMap<pg.Pool, { current: string; figures: Promise<DataSummary> }>();
 
 /**
  * The overview's figures over the whole table. They take a full scan (1.2 s on 2 M rows), so they
@@ -46,12 +50,17 @@ export async function loadDataSummary(pool: pg.Pool): Promise<DataSummary> {
   );
   const row = cached.rows[0];
   if (row && row.version !== null && row.version === row.current) return summaryOf(row);
-  let pending = computing.get(pool);
-  if (!pending) {
-    pending = computeAndKeep(pool).finally(() => computing.delete(pool));
-    computing.set(pool, pending);
-  }
-  return pending;
+  const current = row?.current ?? '';
+  const shared = computing.get(pool);
+  if (shared?.current === current) return shared.figures;
+  const figures = computeAndKeep(pool);
+  const entry = { current, figures };
+  computing.set(pool, entry);
+  // A failed computation is not shared with later viewers: they try again.
+  figures.catch(() => {
+    if (computing.get(pool) === entry) computing.delete(pool);
+  });
+  return figures;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RunDetail {
 export type DataChangesView = Pick<RunSummary, 'loadMode' | 'demo' | 'changes' | 'companiesRemoved'> & {
   /** Files not read: unchanged since their rows were loaded (summaries from before skipping: 0). */
   filesUnchanged: number;
+  /** Files that only gained rows since loaded: only the new rows were loaded (summaries from before appends: 0). */
+  filesAppended: number;
 };
 
 // Airflow runs carry stockflow's trigger in dag_run.conf (airflow-orchestrator.ts).
@@ -46,10 +48,7 @@ const summaryChangesSchema = z.object({
   loadMode: z.enum(LOAD_MODES as [LoadMode, ...LoadMode[]]),
   demo: z.boolean(),
   companiesRemoved: count,
-  files: z
-    .object({ unchanged: count.catch(0) })
-    .catch({ unchanged: 0 })
-    .transform((files) => files.unchanged),
+  files: z.object({ unchanged: count.catch(0), appended: count.catch(0) }).catch({ unchanged: 0, appended: 0 }),
   changes: z
     .object({
       totals: z.object({ added: count, changed: count, removed: count, unchanged: count, companiesAdded: count, companiesRemoved: count }),
@@ -101,6 +100,6 @@ export async function loadRunDetail(services: Pick<Services, 'orchestrator' | 'r
     isRetryable: isRetryable(run.status),
     isRerunnable: isRerunnable(run.status),
     rejects,
-    dataChanges: changes.success ? (({ files, ...rest }) => ({ ...rest, filesUnchanged: files }))(changes.data) : null,
+    dataChanges: changes.success ? (({ files, ...rest }) => ({ ...rest, filesUnchanged: files.unchanged, filesAppended: files.appended }))(changes.data) : null,
   };
 }

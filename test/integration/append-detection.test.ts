@@ -9,7 +9,7 @@ import { type Product, product, publishedFile, sampleSource, shardedRun, sortedL
 
 interface JsonSummary {
   status: string;
-  files: { found: number; unchanged: number };
+  files: { found: number; unchanged: number; appended: number };
   rows: { read: number; loaded: number; rejected: number };
   changes: { added: number; changed: number; removed: number; unchanged: number } | null;
 }
@@ -71,6 +71,7 @@ describe('a file that only gained rows since it was loaded sends only its new ro
     const daily = await run();
     assert.equal(daily.status, 'success');
     assert.equal(daily.rows.loaded, appended.length, 'only the new rows go to the load');
+    assert.equal(daily.files.appended, appended.length);
     assert.deepEqual([daily.changes?.added, daily.changes?.changed, daily.changes?.removed, daily.changes?.unchanged], [appended.length, 0, 0, before]);
     assert.equal((await tableDigest(target.database.pool)).rows, before + appended.length);
     const read = await reports();

@@ -50,7 +50,7 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
 
     const summary = await runPipeline(pipelineContext(database.pool, store, 'synthetic-1'));
     assert.equal(summary.status, 'success', JSON.stringify(summary.error));
-    assert.deepEqual(summary.files, { listed: 61, found: 60, missing: 1, empty: emptyFiles, failed: 0, unchanged: 0 });
+    assert.deepEqual(summary.files, { listed: 61, found: 60, missing: 1, empty: emptyFiles, failed: 0, unchanged: 0, appended: 0 });
     assert.deepEqual(summary.rows, { read: expectedRows, loaded: expectedRows, rejected: 0 });
     assert.equal(summary.companies, 60);
     assert.equal((await tableDigest(database.pool)).rows, expectedRows);
@@ -115,7 +115,7 @@ describe('pipeline against PostgreSQL and an S3-compatible server', () => {
     const logs: CapturedLog[] = [];
     const summary = await runPipeline(pipelineContext(database.pool, store, 'awkward-1', logs));
     assert.equal(summary.status, 'success', JSON.stringify(summary.error));
-    assert.deepEqual(summary.files, { listed: 9, found: 8, missing: 1, empty: 2, failed: 1, unchanged: 0 });
+    assert.deepEqual(summary.files, { listed: 9, found: 8, missing: 1, empty: 2, failed: 1, unchanged: 0, appended: 0 });
     // good 2 + bom 1 + quoted 1 + zero 1 + bad 8 (2 kept) = 13 read; 6 rejected.
     assert.deepEqual(summary.rows, { read: 13, loaded: 7, rejected: 6 });
 

@@ -66,7 +66,7 @@ describe('the real sample (../shared/data) through s3rver into PostgreSQL', { sk
     await seedFromFolder(store, SAMPLE);
     const summary = await runPipeline(pipelineContext(database.pool, store, 'real-1'));
     assert.equal(summary.status, 'success', JSON.stringify(summary.error));
-    assert.deepEqual(summary.files, { listed: expected.listed, found: 1000, missing: 0, empty: expected.emptyFiles, failed: 0, unchanged: 0 });
+    assert.deepEqual(summary.files, { listed: expected.listed, found: 1000, missing: 0, empty: expected.emptyFiles, failed: 0, unchanged: 0, appended: 0 });
     assert.deepEqual(summary.rows, { read: expected.rows, loaded: expected.rows, rejected: 0 });
     assert.equal(summary.warnings, expected.zeroOpens);
 
