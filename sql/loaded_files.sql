@@ -16,6 +16,16 @@ FROM unnest($1::text[], $2::text[]) AS f(company_name, source_key)
 JOIN stockflow.loaded_files l USING (company_name, source_key)
 WHERE l.transform_version = $3::integer AND l.sha256 IS NOT NULL;
 
+-- Appended companies ($1, with the SHA-256 their run checked against, $2) whose record names
+-- another version now: another load replaced their rows meanwhile (a few named in the error).
+-- name: appended_bases_changed
+SELECT f.company_name
+FROM unnest($1::text[], $2::text[]) AS f(company_name, sha256)
+LEFT JOIN stockflow.loaded_files l USING (company_name)
+WHERE l.sha256 IS DISTINCT FROM f.sha256
+ORDER BY f.company_name
+LIMIT 5;
+
 -- The batch's files, after its rows were copied (same transaction).
 -- name: record_loaded_files
 INSERT INTO stockflow.loaded_files (company_name, source_key, etag, size, transform_version, run_id, sha256)

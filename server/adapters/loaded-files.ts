@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 import { readNamedQueries } from '../db/sql-files';
-import type { LoadedFile, LoadedVersion } from '../ports/stock-table';
+import type { AppendedCompanies, LoadedFile, LoadedVersion } from '../ports/stock-table';
 
 const queries = readNamedQueries('loaded_files.sql');
 
@@ -37,6 +37,19 @@ export async function loadedVersions(pool: pg.Pool, files: ReadonlyArray<{ compa
     for (const [company, size, sha256] of found.rows) versions.set(company, { size: Number(size), sha256 });
   }
   return versions;
+}
+
+/**
+ * In the load's transaction, holding the table lock: throws when another load has replaced an
+ * appended company's rows since this run read its file (its record names another version). The new
+ * rows would then be added to rows of another version of the file; nothing is changed.
+ */
+export async function refuseChangedBases(client: pg.PoolClient, appended: AppendedCompanies): Promise<void> {
+  if (appended.size === 0) return;
+  const changed = await client.query<{ company_name: string }>(queries.appended_bases_changed!, [[...appended.keys()], [...appended.values()].map((base) => base.loadedSha256)]);
+  if (changed.rows.length === 0) return;
+  const names = changed.rows.map((row) => row.company_name).join(', ');
+  throw new Error(`another run loaded other versions of ${names} after this run read their files; nothing was changed: start the run again`);
 }
 
 /**

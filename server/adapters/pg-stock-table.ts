@@ -20,7 +20,7 @@ import type {
   StockTable,
 } from '../ports/stock-table';
 import { addedOnlyChangeRows, type CompanyChangeRow, dataChangesOf } from './data-changes';
-import { companiesLoadedFrom, loadedVersions, recordLoadedFiles } from './loaded-files';
+import { companiesLoadedFrom, loadedVersions, recordLoadedFiles, refuseChangedBases } from './loaded-files';
 
 const queries = readNamedQueries('insert_query.sql');
 
@@ -154,8 +154,10 @@ export class PgStockTable implements StockTable {
     const stopBuilds = new AbortController();
     // Named with the rows (prepare or commit): the files as read, and the companies that only gain rows.
     let files = options.source?.files ?? [];
+    let appendedTo: AppendedCompanies = new Map();
     const prepareWork = async (expectedRows: number, { onPhase, rowsByCompany, appended = new Map(), files: filesRead }: PrepareOptions): Promise<Prepared> => {
       if (filesRead) files = filesRead;
+      appendedTo = appended;
       if (copyError) throw copyError;
       if (!copy.writableEnded) copy.end();
       await finished(copy).catch((error: unknown) => {
@@ -200,6 +202,8 @@ export class PgStockTable implements StockTable {
             throw new Error(`the load was prepared for ${ready.expectedRows} rows but committed for ${expectedRows}; nothing was changed`);
           }
           const { changes, rowsLoaded, rowsReplaced } = ready;
+          // Under the table lock: the appended companies' rows are still those of the version this run checked its files against.
+          await refuseChangedBases(client, appendedTo);
           if (ready.next) {
             await this.swapIn(client, ready.next, onPhase);
             filler = null;
@@ -564,10 +568,10 @@ function withRowsKept(rows: readonly CompanyChangeRow[], appended: AppendedCompa
   const seen = new Set<string>();
   const counted = rows.map((row) => {
     seen.add(row.company);
-    const kept = appended.get(row.company);
+    const kept = appended.get(row.company)?.rowsBefore;
     return kept === undefined ? row : { ...row, matched: String(Number(row.matched) + kept) };
   });
-  for (const [company, kept] of appended) if (!seen.has(company) && kept > 0) counted.push({ company, added: '0', removed: '0', changed: '0', matched: String(kept) });
+  for (const [company, { rowsBefore }] of appended) if (!seen.has(company) && rowsBefore > 0) counted.push({ company, added: '0', removed: '0', changed: '0', matched: String(rowsBefore) });
   return counted;
 }
 

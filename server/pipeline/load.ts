@@ -110,7 +110,7 @@ function withoutRowsLoadedBefore(appended: AppendedCompanies): Transform {
     let kept = '';
     for (const line of lines) {
       const company = line.slice(line.lastIndexOf(',') + 1);
-      const before = appended.get(company);
+      const before = appended.get(company)?.rowsBefore;
       if (before !== undefined) {
         const count = (seen.get(company) ?? 0) + 1;
         seen.set(company, count);

@@ -140,6 +140,7 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
           flush();
           loadFrom = output.length;
           report.rowsLoadedBefore = report.rowsKept;
+          report.loadedSha256 = file.loaded!.sha256;
         }
         take(bytes.subarray(head.length));
       } else {
@@ -150,7 +151,7 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
   } catch (error) {
     if (!(error instanceof UnexpectedContentError)) throw error;
     context.log.log('error', `transform: ${file.key}: not a stock file, skipped: ${error.message}`);
-    const { rowsLoadedBefore: _notLoaded, ...failed } = report;
+    const { rowsLoadedBefore: _notLoaded, loadedSha256: _notChecked, ...failed } = report;
     return { report: { ...failed, status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
   }
   flush();

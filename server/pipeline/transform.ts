@@ -47,6 +47,8 @@ export interface FileReport {
    * takes only the rest. The output still holds all of them.
    */
   rowsLoadedBefore?: number;
+  /** With rowsLoadedBefore: the recorded SHA-256 of the version those rows came from. */
+  loadedSha256?: string;
 }
 
 export interface Manifest {

@@ -72,8 +72,14 @@ export function loadedFilesOf(reports: readonly FileReport[]): LoadedFile[] {
 }
 
 /** Companies whose file only gained rows, with how many of its rows the table holds already (FileReport.rowsLoadedBefore). */
-export function appendedCompaniesOf(reports: readonly FileReport[]): Map<string, number> {
-  return new Map(reports.flatMap((report) => (report.rowsLoadedBefore === undefined || report.status === 'failed' || report.unchanged ? [] : [[report.company, report.rowsLoadedBefore] as const])));
+export function appendedCompaniesOf(reports: readonly FileReport[]): Map<string, { rowsBefore: number; loadedSha256: string }> {
+  return new Map(
+    reports.flatMap((report) =>
+      report.rowsLoadedBefore === undefined || report.loadedSha256 === undefined || report.status === 'failed' || report.unchanged
+        ? []
+        : [[report.company, { rowsBefore: report.rowsLoadedBefore, loadedSha256: report.loadedSha256 }] as const],
+    ),
+  );
 }
 
 /** The rows a load takes from the reports' files: all they kept, less those of appended files the table holds already. */
@@ -111,7 +117,7 @@ export async function carryUnchangedFiles(context: PipelineContext, files: reado
     true,
   );
   // Carried as the published run read them, less what only concerned that run's load.
-  const reports = published.files.map(({ rowsLoadedBefore: _loadedByThatRun, ...report }) => ({ ...report, unchanged: true }));
+  const reports = published.files.map(({ rowsLoadedBefore: _loadedByThatRun, loadedSha256: _checkedByThatRun, ...report }) => ({ ...report, unchanged: true }));
   if (reports.length !== companies.size) throw new StepInputError(`The published manifest of run ${carriedFrom} lacks some unchanged files' reports: start the run again with full`);
   return { reports, rows };
 }

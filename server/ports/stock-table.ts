@@ -66,9 +66,10 @@ export interface LoadedVersion {
 /**
  * Companies whose file only gained rows since it was loaded (same first bytes): their rows in the
  * table stay as they are and the load's rows for them are only the new ones. Per company: how many
- * of its file's rows the table holds already.
+ * of its file's rows the table holds already, and the SHA-256 recorded for the version they came
+ * from (the load refuses to go on if another load has recorded another version since).
  */
-export type AppendedCompanies = ReadonlyMap<string, number>;
+export type AppendedCompanies = ReadonlyMap<string, { rowsBefore: number; loadedSha256: string }>;
 
 /** The run a load belongs to and the files its rows came from (recorded with the rows). */
 export interface LoadSource {

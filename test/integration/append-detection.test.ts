@@ -132,6 +132,34 @@ describe('a file that only gained rows since it was loaded sends only its new ro
     await assertSameAsFullRun();
   });
 
+  it('refuses to add rows to a company another run loaded from another version meanwhile', async () => {
+    const names = (await readdir(stocks())).sort();
+    const nonEmpty: string[] = [];
+    for (const name of names) if ((await stat(join(stocks(), name))).size > 0) nonEmpty.push(name);
+    const [name] = nonEmpty as [string];
+    const step = (args: string[]) => stockflow(['step', ...args, '--run-id', 'manual__2026-11-27T17:10:00+00:00'], target.env);
+    await appendFile(join(stocks(), name), '2030-01-07,10,11,9,10.5,1000,0\r\n');
+    for (const name of ['discover', 'transform']) {
+      const done = await step([name]);
+      assert.equal(done.code, 0, done.stderr);
+    }
+    // Meanwhile the file is rewritten (its first row too) and another run loads it whole.
+    const lines = (await readFile(join(stocks(), name), 'utf8')).split('\r\n');
+    lines[1] = lines[1]!
+      .replace(/,(\d+)\r?$/, (_m, openInt: string) => `,${Number(openInt) + 1}`)
+      .replace(/^([^,]+),([^,]+),/, (_m, date: string, open: string) => `${date},${(Number(open) + 0.01).toFixed(2)},`);
+    await writeFile(join(stocks(), name), `${lines.join('\r\n')}2030-01-08,10,11,9,10.5,1000,0\r\n`);
+    const other = await run();
+    assert.equal(other.status, 'success');
+    const afterOther = await tableDigest(target.database.pool);
+
+    const late = await step(['load']);
+    assert.notEqual(late.code, 0);
+    assert.match(late.stderr, new RegExp(`another run loaded other versions of ${name.split('.')[0]} after this run read their files; nothing was changed`));
+    assert.deepEqual(await tableDigest(target.database.pool), afterOther);
+    await assertSameAsFullRun();
+  });
+
   it('shards run as separate steps (reading their output back) load only the new rows too', async () => {
     const names = (await readdir(stocks())).sort();
     for (const name of names) if ((await stat(join(stocks(), name))).size > 0) await appendFile(join(stocks(), name), '2030-01-06,10,11,9,10.5,1000,0\r\n');

@@ -36,7 +36,7 @@ describe('the stockflow CLI', () => {
     assert.equal(summary.loadMode, 'companies');
     assert.deepEqual(summary.changes, { added: summary.rows.loaded, changed: 0, removed: 0, unchanged: 0, companiesAdded: summary.files.found - summary.files.empty, companiesRemoved: 0 });
     assert.equal(summary.status, 'success');
-    assert.deepEqual(Object.keys(summary.files).sort(), ['empty', 'failed', 'found', 'listed', 'missing', 'unchanged']);
+    assert.deepEqual(Object.keys(summary.files).sort(), ['appended', 'empty', 'failed', 'found', 'listed', 'missing', 'unchanged']);
     assert.equal(summary.files.found, 30);
     assert.equal(summary.rows.read, summary.rows.loaded + summary.rows.rejected);
     const count = await database.pool.query('SELECT count(*)::int AS n FROM historical_stocks_data');
