@@ -141,7 +141,8 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Readable> {
     const fullKey = this.fullKey(key);
-    this.directGets ??= directGetter(this.client, this.settings.bucket, { connectMs: Math.min(this.timeoutMs, 5000), idleMs: this.timeoutMs });
+    // Endpoint rules it cannot resolve leave the GETs to the SDK, which then says what is wrong.
+    this.directGets ??= directGetter(this.client, this.settings.bucket, { connectMs: Math.min(this.timeoutMs, 5000), idleMs: this.timeoutMs }).catch(() => null);
     const direct = await this.directGets;
     try {
       if (direct) return await direct.get(fullKey);
