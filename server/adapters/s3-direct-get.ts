@@ -7,13 +7,13 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 
+import { S3_ATTEMPTS, s3SaysTryAgain } from './s3-retry';
+
 /** SHA-256 of an empty body: a GET's payload hash, the value the SDK itself sends. */
 const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ERROR_BODY_LIMIT = 64 * 1024;
-/** As the SDK's standard retry mode: three tries, jittered waits from 100 ms, on answers S3 means as "try again". */
-const ATTEMPTS = 3;
+/** As the SDK's standard retry mode: jittered waits from 100 ms between tries. */
 const FIRST_BACKOFF_MS = 100;
-const RETRIED_CODES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable']);
 /** S3's answer to a signature dated too far from its own clock. */
 const CLOCK_SKEW_CODES = new Set(['RequestTimeTooSkewed', 'RequestExpired']);
 const RETRIED_NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -104,7 +104,7 @@ export async function directGetter(client: S3Client, bucket: string, timeouts: D
         try {
           return await getOnce(fullKey);
         } catch (error) {
-          if (attempt >= ATTEMPTS) throw error;
+          if (attempt >= S3_ATTEMPTS) throw error;
           if (error instanceof S3GetError && CLOCK_SKEW_CODES.has(error.code) && error.serverDate) {
             // As the SDK does: sign from then on by the server's clock (a host whose clock drifted).
             client.config.systemClockOffset = Date.parse(error.serverDate) - Date.now();
@@ -152,7 +152,7 @@ async function errorOf(response: IncomingMessage, key: string): Promise<S3GetErr
 }
 
 function isRetried(error: unknown): boolean {
-  if (error instanceof S3GetError) return error.status >= 500 || error.status === 429 || RETRIED_CODES.has(error.code);
+  if (error instanceof S3GetError) return s3SaysTryAgain(error.status, error.code);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && RETRIED_NETWORK_ERRORS.has(code);
 }

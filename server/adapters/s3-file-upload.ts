@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
 import type { LocalFile } from '../ports/object-store';
+import { S3_ATTEMPTS, s3SaysTryAgain } from './s3-retry';
 
-const ATTEMPTS = 3;
 /** Doubling after each failed attempt. */
 const FIRST_BACKOFF_MS = 500;
 
@@ -28,7 +28,7 @@ export async function putWholeFile(client: S3Client, params: { bucket: string; k
       return;
     } catch (error) {
       body.destroy();
-      if (attempt >= ATTEMPTS || !isWorthRetrying(error)) throw error;
+      if (attempt >= S3_ATTEMPTS || !isWorthRetrying(error)) throw error;
       await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
     }
   }
@@ -45,6 +45,5 @@ export function crc32Base64(crc32: number): string {
 function isWorthRetrying(error: unknown): boolean {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
   if (!(error instanceof S3ServiceException)) return true;
-  const status = error.$metadata.httpStatusCode ?? 0;
-  return status >= 500 || status === 429 || ['SlowDown', 'RequestTimeout', 'BadDigest'].includes(error.name);
+  return s3SaysTryAgain(error.$metadata.httpStatusCode ?? 0, error.name) || error.name === 'BadDigest';
 }

@@ -10,6 +10,7 @@ import type { DiscoveredFile } from './discover';
 import { isHeaderLine, looksLikeHeader } from './stock-row';
 import { storedText } from './stored-text';
 import type { FileReport, RejectedRow } from './transform';
+import { withoutAppendCheck } from './unchanged-files';
 
 export interface FileOutcome {
   report: FileReport;
@@ -151,8 +152,7 @@ async function readOnce(context: PipelineContext, file: DiscoveredFile): Promise
   } catch (error) {
     if (!(error instanceof UnexpectedContentError)) throw error;
     context.log.log('error', `transform: ${file.key}: not a stock file, skipped: ${error.message}`);
-    const { rowsLoadedBefore: _notLoaded, loadedSha256: _notChecked, ...failed } = report;
-    return { report: { ...failed, status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
+    return { report: { ...withoutAppendCheck(report), status: 'failed', rowsKept: 0, rowsRejected: 0, rowsRead: 0, error: error.message }, output: [], rejects: [] };
   }
   flush();
   report.sha256 = hash.digest('hex');

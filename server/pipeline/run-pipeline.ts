@@ -6,7 +6,7 @@ import { load, scopeOf } from './load';
 import { recordStep, runStep } from './steps';
 import { type RunSummary, summarizeRun } from './summary';
 import { type FileReport, type Manifest, transform } from './transform';
-import { appendedCompaniesOf, loadedFilesOf, rowsToLoadOf, TRANSFORM_VERSION } from './unchanged-files';
+import { appendedCompaniesOf, loadedFilesOf, newRowsOf, rowsToLoadOf, TRANSFORM_VERSION } from './unchanged-files';
 
 /**
  * All steps in one process. Transform streams its output straight into the load's COPY as well
@@ -103,7 +103,7 @@ function withRowsByCompany(session: ReplaceSession, manifest: Manifest): Replace
 /** The rows each company sends, the appended companies, and the files as read (with their SHA-256, for the next run's append check). */
 function rowsOf(reports: readonly FileReport[]): Pick<PrepareOptions, 'rowsByCompany' | 'appended' | 'files'> {
   return {
-    rowsByCompany: new Map(reports.map((report) => [report.company, report.rowsKept - (report.rowsLoadedBefore ?? 0)])),
+    rowsByCompany: new Map(reports.map((report) => [report.company, newRowsOf(report)])),
     appended: appendedCompaniesOf(reports),
     files: loadedFilesOf(reports),
   };

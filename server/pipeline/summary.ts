@@ -5,6 +5,7 @@ import type { DiscoveryResult } from './discover';
 import { fileCounts } from './shard-file-lists';
 import { mergeLoadResults, mergeManifests, shardedStep } from './shard-merge';
 import type { Manifest } from './transform';
+import { appendedCompaniesOf } from './unchanged-files';
 
 /** What `stockflow run --json` prints and what the notification reports. */
 export interface RunSummary {
@@ -57,7 +58,7 @@ export function summarizeRun(runId: string, records: StepRecord[], now = new Dat
       empty: manifest?.totals.filesEmpty ?? 0,
       failed: manifest?.totals.filesFailed ?? 0,
       unchanged: counts.unchanged,
-      appended: manifest?.files.filter((report) => report.rowsLoadedBefore !== undefined && !report.unchanged && report.status !== 'failed').length ?? 0,
+      appended: manifest ? appendedCompaniesOf(manifest.files).size : 0,
     },
     rows: {
       read: manifest?.totals.rowsRead ?? 0,

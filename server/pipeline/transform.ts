@@ -13,7 +13,7 @@ import { fileCounts, shardFileLists } from './shard-file-lists';
 import { createSpoolFile } from './spool-file';
 import { spreadsheetSafe } from './stored-text';
 import { forEachConcurrently, uploadStream, writeChunk } from './streams';
-import { carryUnchangedFiles, rowsToLoadOf } from './unchanged-files';
+import { appendedCompaniesOf, carryUnchangedFiles, rowsToLoadOf } from './unchanged-files';
 
 /** raw and reason are stored text: control characters escaped, at most ~1 KiB (stored-text.ts). */
 export interface RejectedRow {
@@ -202,12 +202,12 @@ export async function transform(context: PipelineContext, discovery: DiscoveryRe
     `transform: ${totals.files} files, ${totals.rowsRead} rows read, ${totals.rowsKept} kept, ${totals.rowsRejected} rejected, ` +
       `${totals.filesEmpty} empty, ${totals.filesFailed} not stock files, ${totals.warnings} warnings`,
   );
-  const appended = reports.filter((report) => report.rowsLoadedBefore !== undefined);
-  if (appended.length > 0) {
-    const loadedBefore = appended.reduce((total, report) => total + report.rowsLoadedBefore!, 0);
+  const appended = appendedCompaniesOf(reports);
+  if (appended.size > 0) {
+    const loadedBefore = [...appended.values()].reduce((total, { rowsBefore }) => total + rowsBefore, 0);
     context.log.log(
       'info',
-      `transform: ${appended.length} files only gained rows since their rows were loaded: ${loadedBefore} of their rows are in the table already, ${rowsToLoadOf(reports)} rows go to the load`,
+      `transform: ${appended.size} files only gained rows since their rows were loaded: ${loadedBefore} of their rows are in the table already, ${rowsToLoadOf(reports)} rows go to the load`,
     );
   }
   return manifest;

@@ -84,7 +84,18 @@ export function appendedCompaniesOf(reports: readonly FileReport[]): Map<string,
 
 /** The rows a load takes from the reports' files: all they kept, less those of appended files the table holds already. */
 export function rowsToLoadOf(reports: readonly FileReport[]): number {
-  return reports.reduce((total, report) => (report.status === 'failed' || report.unchanged ? total : total + report.rowsKept - (report.rowsLoadedBefore ?? 0)), 0);
+  return reports.reduce((total, report) => (report.status === 'failed' || report.unchanged ? total : total + newRowsOf(report)), 0);
+}
+
+/** The rows of one file's that the table does not hold yet (all it kept, unless it only gained rows). */
+export function newRowsOf(report: FileReport): number {
+  return report.rowsKept - (report.rowsLoadedBefore ?? 0);
+}
+
+/** A report without what only concerned the load of the run that read it (a carried or failed file's). */
+export function withoutAppendCheck(report: FileReport): FileReport {
+  const { rowsLoadedBefore: _rowsBefore, loadedSha256: _checkedAgainst, ...rest } = report;
+  return rest;
 }
 
 export interface CarriedFiles {
@@ -117,7 +128,7 @@ export async function carryUnchangedFiles(context: PipelineContext, files: reado
     true,
   );
   // Carried as the published run read them, less what only concerned that run's load.
-  const reports = published.files.map(({ rowsLoadedBefore: _loadedByThatRun, loadedSha256: _checkedByThatRun, ...report }) => ({ ...report, unchanged: true }));
+  const reports = published.files.map((report) => ({ ...withoutAppendCheck(report), unchanged: true }));
   if (reports.length !== companies.size) throw new StepInputError(`The published manifest of run ${carriedFrom} lacks some unchanged files' reports: start the run again with full`);
   return { reports, rows };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { stockflow } from './cli';
+import { tableDigest } from './pipeline';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 /** Products (a database and a data folder) seeded from a slice of the real sample, run through the CLI. */
@@ -63,4 +64,28 @@ export async function shardedRun(target: Product, runId: string, conf: Record<st
   const notified = await step(['notify']);
   assert.equal(notified.code, 0, notified.stderr);
   return shards;
+}
+
+/** What `stockflow run --json` prints, as far as the re-run tests read it. */
+export interface JsonSummary {
+  status: string;
+  files: { found: number; unchanged: number; appended: number };
+  rows: { read: number; loaded: number; rejected: number };
+  changes: { added: number; changed: number; removed: number; unchanged: number } | null;
+}
+
+/** `stockflow run --json` on the product, which must succeed as a process. */
+export async function runJson(target: Product, ...args: string[]): Promise<JsonSummary> {
+  const result = await stockflow(['run', '--json', ...args], target.env);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as JsonSummary;
+}
+
+/** The table and the published output and rejects (sorted), to compare two runs' end states. */
+export async function productSnapshot(target: Product): Promise<{ table: { rows: number; digest: string }; output: string[]; rejects: string[] }> {
+  return {
+    table: await tableDigest(target.database.pool),
+    output: await sortedLines(publishedFile(target, 'historical_stock_data.csv')),
+    rejects: await sortedLines(publishedFile(target, 'rejects.csv'), true),
+  };
 }

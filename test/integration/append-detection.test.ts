@@ -5,14 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { stockflow } from '../helpers/cli';
 import { tableDigest } from '../helpers/pipeline';
-import { type Product, product, publishedFile, sampleSource, shardedRun, sortedLines } from '../helpers/sample-product';
-
-interface JsonSummary {
-  status: string;
-  files: { found: number; unchanged: number; appended: number };
-  rows: { read: number; loaded: number; rejected: number };
-  changes: { added: number; changed: number; removed: number; unchanged: number } | null;
-}
+import { type JsonSummary, type Product, product, productSnapshot, publishedFile, runJson, sampleSource, shardedRun } from '../helpers/sample-product';
 
 interface Report {
   key: string;
@@ -23,16 +16,8 @@ interface Report {
 describe('a file that only gained rows since it was loaded sends only its new rows to the load', () => {
   let source: string;
   let target: Product;
-  const run = async (...args: string[]): Promise<JsonSummary> => {
-    const result = await stockflow(['run', '--json', ...args], target.env);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(result.stdout) as JsonSummary;
-  };
-  const snapshot = async () => ({
-    table: await tableDigest(target.database.pool),
-    output: await sortedLines(publishedFile(target, 'historical_stock_data.csv')),
-    rejects: await sortedLines(publishedFile(target, 'rejects.csv'), true),
-  });
+  const run = (...args: string[]) => runJson(target, ...args);
+  const snapshot = () => productSnapshot(target);
   const stocks = (): string => join(target.dataDir, 'buckets/source/Stocks');
   const reports = async (): Promise<Map<string, Report>> => {
     const manifest = JSON.parse(await readFile(publishedFile(target, 'manifest.json'), 'utf8')) as { files: Report[] };

@@ -3,30 +3,14 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { stockflow } from '../helpers/cli';
 import { tableDigest } from '../helpers/pipeline';
-import { FILES, type Product, product, publishedFile, sampleSource, shardedRun, sortedLines } from '../helpers/sample-product';
-
-interface JsonSummary {
-  status: string;
-  files: { found: number; unchanged: number };
-  rows: { read: number; loaded: number; rejected: number };
-  changes: { added: number; changed: number; removed: number } | null;
-}
+import { FILES, type Product, product, productSnapshot, publishedFile, runJson, sampleSource, shardedRun } from '../helpers/sample-product';
 
 describe('re-runs skip files unchanged since they were loaded', () => {
   let source: string;
   let target: Product;
-  const run = async (...args: string[]): Promise<JsonSummary> => {
-    const result = await stockflow(['run', '--json', ...args], target.env);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(result.stdout) as JsonSummary;
-  };
-  const snapshot = async () => ({
-    table: await tableDigest(target.database.pool),
-    output: await sortedLines(publishedFile(target, 'historical_stock_data.csv')),
-    rejects: await sortedLines(publishedFile(target, 'rejects.csv'), true),
-  });
+  const run = (...args: string[]) => runJson(target, ...args);
+  const snapshot = () => productSnapshot(target);
   const stocksFile = (name: string) => join(target.dataDir, 'buckets/source/Stocks', name);
 
   before(async () => {
